@@ -1,0 +1,38 @@
+# The two commands of the README: `make demo` (the main job) and `make test` (the whole suite).
+# Both set up .venv themselves on a fresh machine and are safe to re-run.
+
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# PyTorch is pinned so pip takes the CPU wheel where one lies on disk (/opt/wheels) instead of
+# resolving a newer multi-GB CUDA build. Override for your machine, e.g.
+#   make test TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+TORCH_SPEC ?= torch==2.13.0
+LOCAL_WHEELS := $(if $(wildcard /opt/wheels/torch-*),--find-links /opt/wheels)
+
+.PHONY: setup test demo bench lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml setup.py
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q $(LOCAL_WHEELS) $(TORCH_SPEC)
+	$(PY) -m pip install --disable-pip-version-check -q -e ".[torch,bench,dev]"
+	touch $(STAMP)
+
+test: setup
+	$(PY) -m pytest
+
+demo: setup
+	$(VENV)/bin/modelyard demo
+
+bench: setup
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(PY) benchmarks/serving.py
+	$(PY) benchmarks/plan_time.py
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .modelyard .pytest_cache

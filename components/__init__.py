@@ -1,0 +1,1 @@
+"""Modelyard's Pulumi ComponentResources, importable by any Pulumi program."""

@@ -1,0 +1,1 @@
+"""The offline plan: runs a Pulumi program in-process under Pulumi's own mocks and records what it would create."""

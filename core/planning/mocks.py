@@ -1,0 +1,230 @@
+"""Pulumi mocks that answer like AWS and Kubernetes would: realistic, deterministic ids, ARNs and attributes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pulumi
+
+ACCOUNT_ID = "123456789012"
+
+# Services whose ARNs carry no region or no account (IAM, S3, Route 53 ...).
+_GLOBAL_SERVICES = {"iam", "s3", "route53", "cloudfront"}
+# Pulumi module -> ARN service name, where they differ.
+_ARN_SERVICE = {
+    "cloudwatch": "cloudwatch",
+    "appautoscaling": "application-autoscaling",
+    "scheduler": "scheduler",
+    "lambda": "lambda",
+    "ec2": "ec2",
+    "vpc": "ec2",
+    "budgets": "budgets",
+}
+# Type token -> (ARN resource kind, EC2-style id prefix) for resources whose ids look like `vpc-0abc...`.
+_EC2_ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+    "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+}
+
+
+def _digest(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def _camel_module(token: str) -> tuple[str, str, str]:
+    """`aws:s3/bucket:Bucket` -> ("aws", "s3", "Bucket")."""
+    package, module_path, kind = (token.split(":") + ["", ""])[:3]
+    return package, module_path.split("/")[0], kind
+
+
+class PlanMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and provider functions for one stack in one region."""
+
+    def __init__(self, stack: str, region: str):
+        self.stack = stack
+        self.region = region
+
+    # -- resources -----------------------------------------------------------------------------
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        inputs = dict(args.inputs)
+        token = args.typ
+        package, module, kind = _camel_module(token)
+        if not args.custom:
+            return None, inputs
+        if token.startswith("pulumi:providers:"):
+            return _digest(token, args.name, length=32), inputs
+        physical = self._physical_name(token, args.name, inputs)
+        resource_id = self._resource_id(token, args.name, physical)
+        state = {**inputs, "id": resource_id}
+        if package == "aws":
+            state.update(self._aws_attributes(token, module, kind, physical, resource_id, inputs))
+        elif package == "kubernetes":
+            metadata = dict(inputs.get("metadata") or {})
+            metadata.setdefault("name", physical)
+            state["metadata"] = metadata
+            if token.startswith("kubernetes:helm.sh/"):
+                state["status"] = {"status": "deployed", "name": inputs.get("name") or physical}
+        return resource_id, state
+
+    def _physical_name(self, token: str, name: str, inputs: dict[str, Any]) -> str:
+        for key in ("name", "bucket", "functionName", "clusterName", "nodeGroupName", "endpointName",
+                    "modelName", "pipelineName", "modelPackageGroupName", "trackingServerName", "alarmName",
+                    "dashboardName", "repository"):
+            value = inputs.get(key)
+            if isinstance(value, str) and value:
+                return value
+        # Pulumi's auto-naming: logical name plus a random suffix; ours is derived, so plans are stable.
+        return f"{name}-{_digest(self.stack, token, name, length=7)}"
+
+    def _resource_id(self, token: str, name: str, physical: str) -> str:
+        prefix = _EC2_ID_PREFIX.get(token)
+        if prefix:
+            return f"{prefix}-{_digest(self.stack, token, name)}"
+        if token == "aws:kms/key:Key":
+            h = _digest(self.stack, token, name, length=32)
+            return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
+        return physical
+
+    def _arn(self, service: str, resource: str) -> str:
+        if service in _GLOBAL_SERVICES:
+            account = "" if service == "s3" else ACCOUNT_ID
+            return f"arn:aws:{service}::{account}:{resource}"
+        return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
+
+    def _aws_attributes(
+        self, token: str, module: str, kind: str, physical: str, resource_id: str, inputs: dict[str, Any]
+    ) -> dict[str, Any]:
+        service = _ARN_SERVICE.get(module, module)
+        resource_kind = kind[0].lower() + kind[1:]
+        attributes: dict[str, Any] = {"arn": self._arn(service, f"{resource_kind}/{physical}")}
+        if token == "aws:s3/bucket:Bucket":
+            attributes = {
+                "bucket": physical,
+                "arn": self._arn("s3", physical),
+                "bucketDomainName": f"{physical}.s3.amazonaws.com",
+                "bucketRegionalDomainName": f"{physical}.s3.{self.region}.amazonaws.com",
+                "region": self.region,
+            }
+        elif module == "iam" and kind in ("Role", "Policy", "User", "OpenIdConnectProvider", "InstanceProfile"):
+            path = "oidc-provider/token.actions.githubusercontent.com" if kind == "OpenIdConnectProvider" else (
+                f"{resource_kind}/{physical}"
+            )
+            attributes = {"arn": self._arn("iam", path), "name": physical, "uniqueId": f"AROA{_digest(physical).upper()}"}
+        elif token == "aws:kms/key:Key":
+            attributes = {"arn": self._arn("kms", f"key/{resource_id}"), "keyId": resource_id}
+        elif token == "aws:kms/alias:Alias":
+            attributes = {"arn": self._arn("kms", physical), "targetKeyArn": inputs.get("targetKeyId")}
+        elif token == "aws:ecr/repository:Repository":
+            attributes = {
+                "name": physical,
+                "arn": self._arn("ecr", f"repository/{physical}"),
+                "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{physical}",
+                "registryId": ACCOUNT_ID,
+            }
+        elif token in _EC2_ID_PREFIX:
+            attributes = {"arn": self._arn("ec2", f"{resource_kind.lower()}/{resource_id}")}
+            if token == "aws:ec2/subnet:Subnet":
+                attributes["availabilityZone"] = inputs.get("availabilityZone") or f"{self.region}a"
+            if token == "aws:ec2/launchTemplate:LaunchTemplate":
+                attributes["latestVersion"] = 1
+                attributes["defaultVersion"] = 1
+        elif token == "aws:eks/cluster:Cluster":
+            oidc = _digest(physical, length=32).upper()
+            attributes = {
+                "name": physical,
+                "arn": self._arn("eks", f"cluster/{physical}"),
+                "endpoint": f"https://{oidc}.gr7.{self.region}.eks.amazonaws.com",
+                "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="},
+                "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/{oidc}"}]}],
+                "version": inputs.get("version") or "1.33",
+                "status": "ACTIVE",
+                "clusterId": _digest(physical, length=32),
+            }
+        elif token == "aws:eks/nodeGroup:NodeGroup":
+            attributes = {"arn": self._arn("eks", f"nodegroup/{inputs.get('clusterName')}/{physical}"), "status": "ACTIVE"}
+        elif module == "sagemaker":
+            attributes = {"name": physical, "arn": self._arn("sagemaker", f"{_kebab(kind)}/{physical.lower()}")}
+            if kind == "MlflowTrackingServer":
+                attributes["trackingServerUrl"] = f"https://t-{_digest(physical, length=12)}.{self.region}.experiments.sagemaker.aws"
+            if kind == "ModelPackageGroup":
+                attributes["modelPackageGroupName"] = physical
+        elif token == "aws:sns/topic:Topic":
+            attributes = {"arn": self._arn("sns", physical), "name": physical}
+        elif token == "aws:sqs/queue:Queue":
+            attributes = {"arn": self._arn("sqs", physical), "url": f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{physical}"}
+        elif token == "aws:cloudwatch/logGroup:LogGroup":
+            attributes = {"arn": self._arn("logs", f"log-group:{physical}"), "name": physical}
+        elif token == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            attributes = {"arn": self._arn("cloudwatch", f"alarm:{physical}"), "name": physical}
+        elif token == "aws:lambda/function:Function":
+            attributes = {
+                "arn": self._arn("lambda", f"function:{physical}"),
+                "invokeArn": f"arn:aws:apigateway:{self.region}:lambda:path/functions/{self._arn('lambda', f'function:{physical}')}/invocations",
+                "name": physical,
+            }
+        elif "name" in inputs or kind in ("Rule", "Schedule", "Dashboard", "Budget"):
+            attributes["name"] = physical
+        return attributes
+
+    # -- provider functions ----------------------------------------------------------------------
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        token, inputs = args.token, dict(args.args)
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/plan", "userId": "AIDAPLAN", "id": ACCOUNT_ID}
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region, "endpoint": f"ec2.{self.region}.amazonaws.com", "description": self.region}
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            zones = [f"{self.region}{letter}" for letter in "abcdef"]
+            return {"names": zones, "zoneIds": [f"use1-az{i}" for i in range(1, 7)], "id": self.region, "groupNames": [self.region]}
+        if token == "aws:iam/getPolicyDocument:getPolicyDocument":
+            document = _policy_document(inputs.get("statements") or [])
+            return {"json": json.dumps(document), "minifiedJson": json.dumps(document, separators=(",", ":")), "id": _digest(json.dumps(document))}
+        if token == "aws:ec2/getVpc:getVpc":
+            return {"id": inputs.get("id") or "vpc-existing", "cidrBlock": "10.0.0.0/16", "arn": self._arn("ec2", "vpc/existing")}
+        return {}
+
+
+def _kebab(kind: str) -> str:
+    return "".join(f"-{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(kind))
+
+
+def _policy_document(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    """Render aws.iam.get_policy_document statements the way the AWS provider does."""
+    rendered = []
+    for statement in statements:
+        item: dict[str, Any] = {"Effect": statement.get("effect") or "Allow"}
+        if statement.get("sid"):
+            item["Sid"] = statement["sid"]
+        for key, field in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"), ("notResources", "NotResource")):
+            values = statement.get(key)
+            if values:
+                item[field] = values[0] if len(values) == 1 else values
+        for key, field in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
+            if statement.get(key):
+                principal: dict[str, Any] = {}
+                for entry in statement[key]:
+                    ids = entry.get("identifiers") or []
+                    principal[entry.get("type")] = ids[0] if len(ids) == 1 else ids
+                item[field] = "*" if principal == {"*": "*"} else principal
+        if statement.get("conditions"):
+            condition: dict[str, dict[str, Any]] = {}
+            for entry in statement["conditions"]:
+                values = entry.get("values") or []
+                condition.setdefault(entry["test"], {})[entry["variable"]] = values[0] if len(values) == 1 else values
+            item["Condition"] = condition
+        rendered.append(item)
+    return {"Version": "2012-10-17", "Statement": rendered}

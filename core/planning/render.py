@@ -1,0 +1,51 @@
+"""Human output of a plan: the resource tree, counts per type, outputs, policy verdicts and cost."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from modelyard.planning.engine import Plan
+
+
+def render_plan(plan: Plan, console: Console) -> None:
+    root = Tree(f"[bold]{plan.project}[/bold] / stack [bold]{plan.stack}[/bold] ({plan.region})")
+    nodes = {}
+    for resource in plan.resources:
+        label = f"{resource.name} [dim]{resource.type}[/dim]"
+        if resource.protect or resource.retain_on_delete:
+            label += " [yellow](protected)[/yellow]" if resource.protect else " [yellow](retained)[/yellow]"
+        parent_node = nodes.get(resource.parent, root)
+        nodes[resource.urn] = parent_node.add(label)
+    console.print(root)
+
+    counts = Counter(resource.type for resource in plan.resources)
+    table = Table(title=f"{len(plan.resources)} resources", show_lines=False)
+    table.add_column("type")
+    table.add_column("count", justify="right")
+    for resource_type, count in sorted(counts.items()):
+        table.add_row(resource_type, str(count))
+    console.print(table)
+
+    if plan.outputs:
+        outputs = Table(title="stack outputs")
+        outputs.add_column("key")
+        outputs.add_column("value", overflow="fold")
+        for key, value in plan.public_outputs().items():
+            outputs.add_row(key, str(value))
+        console.print(outputs)
+
+    violations = plan.policy.get("violations", [])
+    verdict = Table(title=f"policy: {plan.policy.get('rules_evaluated', 0)} rules evaluated, {len(violations)} violations")
+    for column in ("rule", "level", "resource", "message"):
+        verdict.add_column(column, overflow="fold")
+    for violation in violations:
+        style = "red" if violation["enforcement"] == "mandatory" else "yellow"
+        verdict.add_row(violation["rule_id"], f"[{style}]{violation['enforcement']}[/{style}]", violation["urn"], violation["message"])
+    console.print(verdict)
+
+    if plan.cost:
+        console.print(f"estimated monthly cost: [bold]${plan.cost['total_monthly_usd']:,.2f}[/bold]")

@@ -1,0 +1,19 @@
+"""Maps the top-level folders onto one importable package, `modelyard` (see DESIGN.md)."""
+
+from setuptools import find_packages, setup
+
+FOLDER_OF_PACKAGE = {
+    "modelyard": "core",
+    "modelyard.stacks": "stacks",
+    "modelyard.components": "components",
+    "modelyard.policies": "policies",
+    "modelyard.model_code": "model_code",
+    "modelyard.pipelines": "pipelines",
+}
+
+packages = []
+for package, folder in FOLDER_OF_PACKAGE.items():
+    packages.append(package)
+    packages += [f"{package}.{sub}" for sub in find_packages(folder)]
+
+setup(packages=packages, package_dir=FOLDER_OF_PACKAGE)

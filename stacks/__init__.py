@@ -1,0 +1,1 @@
+"""The Pulumi program that composes Modelyard's components from validated stack config."""

@@ -1,0 +1,410 @@
+"""The typed schema of a stack's config (Pulumi.<env>.yaml), with errors that name every bad key."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "modelyard"
+
+AWS_REGIONS = frozenset(
+    {
+        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1",
+        "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1",
+        "eu-south-1", "eu-south-2", "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2",
+        "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+        "ap-east-1", "sa-east-1", "me-south-1", "me-central-1", "af-south-1", "il-central-1",
+    }
+)
+
+# GPU families a training node group may use (EC2 instance types).
+TRAINING_GPU_FAMILIES = ("g5", "g6", "g6e", "p4d", "p5")
+# GPU families an inference endpoint may use (SageMaker instance types, "ml." prefix).
+INFERENCE_GPU_FAMILIES = ("g5", "g6", "g6e", "p4d", "p5", "inf2")
+
+
+class ConfigError(Exception):
+    """Invalid stack config: every problem, each with its config key path."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid stack config:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+def _instance_family(instance_type: str) -> str:
+    return instance_type.removeprefix("ml.").split(".")[0]
+
+
+class NetworkConfig(_Section):
+    """Where compute runs."""
+
+    cidr: str = "10.20.0.0/16"
+    """VPC CIDR block (a /16 to /24 private range). Default 10.20.0.0/16."""
+    az_count: int = Field(2, ge=2, le=3)
+    """Availability zones to spread subnets over (2 or 3). Default 2."""
+    nat_per_az: bool = False
+    """One NAT gateway per AZ (HA) instead of a single shared one. Default False."""
+    flow_log_retention_days: int = Field(30, ge=1)
+    """Retention of the VPC flow log group, in days. Default 30."""
+    existing_vpc_id: str | None = None
+    """Use this VPC (and its private subnets) instead of creating one. Default None."""
+    existing_private_subnet_ids: list[str] = []
+    """Private subnets of existing_vpc_id to place compute in. Default []."""
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr_is_private_network(cls, value: str) -> str:
+        try:
+            network = ipaddress.ip_network(value, strict=True)
+        except ValueError as error:
+            raise ValueError(f"{value!r} is not a valid CIDR block ({error})") from None
+        if not isinstance(network, ipaddress.IPv4Network) or not network.is_private:
+            raise ValueError(f"{value!r} must be a private IPv4 range")
+        if not 16 <= network.prefixlen <= 24:
+            raise ValueError(f"{value!r} must be between /16 and /24")
+        return value
+
+
+class StorageConfig(_Section):
+    """Buckets for datasets, model artifacts, data capture and access logs."""
+
+    retain_on_delete: bool = False
+    """Keep buckets when the stack is destroyed. Default False (prod sets True)."""
+    noncurrent_version_days: int = Field(30, ge=1)
+    """Days before noncurrent object versions expire. Default 30."""
+    capture_transition_days: int = Field(30, ge=1)
+    """Days before endpoint data capture moves to infrequent access. Default 30."""
+    expected_storage_gb: float = Field(100.0, ge=0)
+    """Storage the cost estimate assumes across buckets, in GB. Default 100."""
+
+
+class NodeGroupConfig(_Section):
+    """One managed EKS node group."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")
+    """Node group name suffix."""
+    instance_types: list[str] = Field(min_length=1)
+    """EC2 instance types (GPU groups: g5/g6/g6e/p4d/p5 families)."""
+    min_size: int = Field(0, ge=0)
+    """Minimum nodes (0 lets the group scale to zero). Default 0."""
+    max_size: int = Field(1, ge=1)
+    """Maximum nodes. Default 1."""
+    desired_size: int = Field(0, ge=0)
+    """Nodes at creation. Default 0."""
+    spot: bool = False
+    """Use spot capacity. Default False."""
+    disk_size_gb: int = Field(200, ge=20)
+    """Root gp3 volume size. Default 200."""
+
+    @model_validator(mode="after")
+    def _sizes_are_ordered(self) -> NodeGroupConfig:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"sizes must satisfy minSize <= desiredSize <= maxSize (got {self.min_size}, "
+                f"{self.desired_size}, {self.max_size})"
+            )
+        return self
+
+
+class TrainingConfig(_Section):
+    """The GPU training cluster (EKS) and SageMaker training settings."""
+
+    eks_version: str = Field("1.33", pattern=r"^1\.\d{2}$")
+    """Kubernetes version of the EKS control plane. Default 1.33."""
+    public_endpoint: bool = False
+    """Expose the EKS API endpoint publicly (needs public_access_cidrs). Default False."""
+    public_access_cidrs: list[str] = []
+    """CIDRs allowed to reach a public API endpoint. Default []."""
+    system_node_group: NodeGroupConfig = NodeGroupConfig(
+        name="system", instance_types=["m6i.large"], min_size=1, max_size=2, desired_size=1
+    )
+    """CPU node group for cluster add-ons. Default 1-2 m6i.large."""
+    gpu_node_groups: list[NodeGroupConfig] = Field(default_factory=list)
+    """GPU node groups. Default none."""
+    sagemaker_instance_type: str = "ml.g5.xlarge"
+    """Instance type of SageMaker training jobs. Default ml.g5.xlarge."""
+    sagemaker_instance_count: int = Field(1, ge=1)
+    """Instances per SageMaker training job (>1 runs multi-instance DDP). Default 1."""
+    kubeflow_trainer: bool = True
+    """Install Kubeflow Trainer (Helm chart kubeflow-trainer 2.3.0) on the cluster. Default True."""
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _cidrs_are_valid(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=True)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a valid CIDR block") from None
+            if value in ("0.0.0.0/0", "::/0"):
+                raise ValueError(f"{value!r} opens the API endpoint to the world")
+        return values
+
+    @field_validator("gpu_node_groups")
+    @classmethod
+    def _gpu_families_allowed(cls, groups: list[NodeGroupConfig]) -> list[NodeGroupConfig]:
+        for group in groups:
+            for instance_type in group.instance_types:
+                if _instance_family(instance_type) not in TRAINING_GPU_FAMILIES:
+                    raise ValueError(
+                        f"instance type {instance_type!r} of node group {group.name!r} is not in the "
+                        f"allowed GPU families {', '.join(TRAINING_GPU_FAMILIES)}"
+                    )
+        return groups
+
+    @field_validator("sagemaker_instance_type")
+    @classmethod
+    def _sagemaker_gpu_family(cls, value: str) -> str:
+        if not value.startswith("ml.") or _instance_family(value) not in TRAINING_GPU_FAMILIES:
+            raise ValueError(
+                f"instance type {value!r} is not an ml.* type in the allowed GPU families "
+                f"{', '.join(TRAINING_GPU_FAMILIES)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _public_endpoint_needs_allow_list(self) -> TrainingConfig:
+        if self.public_endpoint and not self.public_access_cidrs:
+            raise ValueError("publicEndpoint requires a non-empty publicAccessCidrs allow-list")
+        return self
+
+
+class ScaleDownSchedule(_Section):
+    """Scheduled scaling of a dev endpoint (cron in UTC)."""
+
+    scale_down_cron: str = "cron(0 19 ? * MON-FRI *)"
+    """When to drop to the scheduled minimum. Default 19:00 UTC on weekdays."""
+    scale_up_cron: str = "cron(0 7 ? * MON-FRI *)"
+    """When to restore the normal minimum. Default 07:00 UTC on weekdays."""
+    off_hours_min_capacity: int = Field(0, ge=0)
+    """Minimum instances outside working hours. Default 0."""
+    off_hours_fraction: float = Field(0.64, ge=0, le=1)
+    """Share of the month spent scaled down (cost estimate). Default 0.64 (nights and weekends)."""
+
+
+class InferenceConfig(_Section):
+    """The GPU inference endpoint."""
+
+    instance_type: str = "ml.g5.xlarge"
+    """SageMaker instance type of the production variant. Default ml.g5.xlarge."""
+    instance_count: int = Field(1, ge=1)
+    """Initial instances. Default 1."""
+    min_capacity: int = Field(1, ge=0)
+    """Autoscaling minimum. Default 1."""
+    max_capacity: int = Field(2, ge=1)
+    """Autoscaling maximum. Default 2."""
+    target_invocations_per_instance: int = Field(200, ge=1)
+    """Target-tracking set point (invocations per instance per minute). Default 200."""
+    deployment_strategy: Literal["canary", "linear"] = "canary"
+    """Blue/green traffic shifting. Default canary."""
+    canary_percent: int = Field(10, ge=1, le=50)
+    """Traffic on the new fleet during the canary (or each linear step). Default 10."""
+    bake_minutes: int = Field(10, ge=0)
+    """Wait after shifting traffic, with rollback alarms armed. Default 10."""
+    data_capture_percent: int = Field(20, ge=0, le=100)
+    """Share of requests captured for drift monitoring. Default 20."""
+    shadow_instance_type: str | None = None
+    """Instance type of an optional shadow variant. Default None (no shadow)."""
+    model_artifact: str | None = None
+    """s3:// URI of a model artifact; without it the endpoint serves the bootstrap model. Default None."""
+    schedule: ScaleDownSchedule | None = None
+    """Scheduled scale-down (dev). Default None."""
+    latency_alarm_ms: int = Field(250, ge=1)
+    """Model latency p99 that trips the rollback alarm, in ms. Default 250."""
+
+    @field_validator("instance_type", "shadow_instance_type")
+    @classmethod
+    def _inference_gpu_family(cls, value: str | None) -> str | None:
+        if value is not None and (
+            not value.startswith("ml.") or _instance_family(value) not in INFERENCE_GPU_FAMILIES
+        ):
+            raise ValueError(
+                f"instance type {value!r} is not an ml.* type in the allowed GPU families "
+                f"{', '.join(INFERENCE_GPU_FAMILIES)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _capacity_is_ordered(self) -> InferenceConfig:
+        if not self.min_capacity <= self.instance_count <= self.max_capacity:
+            raise ValueError(
+                f"capacities must satisfy minCapacity <= instanceCount <= maxCapacity (got "
+                f"{self.min_capacity}, {self.instance_count}, {self.max_capacity})"
+            )
+        return self
+
+
+class MonitoringConfig(_Section):
+    """Logs, dashboards, alarms and the budget."""
+
+    log_retention_days: int = Field(30, ge=1)
+    """Retention of every log group, in days. Default 30."""
+    alarm_email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    """E-mail subscribed to the alarm topic. Default None."""
+    monthly_budget_usd: float = Field(1000.0, gt=0)
+    """AWS Budgets monthly limit. Default 1000."""
+    budget_alert_percents: list[int] = [80, 100]
+    """Budget thresholds that notify, in percent of the limit. Default [80, 100]."""
+    gpu_memory_alarm_percent: int = Field(90, ge=1, le=100)
+    """Endpoint GPU memory utilization that alarms. Default 90."""
+    error_rate_alarm_percent: float = Field(1.0, gt=0, le=100)
+    """5xx share of invocations that alarms. Default 1."""
+
+
+class PipelineConfig(_Section):
+    """The training pipeline: schedule, gate and drift trigger."""
+
+    schedule: str | None = "rate(7 days)"
+    """EventBridge Scheduler expression that starts the pipeline. Default weekly."""
+    min_accuracy: float = Field(0.90, ge=0, le=1)
+    """Evaluation gate: minimum test accuracy. Default 0.90."""
+    min_auc: float = Field(0.90, ge=0, le=1)
+    """Evaluation gate: minimum test ROC AUC. Default 0.90."""
+    max_regression: float = Field(0.01, ge=0, le=1)
+    """Evaluation gate: largest allowed drop versus the champion. Default 0.01."""
+    drift_psi_threshold: float = Field(0.2, gt=0)
+    """Population stability index above which a feature has drifted. Default 0.2."""
+    processing_instance_type: str = "ml.m5.large"
+    """Instance type of processing steps. Default ml.m5.large."""
+
+
+class StackConfig(_Section):
+    """Everything a stack is configured with, under the `modelyard:` namespace (plus `aws:region`)."""
+
+    environment: Literal["dev", "staging", "prod"]
+    """Which environment this stack is."""
+    region: str = "us-east-1"
+    """AWS region (from `aws:region`). Default us-east-1."""
+    owner: str = Field(min_length=1)
+    """Owner tag on every resource."""
+    cost_center: str = Field(min_length=1)
+    """Cost-center tag on every resource."""
+    github_repository: str = Field("example-org/modelyard", pattern=r"^[\w.-]+/[\w.-]+$")
+    """owner/name of the repository whose CI may assume the deploy role. Default example-org/modelyard."""
+    deletion_protection: bool = False
+    """Protect stateful resources against deletion. Default False (prod sets True)."""
+    monthly_cost_ceiling_usd: float = Field(5000.0, gt=0)
+    """The cost-ceiling policy's limit for this stack's monthly estimate. Default 5000."""
+    network: NetworkConfig = NetworkConfig()
+    storage: StorageConfig = StorageConfig()
+    training: TrainingConfig = TrainingConfig()
+    inference: InferenceConfig = InferenceConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+    pipeline: PipelineConfig = PipelineConfig()
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in AWS_REGIONS:
+            close = [r for r in sorted(AWS_REGIONS) if _similar(r, value)]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"{value!r} is not an AWS region{hint}")
+        return value
+
+    @model_validator(mode="after")
+    def _prod_is_highly_available(self) -> StackConfig:
+        if self.environment == "prod":
+            problems = []
+            if self.inference.min_capacity < 2:
+                problems.append("prod needs inference.minCapacity >= 2 (instances across AZs)")
+            if self.network.az_count < 3 and self.network.existing_vpc_id is None:
+                problems.append("prod needs network.azCount = 3")
+            if problems:
+                raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags every resource carries."""
+        return {
+            "project": "modelyard",
+            "environment": self.environment,
+            "owner": self.owner,
+            "cost-center": self.cost_center,
+        }
+
+
+def _similar(a: str, b: str) -> bool:
+    """True when two region names differ by at most one edit or a swapped pair (a typo)."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diffs) <= 1 or (len(diffs) == 2 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]])
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def _key_path(location: tuple[Any, ...]) -> str:
+    """`('inference', 'instanceType')` -> `modelyard:inference.instanceType`."""
+    if not location:
+        return f"{NAMESPACE}:"
+    head, *rest = location
+    if head == "region":
+        path = "aws:region"
+    else:
+        path = f"{NAMESPACE}:{head}"
+    for part in rest:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def parse_config(raw: dict[str, Any]) -> StackConfig:
+    """Validate flat Pulumi config (`{"modelyard:network": ..., "aws:region": ...}`) into a StackConfig.
+
+    Values may be JSON strings (how Pulumi stores structured config) or already-parsed objects.
+    Raises ConfigError listing every problem; keys outside `modelyard:` other than `aws:region`
+    belong to other packages and are ignored.
+    """
+    problems: list[str] = []
+    document: dict[str, Any] = {}
+    for key, value in raw.items():
+        namespace, _, name = key.partition(":")
+        if key == "aws:region":
+            document["region"] = value
+        elif namespace == NAMESPACE:
+            document[name] = _decode(value)
+    try:
+        return StackConfig.model_validate(document)
+    except ValidationError as error:
+        for item in error.errors():
+            location = item["loc"]
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                message = "unknown key"
+            problems.append(f"{_key_path(location)}: {message}")
+    raise ConfigError(problems)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def read_pulumi_config() -> dict[str, Any]:
+    """All config the Pulumi language host gave this program (explicit values over PULUMI_CONFIG)."""
+    from pulumi.runtime import config as runtime_config
+
+    return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+
+
+def load_stack_config(stack: str, config_file: str | None = None) -> StackConfig:
+    """Validate a shipped (or given) Pulumi.<stack>.yaml without running the program."""
+    from pathlib import Path
+
+    from modelyard.planning.stack_files import read_stack_file
+
+    path = Path(config_file) if config_file else Path(__file__).resolve().parent / f"Pulumi.{stack}.yaml"
+    return parse_config(read_stack_file(path, NAMESPACE).values)
