@@ -67,3 +67,7 @@ def plan(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

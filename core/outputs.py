@@ -54,6 +54,7 @@ class StackOutputs(BaseModel):
     alarm_topic_arn: str
     # pipeline
     pipeline_name: str
+    deploy_function_name: str
     drift_metric_namespace: str
 
     @classmethod

@@ -346,7 +346,7 @@ def _similar(a: str, b: str) -> bool:
 def _key_path(location: tuple[Any, ...]) -> str:
     """`('inference', 'instanceType')` -> `modelyard:inference.instanceType`."""
     if not location:
-        return f"{NAMESPACE}:"
+        return NAMESPACE
     head, *rest = location
     if head == "region":
         path = "aws:region"

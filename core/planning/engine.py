@@ -25,6 +25,10 @@ DEFAULT_PROGRAM_DIR = Path(__file__).resolve().parent.parent.parent / "stacks"
 class ProgramError(Exception):
     """The program failed (bad config, a raised error, a failed invoke): nothing it registered counts."""
 
+    def __init__(self, message: str, registered: list[RecordedResource] | None = None):
+        super().__init__(message)
+        self.registered = registered or []
+
 
 @dataclass
 class Plan:
@@ -94,7 +98,7 @@ def plan_program(
     except BaseException as error:  # noqa: BLE001 - any failure of a user program is reported, not raised
         if isinstance(error, KeyboardInterrupt):
             raise
-        raise ProgramError(_describe(error)) from error
+        raise ProgramError(str(error).strip() or type(error).__name__, monitor.recorded) from error
     finally:
         os.chdir(previous_cwd)
 
@@ -131,8 +135,3 @@ def _reveal(value: Any) -> Any:
     if isinstance(value, list):
         return [_reveal(item) for item in value]
     return plain(value)
-
-
-def _describe(error: BaseException) -> str:
-    message = str(error).strip() or type(error).__name__
-    return message
