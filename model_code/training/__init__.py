@@ -1,0 +1,1 @@
+"""Training entry points (scikit-learn, PyTorch) under the SageMaker training contract, with ONNX export."""
