@@ -1,0 +1,465 @@
+"""IAM for the platform: the SageMaker, pipeline and CI roles, and the policy plumbing grant helpers share."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from modelyard.components.tagging import tag_problems
+from modelyard.components.validation import raise_for_problems
+
+# Every `"Resource": "*"` below uses only actions the policy pack documents as needing it
+# (modelyard.policies.wildcard_resource_exceptions), and says why next to the statement.
+SAGEMAKER_VPC_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeDhcpOptions",
+]
+
+# Reads behind the data-plane components' provider invokes; `pulumi preview` needs nothing else from AWS
+# (sts:GetCallerIdentity needs no permission).
+PREVIEW_ACTIONS = [
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeVpcs",
+    "ec2:DescribePrefixLists",
+    "ec2:DescribeManagedPrefixLists",
+]
+
+GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+
+Statement = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    """The account, partition and region a component deploys into, for building ARNs."""
+
+    account_id: pulumi.Output[str]
+    partition: pulumi.Output[str]
+    region: pulumi.Output[str]
+
+    @classmethod
+    def lookup(cls, parent: pulumi.Resource) -> AccountContext:
+        """Ask the provider the component's resources use (so a program's explicit provider applies)."""
+        opts = pulumi.InvokeOutputOptions(parent=parent)
+        return cls(
+            account_id=aws.get_caller_identity_output(opts=opts).account_id,
+            partition=aws.get_partition_output(opts=opts).partition,
+            region=aws.get_region_output(opts=opts).region,
+        )
+
+    def arn(self, service: str, resource: pulumi.Input[str]) -> pulumi.Output[str]:
+        """`arn:<partition>:<service>:<region>:<account>:<resource>` of a regional service."""
+        return pulumi.Output.concat(
+            "arn:", self.partition, ":", service, ":", self.region, ":", self.account_id, ":", resource
+        )
+
+    @property
+    def root_arn(self) -> pulumi.Output[str]:
+        """The account principal: trusting it delegates the decision to the account's IAM policies."""
+        return pulumi.Output.concat("arn:", self.partition, ":iam::", self.account_id, ":root")
+
+
+def policy_document(statements: list[Statement]) -> pulumi.Output[str]:
+    """A policy document as a JSON string; statement values may be Outputs."""
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def service_trust_policy(
+    service: str, account: AccountContext, source_arn_pattern: pulumi.Input[str] | None = None
+) -> pulumi.Output[str]:
+    """Trust one AWS service principal, only on behalf of this account (confused-deputy protection)."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account.account_id}}
+    if source_arn_pattern is not None:
+        condition["ArnLike"] = {"aws:SourceArn": source_arn_pattern}
+    return policy_document(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": condition,
+            }
+        ]
+    )
+
+
+def attach_policy(
+    name: str, role: aws.iam.Role, statements: list[Statement], parent: pulumi.Resource
+) -> aws.iam.RolePolicy:
+    """An inline policy on `role`; inline, so it lives and dies with the grant that made it."""
+    return aws.iam.RolePolicy(
+        name,
+        aws.iam.RolePolicyArgs(role=role.name, policy=policy_document(statements)),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def grant_name(grantor: str, access: str, role: aws.iam.Role, qualifier: str = "") -> str:
+    """Logical name of a grant's policy: unique per grantor, access, role and (prefix) qualifier."""
+    suffix = f"-{re.sub(r'[^a-z0-9]+', '-', qualifier.lower()).strip('-')}" if qualifier else ""
+    return f"{grantor}-{access}-{role.pulumi_resource_name}{suffix}"
+
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+_PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
+_REPOSITORY = re.compile(r"^[\w.-]+/[\w.-]+$")
+_BRANCH = re.compile(r"^[\w./-]+$")
+
+
+@dataclass
+class PlatformRolesArgs:
+    """Who the platform's roles are for and what they may touch."""
+
+    resource_prefix: str
+    """Prefix of SageMaker names the pipeline and CI roles may act on (e.g. modelyard-dev). Required."""
+    github_repository: str
+    """owner/name of the GitHub repository whose Actions may assume the CI roles. Required."""
+    tags: dict[str, str]
+    """Tags on every role and the OIDC provider (project, environment, owner, cost-center). Required."""
+    github_deploy_branch: str = "main"
+    """Branch whose workflow runs may assume the release role. Default main."""
+    github_oidc_provider_arn: pulumi.Input[str] | None = None
+    """An existing GitHub OIDC provider (an account holds one per URL). Default None: create it."""
+    model_package_group_name: pulumi.Input[str] | None = None
+    """Model package group the pipeline registers into. Default None: no registration rights."""
+    deploy_function_arn: pulumi.Input[str] | None = None
+    """Lambda the pipeline's deploy step invokes. Default None: no invoke rights."""
+    ci_session_hours: int = 1
+    """Maximum session length of the CI roles, in hours (1-12). Default 1."""
+    extra_pass_role_arns: list[pulumi.Input[str]] = field(default_factory=list)
+    """Further roles the pipeline may pass to SageMaker (besides training and execution). Default []."""
+
+    def problems(self) -> list[str]:
+        found = tag_problems(self.tags)
+        if not _PREFIX.match(self.resource_prefix):
+            found.append(
+                f"resource_prefix: {self.resource_prefix!r} must be 2-41 lowercase letters, digits or "
+                "hyphens, starting with a letter (SageMaker ARNs are lowercase)"
+            )
+        if not _REPOSITORY.match(self.github_repository):
+            found.append(f"github_repository: {self.github_repository!r} must look like owner/name")
+        if not _BRANCH.match(self.github_deploy_branch) or "*" in self.github_deploy_branch:
+            found.append(
+                f"github_deploy_branch: {self.github_deploy_branch!r} must be one branch name, no wildcards"
+            )
+        if not 1 <= self.ci_session_hours <= 12:
+            found.append(f"ci_session_hours: {self.ci_session_hours} must be between 1 and 12")
+        return found
+
+
+class PlatformRoles(pulumi.ComponentResource):
+    """SageMaker training and execution roles, the SageMaker Pipeline role, and two GitHub OIDC CI roles.
+
+    Service roles carry only what the service itself needs (logs, metrics, VPC ENIs); data and image
+    access come from the other components' grant helpers (`store.grant_read(roles.training_role, ...)`).
+    CI gets two roles: `ci_preview_role` for pull requests and the deploy branch (read-only, enough
+    for `pulumi preview`), and `ci_release_role` for the deploy branch only (push images, start the
+    pipeline). Neither may run `pulumi up`: platform engineers deploy with their own credentials.
+    """
+
+    training_role: aws.iam.Role
+    execution_role: aws.iam.Role
+    pipeline_role: aws.iam.Role
+    ci_preview_role: aws.iam.Role
+    ci_release_role: aws.iam.Role
+    training_role_arn: pulumi.Output[str]
+    execution_role_arn: pulumi.Output[str]
+    pipeline_role_arn: pulumi.Output[str]
+    ci_preview_role_arn: pulumi.Output[str]
+    ci_release_role_arn: pulumi.Output[str]
+    github_oidc_provider_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: PlatformRolesArgs, opts: pulumi.ResourceOptions | None = None):
+        problems = args.problems()
+        if not _NAME.match(name):
+            problems.insert(
+                0, f"name: {name!r} must be 2-32 lowercase letters, digits or hyphens (IAM role names)"
+            )
+        raise_for_problems("PlatformRoles", name, problems)
+        super().__init__("modelyard:iam:PlatformRoles", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        account = AccountContext.lookup(self)
+        sagemaker_source = account.arn("sagemaker", "*")
+
+        self.training_role = aws.iam.Role(
+            f"{name}-sagemaker-training",
+            aws.iam.RoleArgs(
+                description="SageMaker training jobs (the pipeline's training step)",
+                assume_role_policy=service_trust_policy("sagemaker.amazonaws.com", account, sagemaker_source),
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        attach_policy(
+            f"{name}-sagemaker-training-runtime",
+            self.training_role,
+            _sagemaker_runtime_statements(account, "TrainingJobs"),
+            self,
+        )
+        self.execution_role = aws.iam.Role(
+            f"{name}-sagemaker-execution",
+            aws.iam.RoleArgs(
+                description="SageMaker models and endpoints (inference execution role)",
+                assume_role_policy=service_trust_policy("sagemaker.amazonaws.com", account, sagemaker_source),
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        attach_policy(
+            f"{name}-sagemaker-execution-runtime",
+            self.execution_role,
+            _sagemaker_runtime_statements(account, "Endpoints"),
+            self,
+        )
+
+        self.pipeline_role = aws.iam.Role(
+            f"{name}-pipeline",
+            aws.iam.RoleArgs(
+                description="SageMaker Pipelines execution role: runs the training pipeline's steps",
+                assume_role_policy=service_trust_policy("sagemaker.amazonaws.com", account, sagemaker_source),
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        attach_policy(
+            f"{name}-pipeline-steps",
+            self.pipeline_role,
+            _pipeline_statements(
+                account,
+                args,
+                passable_roles=[self.training_role.arn, self.execution_role.arn, *args.extra_pass_role_arns],
+            ),
+            self,
+        )
+
+        if args.github_oidc_provider_arn is None:
+            provider = aws.iam.OpenIdConnectProvider(
+                f"{name}-github-oidc",
+                aws.iam.OpenIdConnectProviderArgs(
+                    url=GITHUB_OIDC_URL,
+                    client_id_lists=["sts.amazonaws.com"],
+                    # No thumbprints: IAM verifies GitHub's certificate against its own trusted CAs.
+                    tags=args.tags,
+                ),
+                opts=child,
+            )
+            self.github_oidc_provider_arn = provider.arn
+        else:
+            self.github_oidc_provider_arn = pulumi.Output.from_input(args.github_oidc_provider_arn)
+
+        repository = args.github_repository
+        deploy_ref = f"refs/heads/{args.github_deploy_branch}"
+        deploy_subject = f"repo:{repository}:ref:{deploy_ref}"
+        self.ci_preview_role = aws.iam.Role(
+            f"{name}-ci-preview",
+            aws.iam.RoleArgs(
+                description=f"GitHub Actions of {repository}, PRs and {deploy_ref}: preview only",
+                assume_role_policy=self._github_trust([f"repo:{repository}:pull_request", deploy_subject]),
+                max_session_duration=args.ci_session_hours * 3600,
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        attach_policy(
+            f"{name}-ci-preview-read",
+            self.ci_preview_role,
+            [
+                {
+                    "Sid": "PreviewInvokes",
+                    "Effect": "Allow",
+                    # What the data-plane components' invokes read during `pulumi preview`
+                    # (zones, an existing VPC, the S3 prefix list); Describe has no resource type.
+                    "Action": PREVIEW_ACTIONS,
+                    "Resource": "*",
+                }
+            ],
+            self,
+        )
+        self.ci_release_role = aws.iam.Role(
+            f"{name}-ci-release",
+            aws.iam.RoleArgs(
+                description=f"GitHub Actions of {repository} on {deploy_ref}: push images, start pipelines",
+                assume_role_policy=self._github_trust([deploy_subject]),
+                max_session_duration=args.ci_session_hours * 3600,
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        prefix = args.resource_prefix
+        attach_policy(
+            f"{name}-ci-release-pipeline",
+            self.ci_release_role,
+            [
+                {
+                    "Sid": "StartPipeline",
+                    "Effect": "Allow",
+                    "Action": ["sagemaker:StartPipelineExecution", "sagemaker:DescribePipeline"],
+                    "Resource": account.arn("sagemaker", f"pipeline/{prefix}*"),
+                },
+                {
+                    "Sid": "FollowExecution",
+                    "Effect": "Allow",
+                    "Action": [
+                        "sagemaker:DescribePipelineExecution",
+                        "sagemaker:ListPipelineExecutionSteps",
+                        "sagemaker:StopPipelineExecution",
+                    ],
+                    "Resource": account.arn("sagemaker", f"pipeline/{prefix}*/execution/*"),
+                },
+            ],
+            self,
+        )
+
+        self.training_role_arn = self.training_role.arn
+        self.execution_role_arn = self.execution_role.arn
+        self.pipeline_role_arn = self.pipeline_role.arn
+        self.ci_preview_role_arn = self.ci_preview_role.arn
+        self.ci_release_role_arn = self.ci_release_role.arn
+        self.register_outputs(
+            {
+                "training_role_arn": self.training_role_arn,
+                "execution_role_arn": self.execution_role_arn,
+                "pipeline_role_arn": self.pipeline_role_arn,
+                "ci_preview_role_arn": self.ci_preview_role_arn,
+                "ci_release_role_arn": self.ci_release_role_arn,
+                "github_oidc_provider_arn": self.github_oidc_provider_arn,
+            }
+        )
+
+    def _github_trust(self, subjects: list[str]) -> pulumi.Output[str]:
+        return policy_document(
+            [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Federated": self.github_oidc_provider_arn},
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Condition": {
+                        "StringEquals": {
+                            f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
+                            # Exact subjects, no wildcards: one repository, named events and branch.
+                            f"{GITHUB_OIDC_HOST}:sub": subjects,
+                        }
+                    },
+                }
+            ]
+        )
+
+
+def _sagemaker_runtime_statements(account: AccountContext, kind: str) -> list[Statement]:
+    """What a SageMaker job or endpoint role needs from the service itself: logs, metrics, VPC ENIs."""
+    log_groups = account.arn("logs", f"log-group:/aws/sagemaker/{kind}*")
+    return [
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogStreams",
+            ],
+            "Resource": [log_groups, pulumi.Output.concat(log_groups, ":log-stream:*")],
+        },
+        {
+            "Sid": "PutMetrics",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            # PutMetricData has no resource type; the namespace condition is its scope.
+            "Resource": "*",
+            "Condition": {"StringLike": {"cloudwatch:namespace": f"/aws/sagemaker/{kind}*"}},
+        },
+        {
+            "Sid": "VpcMode",
+            "Effect": "Allow",
+            # SageMaker creates ENIs in our subnets on the role's behalf; their ids do not exist
+            # before the job does, and Describe* has no resource type.
+            "Action": SAGEMAKER_VPC_ACTIONS,
+            "Resource": "*",
+        },
+    ]
+
+
+def _pipeline_statements(
+    account: AccountContext, args: PlatformRolesArgs, passable_roles: list[pulumi.Input[str]]
+) -> list[Statement]:
+    """Create and follow the jobs a SageMaker Pipeline runs, pass only our roles, invoke only our deploy."""
+
+    def resources(kind: str) -> list[pulumi.Output[str]]:
+        # SageMaker Pipelines names the jobs it starts `pipelines-<execution>-<step>-...`; jobs started
+        # outside a pipeline carry the stack's resource prefix.
+        return [
+            account.arn("sagemaker", f"{kind}/pipelines-*"),
+            account.arn("sagemaker", f"{kind}/{args.resource_prefix}*"),
+        ]
+
+    statements: list[Statement] = [
+        {
+            "Sid": "RunJobs",
+            "Effect": "Allow",
+            "Action": [
+                "sagemaker:CreateProcessingJob",
+                "sagemaker:DescribeProcessingJob",
+                "sagemaker:StopProcessingJob",
+                "sagemaker:CreateTrainingJob",
+                "sagemaker:DescribeTrainingJob",
+                "sagemaker:StopTrainingJob",
+                # Pipelines tag every job they create with the execution's ARN.
+                "sagemaker:AddTags",
+            ],
+            "Resource": [*resources("processing-job"), *resources("training-job")],
+        },
+        {
+            "Sid": "CreateModels",
+            "Effect": "Allow",
+            "Action": ["sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:AddTags"],
+            "Resource": resources("model"),
+        },
+        {
+            "Sid": "PassOnlyPlatformRoles",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": passable_roles,
+            "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        },
+    ]
+    if args.model_package_group_name is not None:
+        group = args.model_package_group_name
+        statements.append(
+            {
+                "Sid": "RegisterModels",
+                "Effect": "Allow",
+                "Action": [
+                    "sagemaker:CreateModelPackage",
+                    "sagemaker:DescribeModelPackage",
+                    "sagemaker:UpdateModelPackage",
+                    "sagemaker:DescribeModelPackageGroup",
+                    "sagemaker:AddTags",
+                ],
+                "Resource": [
+                    account.arn("sagemaker", pulumi.Output.concat("model-package-group/", group)),
+                    account.arn("sagemaker", pulumi.Output.concat("model-package/", group, "/*")),
+                ],
+            }
+        )
+    if args.deploy_function_arn is not None:
+        statements.append(
+            {
+                "Sid": "InvokeDeployStep",
+                "Effect": "Allow",
+                "Action": "lambda:InvokeFunction",
+                "Resource": args.deploy_function_arn,
+            }
+        )
+    return statements

@@ -1,0 +1,231 @@
+"""PlatformRoles and every IAM document the data-plane components write: parsed JSON, least privilege."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from modelyard.components import (
+    ArtifactStore,
+    ArtifactStoreArgs,
+    ComponentArgsError,
+    EncryptionKey,
+    EncryptionKeyArgs,
+    ModelRegistry,
+    ModelRegistryArgs,
+    Network,
+    NetworkArgs,
+    PlatformRoles,
+    PlatformRolesArgs,
+)
+from modelyard.policies.wildcard_resource_exceptions import EXCEPTIONS
+
+ACCOUNT = "123456789012"
+DEPLOY_FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:modelyard-unit-deploy"
+GITHUB = "token.actions.githubusercontent.com"
+
+
+def _roles(tags, **overrides) -> PlatformRoles:
+    args = PlatformRolesArgs(
+        resource_prefix="modelyard-unit", github_repository="acme/modelyard", tags=tags, **overrides
+    )
+    return PlatformRoles("platform", args)
+
+
+def _whole_data_plane(tags) -> None:
+    """Every data-plane component, wired the way a stack wires them, grants included."""
+    key = EncryptionKey("data", EncryptionKeyArgs(alias="modelyard-unit-data", tags=tags, services=["logs"]))
+    Network("net", NetworkArgs(tags=tags, flow_log_key_arn=key.key_arn))
+    store = ArtifactStore("store", ArtifactStoreArgs(key_arn=key.key_arn, tags=tags))
+    registry = ModelRegistry(
+        "modelyard-unit", ModelRegistryArgs(key_arn=key.key_arn, tags=tags, artifact_store=store)
+    )
+    roles = _roles(
+        tags, model_package_group_name=registry.model_package_group_name, deploy_function_arn=DEPLOY_FUNCTION
+    )
+    store.grant_read(roles.training_role, "datasets")
+    store.grant_read_write(roles.training_role, "artifacts", "training/")
+    store.grant_read(roles.execution_role, "artifacts", "training/")
+    store.grant_write(roles.execution_role, "capture")
+    registry.grant_pull(roles.training_role, ("training",))
+    registry.grant_pull(roles.execution_role, ("serving",))
+    registry.grant_push(roles.ci_release_role)
+    key.grant_encrypt_decrypt(roles.training_role)
+    key.grant_decrypt(roles.pipeline_role, via_service="s3")
+
+
+def test_every_identity_policy_parses_and_has_no_wildcard_action_or_unconstrained_resource(program, tags):
+    run = program(lambda: _whole_data_plane(tags))
+    assert run.error is None
+
+    policies = run.of_type("aws:iam/rolePolicy:RolePolicy")
+    assert len(policies) >= 14
+    for policy in policies:
+        for statement in run.statements(policy):
+            assert statement["Effect"] == "Allow", policy.name
+            assert "NotAction" not in statement and "NotResource" not in statement, policy.name
+            for action in statement["Action"]:
+                assert "*" not in action, f"{policy.name}: wildcard action {action}"
+            if "*" in statement["Resource"]:
+                assert statement["Resource"] == ["*"], policy.name
+                for action in statement["Action"]:
+                    _assert_documented_exception(policy.name, action, statement)
+
+
+def _assert_documented_exception(policy: str, action: str, statement: dict) -> None:
+    """`action` may run on Resource "*" only as the policy pack's documented exceptions allow."""
+    covering = [exception for exception in EXCEPTIONS if exception.covers(action)]
+    assert covering, f"{policy}: {action} on Resource '*' is not a documented exception"
+    conditions = {key for block in statement.get("Condition", {}).values() for key in block}
+    for exception in covering:
+        assert set(exception.required_condition_keys) <= conditions, f"{policy}: {action} lacks its condition"
+
+
+def test_every_trust_policy_names_one_principal_with_conditions(program, tags):
+    run = program(lambda: _whole_data_plane(tags))
+
+    roles = run.of_type("aws:iam/role:Role")
+    assert len(roles) == 7
+    for role in roles:
+        assert "managedPolicyArns" not in role.inputs, role.name
+        (statement,) = run.statements(role, "assumeRolePolicy")
+        principal = statement["Principal"]
+        assert principal != "*" and list(principal) in (["Service"], ["Federated"]), role.name
+        assert isinstance(next(iter(principal.values())), str), role.name
+        if "Service" in principal:
+            assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}, role.name
+        else:
+            assert set(statement["Condition"]["StringEquals"]) == {f"{GITHUB}:aud", f"{GITHUB}:sub"}, (
+                role.name
+            )
+
+
+def test_sagemaker_roles_trust_sagemaker_in_this_account_and_region(program, tags):
+    run = program(lambda: _roles(tags))
+
+    component = run.one("modelyard:iam:PlatformRoles")
+    for name in ("platform-sagemaker-training", "platform-sagemaker-execution", "platform-pipeline"):
+        role = run.one("aws:iam/role:Role", name)
+        assert role.parent == component.urn
+        assert role.inputs["tags"] == tags
+        (trust,) = run.statements(role, "assumeRolePolicy")
+        assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+        assert trust["Action"] == ["sts:AssumeRole"]
+        assert trust["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:*"}
+
+
+def test_metrics_are_scoped_by_namespace(program, tags):
+    run = program(lambda: _roles(tags))
+
+    runtime = run.statements(run.named("platform-sagemaker-training-runtime"))
+    metrics = next(s for s in runtime if s["Sid"] == "PutMetrics")
+    assert metrics["Condition"] == {"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/TrainingJobs*"}}
+    logs = next(s for s in runtime if s["Sid"] == "WriteLogs")
+    assert all(":log-group:/aws/sagemaker/TrainingJobs" in resource for resource in logs["Resource"])
+
+
+def test_pipeline_role_passes_only_platform_roles_and_invokes_only_the_deploy_function(program, tags):
+    def build():
+        roles = _roles(
+            tags, model_package_group_name="modelyard-unit-models", deploy_function_arn=DEPLOY_FUNCTION
+        )
+        pulumi.export("passable", [roles.training_role_arn, roles.execution_role_arn])
+
+    run = program(build)
+    by_sid = {s["Sid"]: s for s in run.statements(run.named("platform-pipeline-steps"))}
+    assert by_sid["PassOnlyPlatformRoles"]["Resource"] == run.outputs["passable"]
+    assert by_sid["PassOnlyPlatformRoles"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
+    assert by_sid["InvokeDeployStep"]["Resource"] == [DEPLOY_FUNCTION]
+    assert by_sid["RegisterModels"]["Resource"] == [
+        f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package-group/modelyard-unit-models",
+        f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package/modelyard-unit-models/*",
+    ]
+    for resource in by_sid["RunJobs"]["Resource"]:
+        assert resource.split("/", 1)[1] in ("pipelines-*", "modelyard-unit*")
+
+
+def test_pipeline_role_without_registry_or_deploy_function_gets_neither(program, tags):
+    run = program(lambda: _roles(tags))
+
+    sids = {s["Sid"] for s in run.statements(run.named("platform-pipeline-steps"))}
+    assert sids == {"RunJobs", "CreateModels", "PassOnlyPlatformRoles"}
+
+
+def test_ci_roles_trust_exact_github_subjects(program, tags):
+    run = program(lambda: _roles(tags, github_deploy_branch="release"))
+
+    provider = run.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert provider.inputs["url"] == f"https://{GITHUB}"
+    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    provider_arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}"
+    subjects = {}
+    for name in ("platform-ci-preview", "platform-ci-release"):
+        role = run.one("aws:iam/role:Role", name)
+        assert role.inputs["maxSessionDuration"] == 3600
+        (trust,) = run.statements(role, "assumeRolePolicy")
+        assert trust["Principal"] == {"Federated": provider_arn}
+        assert trust["Action"] == ["sts:AssumeRoleWithWebIdentity"]
+        assert trust["Condition"]["StringEquals"][f"{GITHUB}:aud"] == "sts.amazonaws.com"
+        subjects[name] = trust["Condition"]["StringEquals"][f"{GITHUB}:sub"]
+    assert subjects["platform-ci-preview"] == [
+        "repo:acme/modelyard:pull_request",
+        "repo:acme/modelyard:ref:refs/heads/release",
+    ]
+    # Pull requests never get the role that pushes images and starts the pipeline.
+    assert subjects["platform-ci-release"] == ["repo:acme/modelyard:ref:refs/heads/release"]
+
+
+def test_ci_release_starts_only_prefixed_pipelines(program, tags):
+    run = program(lambda: _roles(tags))
+
+    start, follow = run.statements(run.named("platform-ci-release-pipeline"))
+    assert start["Resource"] == [f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:pipeline/modelyard-unit*"]
+    assert follow["Resource"] == [
+        f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:pipeline/modelyard-unit*/execution/*"
+    ]
+    (preview,) = run.statements(run.named("platform-ci-preview-read"))
+    assert all(action.startswith("ec2:Describe") for action in preview["Action"])
+
+
+def test_an_existing_oidc_provider_is_reused(program, tags):
+    existing = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}"
+    run = program(lambda: _roles(tags, github_oidc_provider_arn=existing))
+
+    assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    (trust,) = run.statements(run.one("aws:iam/role:Role", "platform-ci-release"), "assumeRolePolicy")
+    assert trust["Principal"] == {"Federated": existing}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "path"),
+    [
+        ({"github_repository": "not-a-repo"}, "github_repository: 'not-a-repo'"),
+        ({"github_deploy_branch": "release/*"}, "github_deploy_branch: 'release/*'"),
+        ({"resource_prefix": "Modelyard"}, "resource_prefix: 'Modelyard'"),
+        ({"ci_session_hours": 24}, "ci_session_hours: 24"),
+    ],
+)
+def test_invalid_args_are_rejected_before_any_resource(program, tags, overrides, path):
+    args = PlatformRolesArgs(
+        **{
+            "resource_prefix": "modelyard-unit",
+            "github_repository": "acme/modelyard",
+            "tags": tags,
+            **overrides,
+        }
+    )
+    run = program(lambda: PlatformRoles("platform", args))
+
+    assert isinstance(run.error, ComponentArgsError)
+    assert path in str(run.error)
+    assert run.resources == []
+
+
+def test_all_problems_are_reported_together(program):
+    args = PlatformRolesArgs(resource_prefix="-", github_repository="x", tags={})
+    run = program(lambda: PlatformRoles("P", args))
+
+    assert isinstance(run.error, ComponentArgsError)
+    assert len(run.error.problems) == 4 + 3  # four missing tags, name, prefix, repository

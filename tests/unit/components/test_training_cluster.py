@@ -1,0 +1,287 @@
+"""TrainingCluster: private encrypted EKS, hardened GPU node groups, GPU plumbing, Kubeflow Trainer, SageMaker settings."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+from modelyard.components.training_cluster import NodeGroupSpec, TrainingCluster, TrainingClusterArgs
+from modelyard.components.validation import ComponentArgsError
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/0b0c0d0e-1111-2222-3333-444455556666"
+SAGEMAKER_ROLE = "arn:aws:iam::123456789012:role/sagemaker-training"
+CI_ROLE = "arn:aws:iam::123456789012:role/ci"
+
+
+def cluster_args(tags, **overrides) -> TrainingClusterArgs:
+    values = {
+        "cluster_name": "unit-gpu",
+        "subnet_ids": ["subnet-a", "subnet-b"],
+        "kms_key_arn": KEY,
+        "artifact_bucket_name": "unit-artifacts",
+        "data_bucket_name": "unit-data",
+        "sagemaker_training_role_arn": SAGEMAKER_ROLE,
+        "sagemaker_security_group_ids": ["sg-training"],
+        "gpu_node_groups": [
+            NodeGroupSpec(name="gpu-spot", instance_types=["g5.xlarge", "g6.xlarge"], max_size=2, spot=True)
+        ],
+        "tags": tags,
+    }
+    values.update(overrides)
+    return TrainingClusterArgs(**values)
+
+
+@pytest.fixture
+def default_run(program, tags):
+    def build():
+        cluster = TrainingCluster("train", cluster_args(tags, admin_principal_arns=[CI_ROLE]))
+        pulumi.export("kubeconfig", pulumi.Output.unsecret(cluster.kubeconfig))
+        pulumi.export("kubeconfig_is_secret", pulumi.Output.is_secret(cluster.kubeconfig))
+        pulumi.export("output_path", cluster.training_output_path)
+        pulumi.export("sagemaker_role", cluster.sagemaker_role_arn)
+        pulumi.export("sagemaker_subnets", cluster.sagemaker_subnet_ids)
+        pulumi.export("sagemaker_security_groups", cluster.sagemaker_security_group_ids)
+        pulumi.export("inter_container", cluster.inter_container_traffic_encryption)
+        pulumi.export("namespace", cluster.training_namespace)
+        pulumi.export("service_account", cluster.training_service_account)
+        pulumi.export("cluster_name", cluster.cluster_name)
+
+    run = program(build)
+    assert run.error is None, run.error
+    return run
+
+
+def test_every_child_is_parented_and_named_after_the_component(default_run):
+    component = default_run.one("modelyard:training:TrainingCluster")
+    children = default_run.children_of(component)
+    assert len(children) == len(default_run.resources) - 1
+    assert all(child.name.startswith("train-") for child in children)
+
+
+def test_cluster_is_private_encrypted_logged_and_api_authenticated(default_run, tags):
+    cluster = default_run.one("aws:eks/cluster:Cluster")
+    inputs = cluster.inputs
+    assert inputs["name"] == "unit-gpu"
+    assert inputs["version"] == "1.33"
+    assert inputs["vpcConfig"]["endpointPrivateAccess"] is True
+    assert inputs["vpcConfig"]["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in inputs["vpcConfig"]
+    assert inputs["encryptionConfig"] == {"resources": ["secrets"], "provider": {"keyArn": KEY}}
+    assert inputs["enabledClusterLogTypes"] == [
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    ]
+    assert inputs["accessConfig"]["authenticationMode"] == "API"
+    assert inputs["tags"] == tags
+
+    log_group = default_run.one("aws:cloudwatch/logGroup:LogGroup")
+    assert log_group.inputs["name"] == "/aws/eks/unit-gpu/cluster"
+    assert log_group.inputs["kmsKeyId"] == KEY
+    assert log_group.inputs["retentionInDays"] == 365
+    assert log_group.urn in cluster.dependencies
+
+
+def test_addons_and_their_order(default_run):
+    addons = {addon.inputs["addonName"]: addon for addon in default_run.of_type("aws:eks/addon:Addon")}
+    assert set(addons) == {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"}
+    system_nodes = default_run.named("train-system-nodes")
+    assert system_nodes.urn in addons["coredns"].dependencies
+    assert addons["vpc-cni"].urn in system_nodes.dependencies
+
+
+def test_roles_use_only_narrow_aws_managed_policies(default_run):
+    attached = {
+        a.inputs["policyArn"]
+        for a in default_run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    }
+    assert attached == {
+        "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+        "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+        "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+        "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+    }
+    assert not any("FullAccess" in arn for arn in attached)
+    trusts = {
+        role.name: default_run.statements(role, "assumeRolePolicy")[0]["Principal"]
+        for role in default_run.of_type("aws:iam/role:Role")
+    }
+    assert trusts == {
+        "train-cluster-role": {"Service": "eks.amazonaws.com"},
+        "train-node-role": {"Service": "ec2.amazonaws.com"},
+        "train-training-job-role": {"Service": "pods.eks.amazonaws.com"},
+    }
+    for policy in default_run.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for statement in default_run.statements(policy):
+            assert all("*" not in action for action in statement["Action"]), statement
+            assert all(resource != "*" for resource in statement["Resource"]), statement
+
+
+def test_launch_templates_require_imdsv2_encrypt_gp3_and_give_no_public_ip(default_run, tags):
+    templates = default_run.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    assert {t.name for t in templates} == {"train-system-launch-template", "train-gpu-spot-launch-template"}
+    for template in templates:
+        inputs = template.inputs
+        assert inputs["metadataOptions"]["httpTokens"] == "required"
+        assert inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1
+        [volume] = inputs["blockDeviceMappings"]
+        assert volume["ebs"]["volumeType"] == "gp3"
+        assert volume["ebs"]["encrypted"] == "true"
+        assert volume["ebs"]["kmsKeyId"] == KEY
+        [interface] = inputs["networkInterfaces"]
+        assert interface["associatePublicIpAddress"] == "false"
+        assert {spec["resourceType"] for spec in inputs["tagSpecifications"]} == {
+            "instance",
+            "volume",
+            "network-interface",
+        }
+        assert inputs["tags"] == tags
+
+
+def test_gpu_node_group_is_tainted_labelled_nvidia_and_spot(default_run):
+    gpu = default_run.named("train-gpu-spot-nodes").inputs
+    assert gpu["nodeGroupName"] == "unit-gpu-gpu-spot"
+    assert gpu["amiType"] == "AL2023_x86_64_NVIDIA"
+    assert gpu["capacityType"] == "SPOT"
+    assert gpu["instanceTypes"] == ["g5.xlarge", "g6.xlarge"]
+    assert gpu["scalingConfig"] == {"minSize": 0, "maxSize": 2, "desiredSize": 0}
+    assert gpu["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert gpu["labels"]["nvidia.com/gpu.present"] == "true"
+    assert gpu["launchTemplate"]["id"] == default_run.named("train-gpu-spot-launch-template").id
+
+    system = default_run.named("train-system-nodes").inputs
+    assert system["amiType"] == "AL2023_x86_64_STANDARD"
+    assert system["capacityType"] == "ON_DEMAND"
+    assert "taints" not in system
+    assert system["scalingConfig"] == {"minSize": 1, "maxSize": 2, "desiredSize": 1}
+
+
+def test_gpu_daemon_sets_tolerate_the_taint_and_select_gpu_nodes(default_run):
+    provider = default_run.one("pulumi:providers:kubernetes")
+    daemon_sets = {d.name: d for d in default_run.of_type("kubernetes:apps/v1:DaemonSet")}
+    assert set(daemon_sets) == {"train-device-plugin", "train-dcgm-exporter"}
+    for daemon_set in daemon_sets.values():
+        assert daemon_set.provider.startswith(provider.urn)
+        pod = daemon_set.inputs["spec"]["template"]["spec"]
+        assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
+        assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
+    plugin = daemon_sets["train-device-plugin"].inputs["spec"]["template"]["spec"]["containers"][0]
+    assert plugin["image"].startswith("nvcr.io/nvidia/k8s-device-plugin:v0.17.")
+    assert plugin["securityContext"]["allowPrivilegeEscalation"] is False
+    service = default_run.one("kubernetes:core/v1:Service").inputs
+    assert service["spec"]["ports"][0]["port"] == 9400
+    assert service["metadata"]["annotations"]["prometheus.io/scrape"] == "true"
+
+
+def test_training_identity_uses_pod_identity(default_run):
+    namespace = default_run.one("kubernetes:core/v1:Namespace").inputs["metadata"]
+    account = default_run.one("kubernetes:core/v1:ServiceAccount").inputs["metadata"]
+    association = default_run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs
+    role = default_run.named("train-training-job-role")
+    assert namespace["name"] == "training"
+    assert account == {"name": "training-job", "namespace": "training"}
+    assert association["namespace"] == "training"
+    assert association["serviceAccount"] == "training-job"
+    assert association["roleArn"].endswith(role.id)
+    actions = {
+        a for s in default_run.statements(default_run.named("train-training-job-access")) for a in s["Action"]
+    }
+    assert actions == {"s3:ListBucket", "s3:GetObject", "s3:PutObject", "kms:Decrypt", "kms:GenerateDataKey"}
+
+
+def test_kubeflow_trainer_release_is_pinned_with_torch_distributed(default_run):
+    release = default_run.one("kubernetes:helm.sh/v3:Release").inputs
+    assert release["chart"] == "oci://ghcr.io/kubeflow/charts/kubeflow-trainer"
+    assert release["version"] == "2.3.0"
+    assert release["namespace"] == "kubeflow-system"
+    assert release["values"]["runtimes"]["torchDistributed"]["enabled"] is True
+
+
+def test_admin_principals_get_access_entries(default_run):
+    entry = default_run.one("aws:eks/accessEntry:AccessEntry").inputs
+    association = default_run.one("aws:eks/accessPolicyAssociation:AccessPolicyAssociation").inputs
+    assert entry["principalArn"] == CI_ROLE
+    assert association["policyArn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    assert association["accessScope"] == {"type": "cluster"}
+
+
+def test_outputs_carry_sagemaker_settings_and_an_exec_kubeconfig(default_run):
+    outputs = default_run.outputs
+    assert outputs["output_path"] == "s3://unit-artifacts/training/"
+    assert outputs["sagemaker_role"] == SAGEMAKER_ROLE
+    assert outputs["sagemaker_subnets"] == ["subnet-a", "subnet-b"]
+    assert outputs["sagemaker_security_groups"] == ["sg-training"]
+    assert outputs["inter_container"] is True
+    assert (outputs["namespace"], outputs["service_account"]) == ("training", "training-job")
+    assert outputs["kubeconfig_is_secret"] is True
+    kubeconfig = json.loads(outputs["kubeconfig"])
+    assert kubeconfig["current-context"] == "unit-gpu"
+    assert kubeconfig["clusters"][0]["cluster"]["server"].startswith("https://")
+    exec_ = kubeconfig["users"][0]["user"]["exec"]
+    assert exec_["command"] == "aws"
+    assert exec_["args"] == ["eks", "get-token", "--cluster-name", "unit-gpu", "--region", "us-east-1"]
+
+
+def test_public_endpoint_takes_the_allow_list_and_given_job_role_is_used(program, tags):
+    job_role = "arn:aws:iam::123456789012:role/existing-training-pods"
+    run = program(
+        lambda: TrainingCluster(
+            "train",
+            cluster_args(
+                tags,
+                public_endpoint=True,
+                public_access_cidrs=["203.0.113.0/24"],
+                training_job_role_arn=job_role,
+                kubeflow_trainer=False,
+            ),
+        )
+    )
+    assert run.error is None, run.error
+    vpc = run.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
+    assert vpc["endpointPublicAccess"] is True
+    assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs["roleArn"] == job_role
+    assert "train-training-job-role" not in {r.name for r in run.resources}
+    assert run.of_type("kubernetes:helm.sh/v3:Release") == []
+
+
+def test_invalid_args_fail_with_every_problem_before_anything_is_created(program, tags):
+    args = cluster_args(
+        tags={"project": "modelyard"},
+        cluster_name="bad name!",
+        subnet_ids=["subnet-a"],
+        public_endpoint=True,
+        gpu_node_groups=[
+            NodeGroupSpec(name="gpu", instance_types=["m5.large"], min_size=3, max_size=2, desired_size=0),
+            NodeGroupSpec(name="gpu", instance_types=["p5.48xlarge"]),
+        ],
+        log_retention_days=10,
+        kubeflow_trainer_version="latest",
+    )
+    run = program(lambda: TrainingCluster("train", args))
+    assert isinstance(run.error, ComponentArgsError)
+    message = str(run.error)
+    for expected in (
+        "tags: missing required tag 'owner'",
+        "cluster_name: 'bad name!'",
+        "subnet_ids: EKS needs subnets in at least two availability zones",
+        "public_access_cidrs: a public endpoint needs a non-empty CIDR allow-list",
+        "gpu_node_groups[0].instance_types[0]: 'm5.large' is not in the GPU families",
+        "gpu_node_groups[0]: sizes must satisfy min_size <= desired_size <= max_size (got 3, 0, 2)",
+        "gpu_node_groups: node group name 'gpu' is used more than once",
+        "log_retention_days: 10 is not a CloudWatch retention period",
+        "kubeflow_trainer_version: 'latest'",
+    ):
+        assert expected in message, f"{expected!r} not in {message}"
+    assert run.resources == []
+
+
+def test_world_open_cidr_and_missing_gpu_groups_are_rejected(tags):
+    problems = cluster_args(
+        tags, public_endpoint=True, public_access_cidrs=["0.0.0.0/0"], gpu_node_groups=[]
+    ).problems()
+    assert "public_access_cidrs[0]: '0.0.0.0/0' opens the API endpoint to the world" in problems
+    assert "gpu_node_groups: at least one GPU node group is required" in problems
