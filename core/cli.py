@@ -10,6 +10,9 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from modelyard.costing.cli import cost
+from modelyard.policies.cli import app as policies_app
+
 app = typer.Typer(help="Modelyard: an MLOps platform on AWS, planned offline and run locally or in the cloud.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console()
@@ -40,29 +43,49 @@ def plan(
     program: Annotated[Optional[Path], typer.Option(help="A Pulumi Python program folder (default: Modelyard's stacks/).")] = None,
     config: Annotated[Optional[Path], typer.Option(help="A Pulumi.<stack>.yaml-style config file.")] = None,
     outputs: Annotated[Optional[Path], typer.Option(help="Also write the stack outputs (secrets included) to this file, mode 0600.")] = None,
+    diff: Annotated[Optional[Path], typer.Option(help="A previous `plan --json` output (e.g. the base branch's) to diff against.")] = None,
+    diff_markdown: Annotated[Optional[Path], typer.Option(help="With --diff: also write the diff as Markdown (a PR comment section) here.")] = None,
 ) -> None:
     """Run a Pulumi program offline under Pulumi's mocks: resources, outputs, policy verdicts, cost.
 
     Exit codes: 0 ok, 1 a mandatory policy violation, 2 a config or program error.
     """
+    from modelyard.planning.assessment import assess
+    from modelyard.planning.diff import PlanFileError, diff_plans, diff_to_markdown, load_plan_json, render_diff
     from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, plan_program
     from modelyard.planning.render import render_plan
     from modelyard.planning.stack_files import StackFileError
 
+    if diff_markdown and not diff:
+        errors.print("[red]--diff-markdown needs --diff OLD.json[/red]")
+        raise typer.Exit(EXIT_ERROR)
     try:
-        result = plan_program(program or DEFAULT_PROGRAM_DIR, stack, config_file=config)
-    except (ProgramError, StackFileError) as error:
+        old_plan = load_plan_json(diff) if diff else None  # a bad file fails before the program runs
+        result = assess(plan_program(program or DEFAULT_PROGRAM_DIR, stack, config_file=config))
+    except (ProgramError, StackFileError, PlanFileError) as error:
         errors.print(f"[red]plan failed for stack {stack!r}:[/red] {error}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None
     if outputs:
         outputs.write_text(json.dumps(result.outputs, indent=2))
         outputs.chmod(0o600)
+    document = result.to_json()
+    changes = diff_plans(old_plan, document) if old_plan is not None else None
+    if changes is not None:
+        document["diff"] = changes
+        if diff_markdown:
+            diff_markdown.write_text(diff_to_markdown(changes))
     if as_json:
-        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
     else:
         render_plan(result, console)
+        if changes is not None:
+            render_diff(changes, console)
     mandatory = [v for v in result.policy["violations"] if v["enforcement"] == "mandatory"]
     raise typer.Exit(EXIT_POLICY if mandatory else EXIT_OK)
+
+
+app.command()(cost)
+app.add_typer(policies_app, name="policies", help="The policy pack: list its rules, regenerate CrossGuard config.")
 
 
 def main() -> None:

@@ -1,1 +1,5 @@
 """Modelyard's policy pack: one rule set, run by Pulumi CrossGuard and by the offline plan."""
+
+from modelyard.policies.evaluation import evaluate
+
+__all__ = ["evaluate"]

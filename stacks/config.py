@@ -80,7 +80,7 @@ class StorageConfig(_Section):
     """Keep buckets when the stack is destroyed. Default False (prod sets True)."""
     noncurrent_version_days: int = Field(30, ge=1)
     """Days before noncurrent object versions expire. Default 30."""
-    capture_transition_days: int = Field(30, ge=1)
+    capture_transition_days: int = Field(30, ge=30)
     """Days before endpoint data capture moves to infrequent access. Default 30."""
     expected_storage_gb: float = Field(100.0, ge=0)
     """Storage the cost estimate assumes across buckets, in GB. Default 100."""
@@ -127,8 +127,11 @@ class TrainingConfig(_Section):
         name="system", instance_types=["m6i.large"], min_size=1, max_size=2, desired_size=1
     )
     """CPU node group for cluster add-ons. Default 1-2 m6i.large."""
-    gpu_node_groups: list[NodeGroupConfig] = Field(default_factory=list)
-    """GPU node groups. Default none."""
+    gpu_node_groups: list[NodeGroupConfig] = Field(
+        default_factory=lambda: [NodeGroupConfig(name="gpu", instance_types=["g5.xlarge"], max_size=1)],
+        min_length=1,
+    )
+    """GPU node groups (at least one). Default one g5.xlarge group scaling 0-1."""
     sagemaker_instance_type: str = "ml.g5.xlarge"
     """Instance type of SageMaker training jobs. Default ml.g5.xlarge."""
     sagemaker_instance_count: int = Field(1, ge=1)
@@ -184,10 +187,8 @@ class ScaleDownSchedule(_Section):
     """When to drop to the scheduled minimum. Default 19:00 UTC on weekdays."""
     scale_up_cron: str = "cron(0 7 ? * MON-FRI *)"
     """When to restore the normal minimum. Default 07:00 UTC on weekdays."""
-    off_hours_min_capacity: int = Field(0, ge=0)
-    """Minimum instances outside working hours. Default 0."""
-    off_hours_fraction: float = Field(0.64, ge=0, le=1)
-    """Share of the month spent scaled down (cost estimate). Default 0.64 (nights and weekends)."""
+    off_hours_capacity: int = Field(1, ge=1)
+    """Instances (min and max) outside working hours; an endpoint variant cannot go below 1. Default 1."""
 
 
 class InferenceConfig(_Section):
@@ -197,15 +198,15 @@ class InferenceConfig(_Section):
     """SageMaker instance type of the production variant. Default ml.g5.xlarge."""
     instance_count: int = Field(1, ge=1)
     """Initial instances. Default 1."""
-    min_capacity: int = Field(1, ge=0)
-    """Autoscaling minimum. Default 1."""
+    min_capacity: int = Field(1, ge=1)
+    """Autoscaling minimum (an endpoint variant never goes below 1 instance). Default 1."""
     max_capacity: int = Field(2, ge=1)
     """Autoscaling maximum. Default 2."""
     target_invocations_per_instance: int = Field(200, ge=1)
     """Target-tracking set point (invocations per instance per minute). Default 200."""
     deployment_strategy: Literal["canary", "linear"] = "canary"
     """Blue/green traffic shifting. Default canary."""
-    canary_percent: int = Field(10, ge=1, le=50)
+    traffic_step_percent: int = Field(10, ge=1, le=50)
     """Traffic on the new fleet during the canary (or each linear step). Default 10."""
     bake_minutes: int = Field(10, ge=0)
     """Wait after shifting traffic, with rollback alarms armed. Default 10."""

@@ -39,6 +39,7 @@ class Plan:
     region: str
     resources: list[RecordedResource]
     outputs: dict[str, Any]
+    config_values: dict[str, str] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
     policy: dict[str, Any] = field(default_factory=lambda: {"violations": [], "rules_evaluated": 0})
     cost: dict[str, Any] = field(default_factory=dict)
@@ -111,6 +112,7 @@ def plan_program(
         region=region,
         resources=monitor.recorded,
         outputs=outputs,
+        config_values=dict(config.values),
         secret_outputs=secret_outputs,
     )
 

@@ -23,6 +23,7 @@ class RecordedResource:
     custom: bool
     inputs: dict[str, Any]
     dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
     provider: str | None
     protect: bool
     retain_on_delete: bool
@@ -38,6 +39,8 @@ class RecordedResource:
             "custom": self.custom,
             "inputs": self.inputs,
             "dependencies": self.dependencies,
+            "property_dependencies": self.property_dependencies,
+            "id": self.id,
             "provider": self.provider,
             "protect": self.protect,
             "retainOnDelete": self.retain_on_delete,
@@ -89,6 +92,9 @@ class RecordingMonitor(MockMonitor):
                 custom=bool(request.custom),
                 inputs=plain(inputs),
                 dependencies=sorted(set(request.dependencies)),
+                property_dependencies={
+                    key: sorted(set(value.urns)) for key, value in sorted(request.propertyDependencies.items()) if value.urns
+                },
                 provider=request.provider or None,
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from modelyard.costing.report import render_cost
 from modelyard.planning.engine import Plan
 
 
@@ -47,5 +48,7 @@ def render_plan(plan: Plan, console: Console) -> None:
         verdict.add_row(violation["rule_id"], f"[{style}]{violation['enforcement']}[/{style}]", violation["urn"], violation["message"])
     console.print(verdict)
 
-    if plan.cost:
-        console.print(f"estimated monthly cost: [bold]${plan.cost['total_monthly_usd']:,.2f}[/bold]")
+    if "total_monthly_usd" in plan.cost:
+        render_cost(plan.cost, console, title=f"stack {plan.stack}: estimated monthly cost")
+    elif "error" in plan.cost:
+        console.print(f"[yellow]no cost estimate:[/yellow] {plan.cost['error']}")

@@ -1,0 +1,13 @@
+"""CrossGuard entry point: `pulumi preview --policy-pack policies` runs this file to serve the pack."""
+
+import os
+
+from modelyard.policies.crossguard import build_policies, environment_from
+from pulumi_policy import PolicyPack
+
+# Constructing the pack starts the analyzer's gRPC server and blocks; nothing else belongs here.
+PolicyPack(
+    "modelyard",
+    policies=build_policies(environment_from(os.environ)),
+    description="Modelyard guardrails for MLOps stacks on AWS (S3, ECR, IAM, KMS, EKS, EC2, CloudWatch, SageMaker).",
+)

@@ -1,0 +1,51 @@
+"""Instance-type facts the rules need: accelerator families, the allowed GPU families, local NVMe storage."""
+
+from __future__ import annotations
+
+import re
+
+# The stack config validates against the same families, so a stack that loads also passes the rule.
+from modelyard.stacks.config import INFERENCE_GPU_FAMILIES, TRAINING_GPU_FAMILIES
+
+# GPU and ML-accelerator families (EC2 and SageMaker): p*, g*, gr*, inf*, trn*, dl*.
+ACCELERATED_FAMILY = re.compile(r"^(p\d|g\d|gr\d|inf\d|trn\d|dl\d)")
+
+# SageMaker families whose instances carry local NVMe instance storage. That storage is hardware-encrypted,
+# and SageMaker rejects a KMS key for the storage volume when any variant (or a training job) uses one
+# of them (CreateEndpointConfig KmsKeyId, ResourceConfig VolumeKmsKeyId; SageMaker "Instance Store Volumes").
+LOCAL_STORAGE_FAMILIES = frozenset(
+    {
+        "c5d", "m5d", "r5d", "c6id", "m6id", "r6id",
+        "g4dn", "g5", "g6", "g6e", "gr6",
+        "p3dn", "p4d", "p4de", "p5", "p5e", "p5en",
+        "trn1", "trn1n",
+    }
+)
+
+
+def family(instance_type: str) -> str:
+    """'ml.g5.2xlarge' -> 'g5'; 'p4d.24xlarge' -> 'p4d'."""
+    return instance_type.removeprefix("ml.").split(".")[0]
+
+
+def is_accelerated(instance_type: str) -> bool:
+    return bool(ACCELERATED_FAMILY.match(family(instance_type)))
+
+
+def has_local_storage(instance_type: str) -> bool:
+    return family(instance_type) in LOCAL_STORAGE_FAMILIES
+
+
+def disallowed_gpu(instance_type: str, allowed_families: tuple[str, ...]) -> bool:
+    """A GPU/accelerator type outside the allowed families (CPU types are not this rule's business)."""
+    return is_accelerated(instance_type) and family(instance_type) not in allowed_families
+
+
+__all__ = [
+    "INFERENCE_GPU_FAMILIES",
+    "TRAINING_GPU_FAMILIES",
+    "disallowed_gpu",
+    "family",
+    "has_local_storage",
+    "is_accelerated",
+]

@@ -1,0 +1,25 @@
+"""The registry: every rule of the pack, in a stable order, by id."""
+
+from __future__ import annotations
+
+from modelyard.policies.rule import ResourceRule, StackRule
+from modelyard.policies.rules import cloudwatch, cost, ec2, ecr, eks, iam, kms, s3, sagemaker, sns, tagging
+
+RULES: tuple[ResourceRule | StackRule, ...] = (
+    *s3.RULES,
+    *ecr.RULES,
+    *iam.RULES,
+    *kms.RULES,
+    *eks.RULES,
+    *ec2.RULES,
+    *cloudwatch.RULES,
+    *sns.RULES,
+    *sagemaker.RULES,
+    *tagging.RULES,
+    *cost.RULES,
+)
+
+RULES_BY_ID = {rule.id: rule for rule in RULES}
+if len(RULES_BY_ID) != len(RULES):
+    duplicated = sorted({rule.id for rule in RULES if sum(other.id == rule.id for other in RULES) > 1})
+    raise RuntimeError(f"duplicate policy rule ids: {', '.join(duplicated)}")

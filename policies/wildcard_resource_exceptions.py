@@ -1,0 +1,83 @@
+"""The documented exceptions to "no Resource "*"": actions AWS only authorizes on every resource."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+
+@dataclass(frozen=True)
+class WildcardResourceException:
+    """An action pattern allowed on Resource "*", the condition keys it must still carry, and why."""
+
+    action: str
+    why: str
+    required_condition_keys: tuple[str, ...] = ()
+
+    def covers(self, action: str) -> bool:
+        # IAM action names are case-insensitive; a statement's own wildcard must fall inside the pattern.
+        return fnmatchcase(action.lower(), self.action.lower())
+
+
+EXCEPTIONS: tuple[WildcardResourceException, ...] = (
+    WildcardResourceException(
+        "ecr:GetAuthorizationToken",
+        "returns a registry-wide login token; the Service Authorization Reference lists no resource type for it",
+    ),
+    WildcardResourceException(
+        "sts:GetCallerIdentity",
+        "identifies the caller and has no resource; tools call it to learn the account id",
+    ),
+    WildcardResourceException(
+        "cloudwatch:PutMetricData",
+        "metrics are not resources; the namespace condition is the only way to scope it",
+        required_condition_keys=("cloudwatch:namespace",),
+    ),
+    WildcardResourceException(
+        "cloudwatch:GetMetricData",
+        "reads metrics, which are not resources (drift and endpoint dashboards read them)",
+    ),
+    WildcardResourceException(
+        "cloudwatch:ListMetrics",
+        "lists metrics, which are not resources",
+    ),
+    WildcardResourceException(
+        "logs:DescribeLogGroups",
+        "is authorized on the account's log groups as a whole; SageMaker and the CloudWatch agent call it",
+    ),
+    WildcardResourceException(
+        "ec2:Describe*",
+        "EC2 Describe calls support no resource-level permissions; SageMaker VPC mode describes VPCs, "
+        "subnets, security groups and DHCP options",
+    ),
+    WildcardResourceException(
+        "ec2:CreateNetworkInterface",
+        "SageMaker VPC mode creates ENIs in whichever configured subnet it places an instance; AWS's "
+        "documented SageMaker VPC policy grants it on *",
+    ),
+    WildcardResourceException(
+        "ec2:CreateNetworkInterfacePermission",
+        "part of the SageMaker VPC-mode ENI family above",
+    ),
+    WildcardResourceException(
+        "ec2:DeleteNetworkInterface",
+        "part of the SageMaker VPC-mode ENI family above (ENI ids are not known in advance)",
+    ),
+    WildcardResourceException(
+        "ec2:DeleteNetworkInterfacePermission",
+        "part of the SageMaker VPC-mode ENI family above",
+    ),
+    WildcardResourceException(
+        "sagemaker:List*",
+        "SageMaker List calls (ListModelPackages, ListEndpoints, ...) support no resource-level permissions",
+    ),
+    WildcardResourceException(
+        "sagemaker:Search",
+        "searches across SageMaker entities and supports no resource-level permissions",
+    ),
+)
+
+
+def exception_for(action: str) -> WildcardResourceException | None:
+    """The documented exception that covers `action`, if any."""
+    return next((exception for exception in EXCEPTIONS if exception.covers(action)), None)

@@ -1,0 +1,79 @@
+"""The CrossGuard host: policy names and levels match the registry, shipped config files stay in sync."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from pathlib import Path
+
+import pulumi_policy
+import pytest
+import yaml
+from modelyard.policies.crossguard import build_policies, environment_from, plain
+from modelyard.policies.pack_config import config_path, pack_config, render
+from modelyard.policies.rule import ENVIRONMENTS, ResourceRule
+from modelyard.policies.rules import RULES
+from modelyard.policies.values import UNKNOWN
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+PACK = Path(__file__).resolve().parents[3] / "policies"
+
+
+def test_policy_names_are_the_rule_ids_in_order():
+    assert [policy.name for policy in build_policies("prod")] == [rule.id for rule in RULES]
+
+
+def test_policy_kind_follows_the_rule_kind():
+    for rule, policy in zip(RULES, build_policies("prod")):
+        expected = ResourceValidationPolicy if isinstance(rule, ResourceRule) else StackValidationPolicy
+        assert isinstance(policy, expected), rule.id
+        assert policy.description == rule.description
+        assert policy.severity.value == rule.severity
+
+
+@pytest.mark.parametrize("environment", [*ENVIRONMENTS, "someone-elses-stack"])
+def test_enforcement_levels_per_environment(environment):
+    levels = {policy.name: policy.enforcement_level.value for policy in build_policies(environment)}
+    assert levels == {rule.id: rule.levels.for_stack(environment) for rule in RULES}
+
+
+def test_environment_comes_from_the_variable_and_defaults_to_prod():
+    assert environment_from({"MODELYARD_ENVIRONMENT": "dev"}) == "dev"
+    assert environment_from({}) == "prod"
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_shipped_config_files_match_the_registry(environment):
+    path = config_path(environment)
+    assert path == PACK / f"config.{environment}.json"
+    assert path.read_text() == render(environment)
+    assert json.loads(path.read_text()) == pack_config(environment)
+
+
+def test_pack_manifest_declares_the_python_runtime():
+    manifest = yaml.safe_load((PACK / "PulumiPolicy.yaml").read_text())
+    assert manifest["runtime"]["name"] == "python"
+    assert (PACK / "requirements.txt").read_text().count("pulumi-policy") == 1
+
+
+def test_entry_point_builds_the_pack_from_the_registry(monkeypatch):
+    # Constructing the real PolicyPack serves gRPC forever; record its arguments instead.
+    built = {}
+
+    def record_pack(name, policies, **options):
+        built.update(name=name, policies=policies, **options)
+
+    monkeypatch.setattr(pulumi_policy, "PolicyPack", record_pack)
+    monkeypatch.setenv("MODELYARD_ENVIRONMENT", "dev")
+    runpy.run_path(str(PACK / "__main__.py"), run_name="__main__")
+    assert built["name"] == "modelyard"
+    assert [policy.name for policy in built["policies"]] == [rule.id for rule in RULES]
+    disabled_in_dev = {rule.id for rule in RULES if rule.levels.dev == "disabled"}
+    assert {p.name for p in built["policies"] if p.enforcement_level == EnforcementLevel.DISABLED} == disabled_in_dev
+
+
+def test_plain_turns_preview_unknowns_into_the_offline_marker():
+    props = unknown_checking_proxy({"bucket": UNKNOWN_STRING_VALUE, "rules": [{"id": "a"}, UNKNOWN_STRING_VALUE],
+                                    "tags": {"owner": "ml"}})
+    assert plain(props) == {"bucket": UNKNOWN, "rules": [{"id": "a"}, UNKNOWN], "tags": {"owner": "ml"}}
