@@ -1,4 +1,4 @@
-"""IAM for the platform: the SageMaker, pipeline and CI roles, and the policy plumbing grant helpers share."""
+"""IAM for the platform: SageMaker, pipeline, deploy and CI roles, and the policy plumbing grants share."""
 
 from __future__ import annotations
 
@@ -24,6 +24,21 @@ SAGEMAKER_VPC_ACTIONS = [
     "ec2:DescribeSubnets",
     "ec2:DescribeSecurityGroups",
     "ec2:DescribeDhcpOptions",
+]
+
+# What Lambda needs to attach a function to a VPC (AWS's AWSLambdaVPCAccessExecutionRole, split by scope).
+# These go on Resource "*": Lambda creates the function's ENIs in whichever configured subnet it picks,
+# and Describe calls have no resource type.
+LAMBDA_VPC_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+]
+# These act on an existing ENI and accept its ARN, so they stay within this account's and region's ENIs.
+LAMBDA_ENI_ACTIONS = [
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
 ]
 
 # Reads behind the data-plane components' provider invokes; `pulumi preview` needs nothing else from AWS
@@ -116,6 +131,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 _REPOSITORY = re.compile(r"^[\w.-]+/[\w.-]+$")
 _BRANCH = re.compile(r"^[\w./-]+$")
+# GitHub environment names: no ':' (it separates the OIDC subject's fields) and no wildcards.
+_ENVIRONMENT = re.compile(r"^[\w.-](?:[\w. -]{0,253}[\w.-])?$")
 
 
 @dataclass
@@ -123,19 +140,22 @@ class PlatformRolesArgs:
     """Who the platform's roles are for and what they may touch."""
 
     resource_prefix: str
-    """Prefix of SageMaker names the pipeline and CI roles may act on (e.g. modelyard-dev). Required."""
+    """Prefix of the SageMaker and Lambda names the pipeline, deploy and CI roles may act on. Required."""
     github_repository: str
     """owner/name of the GitHub repository whose Actions may assume the CI roles. Required."""
     tags: dict[str, str]
     """Tags on every role and the OIDC provider (project, environment, owner, cost-center). Required."""
     github_deploy_branch: str = "main"
-    """Branch whose workflow runs may assume the release role. Default main."""
+    """Branch whose workflow runs may assume the release role (and the preview role). Default main."""
+    github_environment: str | None = None
+    """GitHub environment the release jobs run in; the release role trusts only its subject.
+    Default None: trust the deploy branch ref."""
     github_oidc_provider_arn: pulumi.Input[str] | None = None
     """An existing GitHub OIDC provider (an account holds one per URL). Default None: create it."""
     model_package_group_name: pulumi.Input[str] | None = None
     """Model package group the pipeline registers into. Default None: no registration rights."""
     deploy_function_arn: pulumi.Input[str] | None = None
-    """Lambda the pipeline's deploy step invokes. Default None: no invoke rights."""
+    """Lambda the pipeline's deploy step invokes (running as `deploy_role`). Default None: no invoke."""
     ci_session_hours: int = 1
     """Maximum session length of the CI roles, in hours (1-12). Default 1."""
     extra_pass_role_arns: list[pulumi.Input[str]] = field(default_factory=list)
@@ -154,29 +174,50 @@ class PlatformRolesArgs:
             found.append(
                 f"github_deploy_branch: {self.github_deploy_branch!r} must be one branch name, no wildcards"
             )
+        if self.github_environment is not None and not _ENVIRONMENT.match(self.github_environment):
+            found.append(
+                f"github_environment: {self.github_environment!r} must be one GitHub environment name "
+                "(letters, digits, '.', '-', '_', inner spaces; at most 255), no ':' or wildcards"
+            )
         if not 1 <= self.ci_session_hours <= 12:
             found.append(f"ci_session_hours: {self.ci_session_hours} must be between 1 and 12")
         return found
 
 
 class PlatformRoles(pulumi.ComponentResource):
-    """SageMaker training and execution roles, the SageMaker Pipeline role, and two GitHub OIDC CI roles.
+    """SageMaker training and execution roles, the SageMaker Pipeline role, the deploy Lambda's role, and two
+    GitHub OIDC CI roles.
 
     Service roles carry only what the service itself needs (logs, metrics, VPC ENIs); data and image
     access come from the other components' grant helpers (`store.grant_read(roles.training_role, ...)`).
+    `deploy_role` runs the pipeline's deploy Lambda (`modelyard.pipelines.steps.deploy.lambda_handler`) in
+    the VPC: it creates models and endpoint configs, creates/updates/rolls back and smoke-tests the endpoint,
+    all named `<resource_prefix>*`, and passes only the execution role to SageMaker; the Lambda must be named
+    `<resource_prefix>*` too (its log group). Its S3 and KMS access also comes from the grant helpers
+    (`key.grant_encrypt_decrypt(roles.deploy_role)` lets the endpoint hold a grant on the capture key).
+
     CI gets two roles: `ci_preview_role` for pull requests and the deploy branch (read-only, enough
-    for `pulumi preview`), and `ci_release_role` for the deploy branch only (push images, start the
-    pipeline). Neither may run `pulumi up`: platform engineers deploy with their own credentials.
+    for `pulumi preview`), and `ci_release_role` for releases (push images, start the pipeline). Neither
+    may run `pulumi up`: platform engineers deploy with their own credentials. GitHub puts the job's
+    context in the OIDC token's `sub`: `repo:OWNER/REPO:pull_request` for pull requests,
+    `repo:OWNER/REPO:ref:refs/heads/BRANCH` for a push, but `repo:OWNER/REPO:environment:NAME` for any
+    job that names an `environment:`. So the release role trusts the deploy branch's ref by default, and
+    only `repo:OWNER/REPO:environment:<github_environment>` when that is set; the environment's deployment
+    branch rule (set it to the deploy branch in GitHub) and its reviewers then decide which runs release,
+    since that subject no longer names the branch. The preview role keeps the pull-request and branch
+    subjects.
     """
 
     training_role: aws.iam.Role
     execution_role: aws.iam.Role
     pipeline_role: aws.iam.Role
+    deploy_role: aws.iam.Role
     ci_preview_role: aws.iam.Role
     ci_release_role: aws.iam.Role
     training_role_arn: pulumi.Output[str]
     execution_role_arn: pulumi.Output[str]
     pipeline_role_arn: pulumi.Output[str]
+    deploy_role_arn: pulumi.Output[str]
     ci_preview_role_arn: pulumi.Output[str]
     ci_release_role_arn: pulumi.Output[str]
     github_oidc_provider_arn: pulumi.Output[str]
@@ -244,6 +285,23 @@ class PlatformRoles(pulumi.ComponentResource):
             self,
         )
 
+        self.deploy_role = aws.iam.Role(
+            f"{name}-deploy",
+            aws.iam.RoleArgs(
+                description="The pipeline's deploy Lambda: serve, smoke-test and roll back the endpoint",
+                # Any Lambda of this account may assume it, but creating one with it needs iam:PassRole.
+                assume_role_policy=service_trust_policy("lambda.amazonaws.com", account),
+                tags=args.tags,
+            ),
+            opts=child,
+        )
+        attach_policy(
+            f"{name}-deploy-endpoint",
+            self.deploy_role,
+            _deploy_statements(account, args, self.execution_role.arn),
+            self,
+        )
+
         if args.github_oidc_provider_arn is None:
             provider = aws.iam.OpenIdConnectProvider(
                 f"{name}-github-oidc",
@@ -262,6 +320,13 @@ class PlatformRoles(pulumi.ComponentResource):
         repository = args.github_repository
         deploy_ref = f"refs/heads/{args.github_deploy_branch}"
         deploy_subject = f"repo:{repository}:ref:{deploy_ref}"
+        if args.github_environment is None:
+            release_subject, released_from = deploy_subject, deploy_ref
+        else:
+            # Only the environment's subject: a job on the deploy branch that skips the environment
+            # (and its reviewers) gets the ref subject, which must not release.
+            release_subject = f"repo:{repository}:environment:{args.github_environment}"
+            released_from = f"environment {args.github_environment}"
         self.ci_preview_role = aws.iam.Role(
             f"{name}-ci-preview",
             aws.iam.RoleArgs(
@@ -290,8 +355,8 @@ class PlatformRoles(pulumi.ComponentResource):
         self.ci_release_role = aws.iam.Role(
             f"{name}-ci-release",
             aws.iam.RoleArgs(
-                description=f"GitHub Actions of {repository} on {deploy_ref}: push images, start pipelines",
-                assume_role_policy=self._github_trust([deploy_subject]),
+                description=f"GitHub Actions of {repository}, {released_from}: push images, start pipelines",
+                assume_role_policy=self._github_trust([release_subject]),
                 max_session_duration=args.ci_session_hours * 3600,
                 tags=args.tags,
             ),
@@ -325,6 +390,7 @@ class PlatformRoles(pulumi.ComponentResource):
         self.training_role_arn = self.training_role.arn
         self.execution_role_arn = self.execution_role.arn
         self.pipeline_role_arn = self.pipeline_role.arn
+        self.deploy_role_arn = self.deploy_role.arn
         self.ci_preview_role_arn = self.ci_preview_role.arn
         self.ci_release_role_arn = self.ci_release_role.arn
         self.register_outputs(
@@ -332,6 +398,7 @@ class PlatformRoles(pulumi.ComponentResource):
                 "training_role_arn": self.training_role_arn,
                 "execution_role_arn": self.execution_role_arn,
                 "pipeline_role_arn": self.pipeline_role_arn,
+                "deploy_role_arn": self.deploy_role_arn,
                 "ci_preview_role_arn": self.ci_preview_role_arn,
                 "ci_release_role_arn": self.ci_release_role_arn,
                 "github_oidc_provider_arn": self.github_oidc_provider_arn,
@@ -348,7 +415,7 @@ class PlatformRoles(pulumi.ComponentResource):
                     "Condition": {
                         "StringEquals": {
                             f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
-                            # Exact subjects, no wildcards: one repository, named events and branch.
+                            # Exact subjects, no wildcards: one repository; named events, branch, environment.
                             f"{GITHUB_OIDC_HOST}:sub": subjects,
                         }
                     },
@@ -357,9 +424,19 @@ class PlatformRoles(pulumi.ComponentResource):
         )
 
 
+def _log_group_arns(account: AccountContext, pattern: str) -> list[pulumi.Output[str]]:
+    """Log groups matching `pattern` (for CreateLogStream) and their streams (for PutLogEvents)."""
+    groups = account.arn("logs", f"log-group:{pattern}")
+    return [groups, pulumi.Output.concat(groups, ":log-stream:*")]
+
+
+def _model_packages_arn(account: AccountContext, group: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Every version in one model package group."""
+    return account.arn("sagemaker", pulumi.Output.concat("model-package/", group, "/*"))
+
+
 def _sagemaker_runtime_statements(account: AccountContext, kind: str) -> list[Statement]:
     """What a SageMaker job or endpoint role needs from the service itself: logs, metrics, VPC ENIs."""
-    log_groups = account.arn("logs", f"log-group:/aws/sagemaker/{kind}*")
     return [
         {
             "Sid": "WriteLogs",
@@ -370,7 +447,7 @@ def _sagemaker_runtime_statements(account: AccountContext, kind: str) -> list[St
                 "logs:PutLogEvents",
                 "logs:DescribeLogStreams",
             ],
-            "Resource": [log_groups, pulumi.Output.concat(log_groups, ":log-stream:*")],
+            "Resource": _log_group_arns(account, f"/aws/sagemaker/{kind}*"),
         },
         {
             "Sid": "PutMetrics",
@@ -449,7 +526,7 @@ def _pipeline_statements(
                 ],
                 "Resource": [
                     account.arn("sagemaker", pulumi.Output.concat("model-package-group/", group)),
-                    account.arn("sagemaker", pulumi.Output.concat("model-package/", group, "/*")),
+                    _model_packages_arn(account, group),
                 ],
             }
         )
@@ -460,6 +537,85 @@ def _pipeline_statements(
                 "Effect": "Allow",
                 "Action": "lambda:InvokeFunction",
                 "Resource": args.deploy_function_arn,
+            }
+        )
+    return statements
+
+
+def _deploy_statements(
+    account: AccountContext, args: PlatformRolesArgs, execution_role_arn: pulumi.Input[str]
+) -> list[Statement]:
+    """What `pipelines.steps.deploy` calls, on the stack's prefixed names only, plus Lambda's VPC plumbing."""
+
+    def serving(kind: str) -> pulumi.Output[str]:
+        return account.arn("sagemaker", f"{kind}/{args.resource_prefix}*")
+
+    statements: list[Statement] = [
+        {
+            "Sid": "ServeModels",
+            "Effect": "Allow",
+            "Action": [
+                "sagemaker:CreateModel",
+                "sagemaker:DescribeModel",
+                "sagemaker:DeleteModel",
+                "sagemaker:CreateEndpointConfig",
+                "sagemaker:DescribeEndpointConfig",
+                "sagemaker:DeleteEndpointConfig",
+                "sagemaker:CreateEndpoint",
+                "sagemaker:UpdateEndpoint",
+                "sagemaker:DescribeEndpoint",
+                # A failed first deploy deletes the endpoint it created (the rollback).
+                "sagemaker:DeleteEndpoint",
+                # CreateEndpoint passes tags, which SageMaker also authorizes as AddTags.
+                "sagemaker:AddTags",
+            ],
+            # CreateEndpoint and UpdateEndpoint check the endpoint config as well as the endpoint.
+            "Resource": [serving("model"), serving("endpoint-config"), serving("endpoint")],
+        },
+        {
+            "Sid": "SmokeTest",
+            "Effect": "Allow",
+            "Action": "sagemaker:InvokeEndpoint",
+            "Resource": serving("endpoint"),
+        },
+        {
+            "Sid": "PassExecutionRole",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            # CreateModel names the execution role; nothing else may be handed to SageMaker.
+            "Resource": execution_role_arn,
+            "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        },
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            # TrainingPipeline creates the log group (retention, KMS), so no logs:CreateLogGroup.
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": _log_group_arns(account, f"/aws/lambda/{args.resource_prefix}*"),
+        },
+        {
+            "Sid": "VpcNetworkInterfaces",
+            "Effect": "Allow",
+            # Lambda creates the function's ENIs in a configured subnet of its choosing (ids unknown in
+            # advance), and DescribeNetworkInterfaces/DescribeSubnets have no resource type.
+            "Action": LAMBDA_VPC_ACTIONS,
+            "Resource": "*",
+        },
+        {
+            "Sid": "ManageNetworkInterfaces",
+            "Effect": "Allow",
+            "Action": LAMBDA_ENI_ACTIONS,
+            "Resource": account.arn("ec2", "network-interface/*"),
+        },
+    ]
+    if args.model_package_group_name is not None:
+        statements.append(
+            {
+                "Sid": "ReadModelPackages",
+                "Effect": "Allow",
+                # Read the version being deployed; UpdateModelPackage records its approval status.
+                "Action": ["sagemaker:DescribeModelPackage", "sagemaker:UpdateModelPackage"],
+                "Resource": _model_packages_arn(account, args.model_package_group_name),
             }
         )
     return statements

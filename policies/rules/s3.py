@@ -180,6 +180,32 @@ def _uses_customer_managed_key(configuration: Resource) -> list[str]:
     return problems
 
 
+def _sse_s3(configuration: Resource) -> list[str]:
+    return [
+        f"rules[{position}].applyServerSideEncryptionByDefault.sseAlgorithm is {shown(algorithm)}: an access-log "
+        "target bucket must use AES256 (SSE-S3), the only default encryption S3 server access logging can write to"
+        for position, algorithm, _ in _encryption_rules(configuration)
+        if algorithm not in ("AES256", UNKNOWN)
+    ]
+
+
+def _customer_key_except_log_targets(stack: StackResources) -> list[Finding] | NotApplicable:
+    buckets = stack.of_types(BUCKET_TYPES)
+    if not buckets:
+        return NotApplicable("the stack has no S3 buckets")
+    findings: list[Finding] = []
+    for bucket in buckets:
+        configurations = stack.referencing(bucket, ENCRYPTION_TYPES, "bucket")
+        if not configurations:
+            findings.append(Finding(bucket.urn, "no aws.s3.BucketServerSideEncryptionConfiguration targets this "
+                                                "bucket, so objects are not encrypted with a customer-managed KMS key"))
+        is_log_target = bool(stack.referencing(bucket, LOGGING_TYPES, "targetBucket"))
+        judge = _sse_s3 if is_log_target else _uses_customer_managed_key
+        for configuration in configurations:
+            findings.extend(Finding(configuration.urn, message) for message in judge(configuration))
+    return findings
+
+
 def bucket_encrypted_with_customer_key(stack: StackResources, bucket: Resource) -> bool:
     """Whether a bucket's default encryption is SSE-KMS under a customer-managed key (as MY-S3-005 judges it)."""
     configurations = stack.referencing(bucket, ENCRYPTION_TYPES, "bucket")
@@ -188,7 +214,8 @@ def bucket_encrypted_with_customer_key(stack: StackResources, bucket: Resource) 
 
 SSE_KMS_CUSTOMER_KEY = StackRule(
     id="MY-S3-005",
-    description="Every S3 bucket encrypts objects by default with SSE-KMS under a customer-managed key.",
+    description=("Every S3 bucket encrypts objects by default with SSE-KMS under a customer-managed key; "
+                 "server access log targets use SSE-S3, the only encryption S3 log delivery supports."),
     severity="high",
     anchors=(
         "CKV_AWS_145",
@@ -197,12 +224,7 @@ SSE_KMS_CUSTOMER_KEY = StackRule(
         "SecurityHub S3.17",
     ),
     levels=MANDATORY,
-    check=_every_bucket_has(
-        ENCRYPTION_TYPES,
-        "no aws.s3.BucketServerSideEncryptionConfiguration targets this bucket, so objects are not "
-        "encrypted with a customer-managed KMS key",
-        _uses_customer_managed_key,
-    ),
+    check=_customer_key_except_log_targets,
 )
 
 

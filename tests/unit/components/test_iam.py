@@ -21,6 +21,7 @@ from modelyard.components import (
 from modelyard.policies.wildcard_resource_exceptions import EXCEPTIONS
 
 ACCOUNT = "123456789012"
+SAGEMAKER = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"
 DEPLOY_FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:modelyard-unit-deploy"
 GITHUB = "token.actions.githubusercontent.com"
 
@@ -52,6 +53,8 @@ def _whole_data_plane(tags) -> None:
     registry.grant_push(roles.ci_release_role)
     key.grant_encrypt_decrypt(roles.training_role)
     key.grant_decrypt(roles.pipeline_role, via_service="s3")
+    store.grant_read(roles.deploy_role, "artifacts", "training/")
+    key.grant_encrypt_decrypt(roles.deploy_role)
 
 
 def test_every_identity_policy_parses_and_has_no_wildcard_action_or_unconstrained_resource(program, tags):
@@ -85,7 +88,7 @@ def test_every_trust_policy_names_one_principal_with_conditions(program, tags):
     run = program(lambda: _whole_data_plane(tags))
 
     roles = run.of_type("aws:iam/role:Role")
-    assert len(roles) == 7
+    assert len(roles) == 8
     for role in roles:
         assert "managedPolicyArns" not in role.inputs, role.name
         (statement,) = run.statements(role, "assumeRolePolicy")
@@ -153,6 +156,100 @@ def test_pipeline_role_without_registry_or_deploy_function_gets_neither(program,
     assert sids == {"RunJobs", "CreateModels", "PassOnlyPlatformRoles"}
 
 
+def test_deploy_role_trusts_only_lambda_in_this_account(program, tags):
+    run = program(lambda: _roles(tags))
+
+    role = run.one("aws:iam/role:Role", "platform-deploy")
+    assert role.parent == run.one("modelyard:iam:PlatformRoles").urn
+    assert role.inputs["tags"] == tags
+    (trust,) = run.statements(role, "assumeRolePolicy")
+    assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert trust["Action"] == ["sts:AssumeRole"]
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+
+
+def test_deploy_role_serves_only_prefixed_sagemaker_resources(program, tags):
+    def build():
+        roles = _roles(tags, model_package_group_name="modelyard-unit-models")
+        pulumi.export("execution", roles.execution_role_arn)
+        pulumi.export("deploy", roles.deploy_role_arn)
+
+    run = program(build)
+    assert run.outputs["deploy"].startswith(f"arn:aws:iam::{ACCOUNT}:role/")
+    statements = run.statements(run.named("platform-deploy-endpoint"))
+    by_sid = {s["Sid"]: s for s in statements}
+    assert set(by_sid) == {
+        "ServeModels",
+        "SmokeTest",
+        "PassExecutionRole",
+        "WriteLogs",
+        "VpcNetworkInterfaces",
+        "ManageNetworkInterfaces",
+        "ReadModelPackages",
+    }
+    for statement in statements:
+        assert all("*" not in action for action in statement["Action"]), statement["Sid"]
+        for resource in statement["Resource"]:
+            if resource.startswith("arn:aws:sagemaker:"):
+                kind, name = resource.removeprefix(f"{SAGEMAKER}:").split("/", 1)
+                assert kind == "model-package" or name == "modelyard-unit*", resource
+
+    serve = by_sid["ServeModels"]
+    assert serve["Resource"] == [
+        f"{SAGEMAKER}:model/modelyard-unit*",
+        f"{SAGEMAKER}:endpoint-config/modelyard-unit*",
+        f"{SAGEMAKER}:endpoint/modelyard-unit*",
+    ]
+    # Everything the deploy step calls on the control plane, and no more.
+    assert set(serve["Action"]) == {
+        f"sagemaker:{verb}{noun}"
+        for noun in ("Model", "EndpointConfig", "Endpoint")
+        for verb in ("Create", "Describe", "Delete")
+    } | {"sagemaker:UpdateEndpoint", "sagemaker:AddTags"}
+    assert by_sid["SmokeTest"] == {
+        "Sid": "SmokeTest",
+        "Effect": "Allow",
+        "Action": ["sagemaker:InvokeEndpoint"],
+        "Resource": [f"{SAGEMAKER}:endpoint/modelyard-unit*"],
+    }
+    assert by_sid["ReadModelPackages"]["Action"] == [
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:UpdateModelPackage",
+    ]
+    assert by_sid["ReadModelPackages"]["Resource"] == [f"{SAGEMAKER}:model-package/modelyard-unit-models/*"]
+    assert by_sid["WriteLogs"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    log_groups = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/modelyard-unit*"
+    assert by_sid["WriteLogs"]["Resource"] == [log_groups, f"{log_groups}:log-stream:*"]
+
+    passing = by_sid["PassExecutionRole"]
+    assert passing["Action"] == ["iam:PassRole"]
+    assert passing["Resource"] == [run.outputs["execution"]]
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+def test_deploy_role_gets_lambda_vpc_access_with_star_only_where_documented(program, tags):
+    run = program(lambda: _roles(tags))
+
+    statements = run.statements(run.named("platform-deploy-endpoint"))
+    by_sid = {s["Sid"]: s for s in statements}
+    assert "ReadModelPackages" not in by_sid
+    unconstrained = [s for s in statements if "*" in s["Resource"]]
+    assert [s["Sid"] for s in unconstrained] == ["VpcNetworkInterfaces"]
+    for action in unconstrained[0]["Action"]:
+        _assert_documented_exception("platform-deploy-endpoint", action, unconstrained[0])
+    enis = by_sid["ManageNetworkInterfaces"]
+    assert enis["Resource"] == [f"arn:aws:ec2:us-east-1:{ACCOUNT}:network-interface/*"]
+    # Together, exactly what AWSLambdaVPCAccessExecutionRole grants for ENIs.
+    assert set(unconstrained[0]["Action"]) | set(enis["Action"]) == {
+        "ec2:CreateNetworkInterface",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    }
+
+
 def test_ci_roles_trust_exact_github_subjects(program, tags):
     run = program(lambda: _roles(tags, github_deploy_branch="release"))
 
@@ -175,6 +272,22 @@ def test_ci_roles_trust_exact_github_subjects(program, tags):
     ]
     # Pull requests never get the role that pushes images and starts the pipeline.
     assert subjects["platform-ci-release"] == ["repo:acme/modelyard:ref:refs/heads/release"]
+
+
+def test_a_github_environment_replaces_the_branch_subject_of_the_release_role_only(program, tags):
+    run = program(lambda: _roles(tags, github_environment="production"))
+
+    def subjects(name: str) -> list[str]:
+        (trust,) = run.statements(run.one("aws:iam/role:Role", name), "assumeRolePolicy")
+        assert set(trust["Condition"]) == {"StringEquals"}, name
+        return trust["Condition"]["StringEquals"][f"{GITHUB}:sub"]
+
+    # Jobs in an environment get the environment subject; a job on main outside it must not release.
+    assert subjects("platform-ci-release") == ["repo:acme/modelyard:environment:production"]
+    assert subjects("platform-ci-preview") == [
+        "repo:acme/modelyard:pull_request",
+        "repo:acme/modelyard:ref:refs/heads/main",
+    ]
 
 
 def test_ci_release_starts_only_prefixed_pipelines(program, tags):
@@ -205,6 +318,9 @@ def test_an_existing_oidc_provider_is_reused(program, tags):
         ({"github_deploy_branch": "release/*"}, "github_deploy_branch: 'release/*'"),
         ({"resource_prefix": "Modelyard"}, "resource_prefix: 'Modelyard'"),
         ({"ci_session_hours": 24}, "ci_session_hours: 24"),
+        ({"github_environment": "prod*"}, "github_environment: 'prod*'"),
+        ({"github_environment": "prod:x"}, "github_environment: 'prod:x'"),
+        ({"github_environment": ""}, "github_environment: ''"),
     ],
 )
 def test_invalid_args_are_rejected_before_any_resource(program, tags, overrides, path):

@@ -87,16 +87,20 @@ def test_program_error_is_reported(tmp_path, foreign_program):
 
 def test_cli_json_has_the_contract_keys(foreign_program):
     result = run_cli("plan", "--program", str(foreign_program), "--stack", "dev", "--json")
-    assert result.returncode == 0, result.stderr
+    # A bare bucket breaks mandatory rules (no encryption, no public access block): exit 1.
+    assert result.returncode == 1, result.stderr
     document = json.loads(result.stdout)
     assert {"stack", "resources", "outputs", "policy", "cost"} <= set(document)
     assert {"urn", "type", "name", "parent", "inputs"} <= set(document["resources"][0])
     assert {"violations", "rules_evaluated"} <= set(document["policy"])
+    bucket_urn = document["resources"][0]["urn"]
+    assert {v["rule_id"] for v in document["policy"]["violations"] if v["urn"] == bucket_urn} >= {"MY-S3-001", "MY-S3-005"}
+    assert document["cost"]["total_monthly_usd"] >= 0
 
 
 def test_cli_tree_counts_types(foreign_program):
     result = run_cli("plan", "--program", str(foreign_program), "--stack", "dev")
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
     assert "aws:s3/bucket:Bucket" in result.stdout and "1 resources" in result.stdout
 
 
@@ -120,6 +124,16 @@ def test_cli_missing_stack_file_exits_2():
 def test_cli_writes_outputs_file_private(tmp_path, foreign_program):
     target = tmp_path / "outputs.json"
     result = run_cli("plan", "--program", str(foreign_program), "--stack", "dev", "--outputs", str(target))
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
     assert json.loads(target.read_text())["owner"] == "me"
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_shipped_stacks_plan_with_zero_mandatory_violations(stack):
+    result = run_cli("plan", "--stack", stack, "--json")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr
+    document = json.loads(result.stdout)
+    assert [v for v in document["policy"]["violations"] if v["enforcement"] == "mandatory"] == []
+    assert document["policy"]["rules_evaluated"] >= 44
+    assert document["cost"]["total_monthly_usd"] > 0

@@ -72,9 +72,12 @@ def versioning(target: dict, status: str = "Enabled") -> dict[str, Any]:
 
 
 def access_logging(source: dict, target: dict) -> dict[str, Any]:
-    return record("aws:s3/bucketLogging:BucketLogging", f"{source['name']}-logging",
-                  {"bucket": "<unknown>", "targetBucket": "<unknown>", "targetPrefix": f"{source['name']}/"},
-                  depends_on=(source, target))
+    logging = record("aws:s3/bucketLogging:BucketLogging", f"{source['name']}-logging",
+                     {"bucket": "<unknown>", "targetBucket": "<unknown>", "targetPrefix": f"{source['name']}/"},
+                     depends_on=(source, target))
+    # The plan records which input each dependency feeds, so source and target are told apart.
+    logging["property_dependencies"] = {"bucket": [source["urn"]], "targetBucket": [target["urn"]]}
+    return logging
 
 
 def lifecycle(target: dict, rules: list[dict] | None = None) -> dict[str, Any]:

@@ -85,6 +85,13 @@ CASES: tuple[Case, ...] = (
     case("MY-S3-005", "aws/s3 alias", [DATA, r.encryption(DATA, key="alias/aws/s3")],
          (("data-sse", ("rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId is the AWS managed key "
                        "alias/aws/s3, not a customer-managed key")),)),
+    case("MY-S3-005", "access-log target on SSE-S3", [DATA, LOGS, r.encryption(DATA), r.access_logging(DATA, LOGS),
+                                                      r.encryption(LOGS, algorithm="AES256", key=None)], "pass"),
+    case("MY-S3-005", "access-log target on KMS", [DATA, LOGS, r.encryption(DATA), r.access_logging(DATA, LOGS),
+                                                   r.encryption(LOGS)],
+         (("logs-sse", ("rules[0].applyServerSideEncryptionByDefault.sseAlgorithm is 'aws:kms': an access-log target "
+                       "bucket must use AES256 (SSE-S3), the only default encryption S3 server access logging can "
+                       "write to")),)),
     case("MY-S3-006", "bucket key", [r.encryption(DATA)], "pass"),
     case("MY-S3-006", "no bucket key", [r.encryption(DATA, bucket_key=False)],
          (("data-sse", "rules[0].bucketKeyEnabled is not true, so every object request calls KMS"),)),

@@ -128,6 +128,9 @@ def _crossguard(case: Case) -> tuple[str, list[tuple[str, str]]]:
         }
         for resource in case.resources:
             by_urn[resource["urn"]].dependencies = [by_urn[urn] for urn in resource["dependencies"]]
+            by_urn[resource["urn"]].property_dependencies = {
+                prop: [by_urn[urn] for urn in urns] for prop, urns in resource.get("property_dependencies", {}).items()
+            }
         try:
             policy.validate(StackValidationArgs(list(by_urn.values())), lambda message, urn=None: reported.append((urn, message)))
             applicable = True

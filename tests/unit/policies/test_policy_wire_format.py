@@ -67,8 +67,10 @@ def _secure_program() -> list[pulumi.Resource]:
             aws.s3.BucketServerSideEncryptionConfiguration(
                 f"{name}-sse", bucket=bucket.id,
                 rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    # S3 delivers access logs only to an SSE-S3 bucket; everything else uses the customer key.
                     apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=key.arn),
+                        sse_algorithm="AES256" if bucket is logs else "aws:kms",
+                        kms_master_key_id=None if bucket is logs else key.arn),
                     bucket_key_enabled=True)]),
             aws.s3.BucketVersioning(f"{name}-versioning", bucket=bucket.id,
                                     versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled")),
