@@ -40,6 +40,8 @@ class MonitoringArgs:
     """Retention of every log group, in days (a CloudWatch-allowed value). Default 365."""
     alarm_email: str | None = None
     """E-mail subscribed to the alarm topic and the budget alerts. Default None."""
+    alarm_webhook_url: pulumi.Input[str] | None = None
+    """HTTPS endpoint (e.g. a chat webhook) subscribed to the alarm topic; kept secret in state and outputs. Default None."""
     latency_alarm_ms: int = 250
     """Model latency p99 above which the latency alarm fires, in ms. Default 250."""
     error_rate_alarm_percent: float = 1.0
@@ -172,6 +174,14 @@ class Monitoring(pulumi.ComponentResource):
             aws.sns.TopicSubscription(
                 f"{name}-alarms-email",
                 aws.sns.TopicSubscriptionArgs(topic=topic.arn, protocol="email", endpoint=args.alarm_email),
+                child,
+            )
+        if args.alarm_webhook_url is not None:
+            aws.sns.TopicSubscription(
+                f"{name}-alarms-webhook",
+                aws.sns.TopicSubscriptionArgs(
+                    topic=topic.arn, protocol="https", endpoint=pulumi.Output.secret(args.alarm_webhook_url)
+                ),
                 child,
             )
         self.topic_arn = topic.arn

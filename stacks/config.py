@@ -292,6 +292,8 @@ class StackConfig(_Section):
     """owner/name of the repository whose CI may assume the deploy role. Default example-org/modelyard."""
     deletion_protection: bool = False
     """Protect stateful resources against deletion. Default False (prod sets True)."""
+    alarm_webhook_url: str | None = None
+    """HTTPS webhook for alarms; set it with `pulumi config set --secret`. Default None."""
     monthly_cost_ceiling_usd: float = Field(5000.0, gt=0)
     """The cost-ceiling policy's limit for this stack's monthly estimate. Default 5000."""
     network: NetworkConfig = NetworkConfig()

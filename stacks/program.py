@@ -123,6 +123,7 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
             cluster_name=cluster_name,
             log_retention_days=monitoring_config.log_retention_days,
             alarm_email=monitoring_config.alarm_email,
+            alarm_webhook_url=config.alarm_webhook_url,
             latency_alarm_ms=config.inference.latency_alarm_ms,
             error_rate_alarm_percent=monitoring_config.error_rate_alarm_percent,
             gpu_memory_alarm_percent=monitoring_config.gpu_memory_alarm_percent,

@@ -137,3 +137,14 @@ def test_shipped_stacks_plan_with_zero_mandatory_violations(stack):
     assert [v for v in document["policy"]["violations"] if v["enforcement"] == "mandatory"] == []
     assert document["policy"]["rules_evaluated"] >= 44
     assert document["cost"]["total_monthly_usd"] > 0
+
+
+def test_secret_stack_config_stays_secret_in_the_plan(tmp_path):
+    shipped = (DEFAULT_PROGRAM_DIR / "Pulumi.dev.yaml").read_text()
+    config = tmp_path / "Pulumi.dev.yaml"
+    config.write_text(shipped + "  modelyard:alarmWebhookUrl:\n    secure: v1:c2VjcmV0IHdlYmhvb2s=\n")
+    plan = plan_program(DEFAULT_PROGRAM_DIR, "dev", config_file=config)
+    [subscription] = [r for r in plan.resources if r.name.endswith("-alarms-webhook")]
+    assert subscription.inputs["endpoint"] == "[secret]" and subscription.inputs["protocol"] == "https"
+    document = json.dumps(plan.to_json())
+    assert "offline-plan-secret" not in document and "c2VjcmV0" not in document
