@@ -11,6 +11,9 @@ import typer
 from rich.console import Console
 
 from modelyard.costing.cli import cost
+from modelyard.pipelines.cli import local_cloud_app, step_app
+from modelyard.pipelines.definition.cli import pipeline_app
+from modelyard.pipelines.train_cli import train
 from modelyard.policies.cli import app as policies_app
 
 app = typer.Typer(help="Modelyard: an MLOps platform on AWS, planned offline and run locally or in the cloud.",
@@ -86,6 +89,11 @@ def plan(
 
 app.command()(cost)
 app.add_typer(policies_app, name="policies", help="The policy pack: list its rules, regenerate CrossGuard config.")
+app.add_typer(local_cloud_app, name="local-cloud")
+# One `pipeline` group: the compiled definition (compile, start, run) and each step on its own.
+pipeline_app.registered_commands.extend(step_app.registered_commands)
+app.add_typer(pipeline_app, name="pipeline")
+app.command("train")(train)
 
 
 def main() -> None:

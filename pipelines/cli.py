@@ -1,0 +1,281 @@
+"""Typer commands: `local-cloud up|down|status` and one `pipeline <step>` command per step (thin wrappers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from modelyard.pipelines.local_cloud.lifecycle import DEFAULT_ROOT
+from modelyard.pipelines.steps.step_runtime import (
+    EndpointOption,
+    OutputsFileOption,
+    ResultDirOption,
+    StackOption,
+    StepContext,
+    StepFailed,
+    StepInputError,
+    run_step,
+)
+
+local_cloud_app = typer.Typer(help="The embedded local cloud: moto on 127.0.0.1, endpoint hosting, MLflow on sqlite.",
+                              no_args_is_help=True, pretty_exceptions_enable=False)
+step_app = typer.Typer(help="Run one pipeline step against a stack (AWS, the local cloud, or LocalStack).",
+                       no_args_is_help=True, pretty_exceptions_enable=False)
+
+RootOption = Annotated[Path, typer.Option("--root", help="Folder holding <stack>/state.json.")]
+HyperparameterOption = Annotated[Optional[list[str]], typer.Option(
+    "--hyperparameter", "-H", help="KEY=VALUE, repeatable (passed to the entry point as SageMaker would).")]
+
+
+@local_cloud_app.command("up")
+def local_cloud_up(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack whose outputs are seeded.")] = "dev",
+    outputs_file: Annotated[Optional[Path], typer.Option(
+        "--outputs-file", help="Seed from these outputs instead of the stack's offline plan.")] = None,
+    root: RootOption = DEFAULT_ROOT,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
+) -> None:
+    """Start the local cloud (or report the running one) and seed the stack's resources."""
+    from modelyard.pipelines.local_cloud import LocalCloudError, up
+    from modelyard.pipelines.stack_outputs import StackOutputsError, outputs_from_file
+
+    try:
+        outputs = outputs_from_file(outputs_file) if outputs_file else None
+        state = up(stack, root, outputs=outputs, port=port)
+    except (LocalCloudError, StackOutputsError) as error:
+        typer.echo(f"local cloud up failed: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"local cloud of {stack!r} running at {state.endpoint_url} (pid {state.pid})")
+    typer.echo(f"stack outputs: {state.outputs_file}")
+    typer.echo("environment for steps:")
+    for name, value in state.environment().items():
+        typer.echo(f"  export {name}={value}")
+
+
+@local_cloud_app.command("down")
+def local_cloud_down(
+    stack: Annotated[str, typer.Option("--stack", "-s")] = "dev",
+    root: RootOption = DEFAULT_ROOT,
+) -> None:
+    """Stop the local cloud; MLflow's database and artifacts stay under <root>/<stack>/mlflow."""
+    from modelyard.pipelines.local_cloud import down
+
+    previous = down(stack, root)
+    typer.echo(f"local cloud of {stack!r} stopped" if previous.state else f"local cloud of {stack!r}: {previous.detail}")
+
+
+@local_cloud_app.command("status")
+def local_cloud_status(
+    stack: Annotated[str, typer.Option("--stack", "-s")] = "dev",
+    root: RootOption = DEFAULT_ROOT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON.")] = False,
+) -> None:
+    """Exit 0 when the local cloud runs and answers, 1 otherwise."""
+    from dataclasses import asdict
+
+    from modelyard.pipelines.local_cloud import status
+
+    current = status(stack, root)
+    if as_json:
+        typer.echo(json.dumps({"running": current.running, "detail": current.detail,
+                               "state": asdict(current.state) if current.state else None}, indent=2))
+    else:
+        typer.echo(f"local cloud of {stack!r}: {current.detail}")
+    raise typer.Exit(0 if current.running else 1)
+
+
+def _hyperparameters(pairs: list[str] | None) -> dict[str, str]:
+    values = {}
+    for pair in pairs or []:
+        key, separator, value = pair.partition("=")
+        if not separator or not key:
+            raise StepInputError(f"--hyperparameter {pair!r} is not KEY=VALUE")
+        values[key] = value
+    return values
+
+
+def _stack_config(context: StepContext) -> Any:
+    """The shipped config of the outputs' environment: defaults for thresholds and capture."""
+    from modelyard.stacks.config import ConfigError, load_stack_config
+
+    try:
+        return load_stack_config(context.outputs.environment)
+    except (ConfigError, OSError) as error:
+        raise StepInputError(f"no usable stack config for environment {context.outputs.environment!r} ({error}); "
+                             "pass the thresholds explicitly") from None
+
+
+def _json_file(path: Path, option: str) -> Any:
+    if not path.is_file():
+        raise StepInputError(f"{option} {path} is not a file")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise StepInputError(f"{option} {path} is not valid JSON: {error}") from None
+
+
+@step_app.command("ingest")
+def ingest_command(
+    result_dir: ResultDirOption, outputs_file: OutputsFileOption = None, stack: StackOption = None,
+    aws_endpoint_url: EndpointOption = None,
+    source: Annotated[Optional[Path], typer.Option(help="CSV/Parquet with `target` (default: bundled demo set).")] = None,
+    expectations: Annotated[Optional[Path], typer.Option(help="JSON: required_columns, columns.<name>.min/max.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the split (recorded in the manifest).")] = 0,
+    validation_fraction: float = 0.15, test_fraction: float = 0.15,
+) -> None:
+    """Validate, split and version a dataset; upload it to the data bucket."""
+    from modelyard.pipelines.steps.ingest import ingest
+
+    def body(context: StepContext) -> dict[str, Any]:
+        rules = _json_file(expectations, "--expectations") if expectations else None
+        return ingest(context.outputs, context.clients, source=source, expectations=rules, seed=seed,
+                      validation_fraction=validation_fraction, test_fraction=test_fraction,
+                      result_dir=context.result_dir)
+
+    run_step("ingest", outputs_file, stack, aws_endpoint_url, result_dir, body)
+
+
+@step_app.command("train")
+def train_command(
+    result_dir: ResultDirOption,
+    train_uri: Annotated[str, typer.Option(help="s3:// URI of the train split.")],
+    validation_uri: Annotated[str, typer.Option(help="s3:// URI of the validation split.")],
+    outputs_file: OutputsFileOption = None, stack: StackOption = None, aws_endpoint_url: EndpointOption = None,
+    mode: Annotated[str, typer.Option(help="local, or sagemaker (a training job).")] = "local",
+    algorithm: Annotated[str, typer.Option(help="sklearn or torch.")] = "sklearn",
+    hyperparameter: HyperparameterOption = None,
+    job_name: Annotated[Optional[str], typer.Option(help="Default: derived from the inputs.")] = None,
+    instance_type: Annotated[Optional[str], typer.Option(help="Default: the stack's training instance type.")] = None,
+    instance_count: Annotated[Optional[int], typer.Option(help="Default: the stack's count.")] = None,
+    image_tag: str = "latest",
+    run_locally: Annotated[Optional[bool], typer.Option(
+        "--run-locally/--no-run-locally", help="sagemaker mode: also run the entry point here "
+        "(default: when an endpoint override is set).")] = None,
+) -> None:
+    """Train a model; model.tar.gz goes to <training output path>/<job>/output/."""
+    from modelyard.pipelines.steps.train import train
+
+    def body(context: StepContext) -> dict[str, Any]:
+        return train(context.outputs, context.clients, train_uri=train_uri, validation_uri=validation_uri,
+                     mode=mode, algorithm=algorithm, hyperparameters=_hyperparameters(hyperparameter),
+                     job_name=job_name, instance_type=instance_type, instance_count=instance_count,
+                     image_tag=image_tag, run_locally=run_locally)
+
+    run_step("train", outputs_file, stack, aws_endpoint_url, result_dir, body)
+
+
+@step_app.command("evaluate")
+def evaluate_command(
+    result_dir: ResultDirOption,
+    model_uri: Annotated[str, typer.Option(help="s3:// URI of model.tar.gz.")],
+    test_uri: Annotated[str, typer.Option(help="s3:// URI of the test split.")],
+    outputs_file: OutputsFileOption = None, stack: StackOption = None, aws_endpoint_url: EndpointOption = None,
+    min_accuracy: Annotated[Optional[float], typer.Option(help="Default: the stack config's.")] = None,
+    min_auc: Annotated[Optional[float], typer.Option(help="Default: the stack config's.")] = None,
+    max_regression: Annotated[Optional[float], typer.Option(help="Default: the stack config's.")] = None,
+    fail_on_gate: Annotated[bool, typer.Option(
+        "--fail-on-gate/--no-fail-on-gate", help="Exit 1 when the gate fails (off: a Condition step decides).")] = True,
+) -> None:
+    """Evaluate on the test split and gate against thresholds and the champion."""
+    from modelyard.pipelines.steps.evaluate import evaluate
+
+    def body(context: StepContext) -> dict[str, Any]:
+        thresholds = {"min_accuracy": min_accuracy, "min_auc": min_auc, "max_regression": max_regression}
+        if None in thresholds.values():
+            pipeline = _stack_config(context).pipeline
+            thresholds = {name: getattr(pipeline, name) if value is None else value
+                          for name, value in thresholds.items()}
+        result = evaluate(context.outputs, context.clients, model_uri=model_uri, test_uri=test_uri, **thresholds)
+        if fail_on_gate and not result["passed"]:
+            raise StepFailed("the evaluation gate failed: " + "; ".join(result["reasons"]), result)
+        return result
+
+    run_step("evaluate", outputs_file, stack, aws_endpoint_url, result_dir, body)
+
+
+@step_app.command("register")
+def register_command(
+    result_dir: ResultDirOption,
+    evaluation_file: Annotated[Path, typer.Option(help="The evaluate step's result.json.")],
+    outputs_file: OutputsFileOption = None, stack: StackOption = None, aws_endpoint_url: EndpointOption = None,
+    data_version: Annotated[str, typer.Option(help="Recorded on the model version.")] = "",
+    promote: Annotated[bool, typer.Option(help="Make the version `champion` now (default: deploy does).")] = False,
+    image_tag: str = "latest",
+) -> None:
+    """Register the evaluated model in MLflow and as a SageMaker model package."""
+    from modelyard.pipelines.steps.register import register
+
+    def body(context: StepContext) -> dict[str, Any]:
+        return register(context.outputs, context.clients, evaluation=_json_file(evaluation_file, "--evaluation-file"),
+                        data_version=data_version, promote=promote, image_tag=image_tag)
+
+    run_step("register", outputs_file, stack, aws_endpoint_url, result_dir, body)
+
+
+@step_app.command("deploy")
+def deploy_command(
+    result_dir: ResultDirOption,
+    model_uri: Annotated[str, typer.Option(help="s3:// URI of model.tar.gz.")],
+    smoke_test_uri: Annotated[str, typer.Option(help="s3:// CSV with `target` for the smoke test.")],
+    outputs_file: OutputsFileOption = None, stack: StackOption = None, aws_endpoint_url: EndpointOption = None,
+    model_version: Annotated[Optional[str], typer.Option(help="MLflow version promoted to champion on success.")] = None,
+    image_tag: str = "latest",
+    instance_type: Annotated[Optional[str], typer.Option(help="Default: the stack's inference type.")] = None,
+    instance_count: int = 1,
+    data_capture_percent: Annotated[Optional[int], typer.Option(help="Default: the stack config's.")] = None,
+    smoke_rows: int = 20, smoke_min_accuracy: float = 0.8,
+    wait_timeout: Annotated[float, typer.Option(help="Seconds to wait for InService.")] = 900,
+) -> None:
+    """Blue/green deploy to the stack's endpoint with smoke test and rollback."""
+    from modelyard.pipelines.steps.deploy import deploy
+
+    def body(context: StepContext) -> dict[str, Any]:
+        capture = data_capture_percent
+        if capture is None:
+            capture = _stack_config(context).inference.data_capture_percent
+        return deploy(context.outputs, context.clients, model_uri=model_uri, smoke_test_uri=smoke_test_uri,
+                      model_version=model_version, image_tag=image_tag, instance_type=instance_type,
+                      instance_count=instance_count, data_capture_percent=capture, smoke_rows=smoke_rows,
+                      smoke_min_accuracy=smoke_min_accuracy, wait_timeout_seconds=wait_timeout)
+
+    run_step("deploy", outputs_file, stack, aws_endpoint_url, result_dir, body)
+
+
+@step_app.command("monitor")
+def monitor_command(
+    result_dir: ResultDirOption,
+    baseline_uri: Annotated[str, typer.Option(help="s3:// URI of the ingest step's baseline.json.")],
+    outputs_file: OutputsFileOption = None, stack: StackOption = None, aws_endpoint_url: EndpointOption = None,
+    current: Annotated[Optional[str], typer.Option(
+        help="CSV/Parquet path or s3:// CSV of production inputs (default: the endpoint's data capture).")] = None,
+    psi_threshold: Annotated[Optional[float], typer.Option(help="Default: the stack config's.")] = None,
+    trigger_retrain: Annotated[bool, typer.Option(help="Run ingest..deploy when drift is detected.")] = False,
+    retrain_source: Annotated[Optional[Path], typer.Option(
+        help="Labelled CSV/Parquet the retrain ingests (default: --current when it is a local file).")] = None,
+    hyperparameter: HyperparameterOption = None,
+) -> None:
+    """Drift report (JSON + PNG), CloudWatch MaxFeaturePSI, optional retrain."""
+    from modelyard.pipelines.retrain import run_lifecycle
+    from modelyard.pipelines.steps.monitor import monitor
+
+    def body(context: StepContext) -> dict[str, Any]:
+        needs_config = psi_threshold is None or trigger_retrain
+        config = _stack_config(context) if needs_config else None
+        threshold = psi_threshold if psi_threshold is not None else config.pipeline.drift_psi_threshold
+        source = retrain_source or (Path(current) if current and not current.startswith("s3://") else None)
+        if trigger_retrain and source is None:
+            raise StepInputError("--trigger-retrain needs labelled data: pass --retrain-source")
+
+        def retrain() -> dict[str, Any]:
+            return run_lifecycle(context.outputs, context.clients, config.pipeline, source=source,
+                                 hyperparameters=_hyperparameters(hyperparameter),
+                                 data_capture_percent=config.inference.data_capture_percent)
+
+        return monitor(context.outputs, context.clients, baseline_uri=baseline_uri, psi_threshold=threshold,
+                       result_dir=context.result_dir, current=current, trigger_retrain=trigger_retrain,
+                       retrain=retrain)
+
+    run_step("monitor", outputs_file, stack, aws_endpoint_url, result_dir, body)

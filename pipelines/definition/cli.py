@@ -1,0 +1,221 @@
+"""`modelyard pipeline compile|start|run`: the pipeline's SageMaker definition, started on SageMaker or run locally."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from modelyard.outputs import StackOutputs
+from modelyard.pipelines.definition.local_executor import EXECUTING, SUCCEEDED, ExecutionResult, StepRecord
+from modelyard.pipelines.definition.settings import PipelineSettings
+from modelyard.pipelines.definition.target import resolve_target
+
+pipeline_app = typer.Typer(help="The pipeline as a SageMaker Pipeline: compile it, start it on SageMaker, or run "
+                                "the same definition locally.", no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack name: dev, staging, prod.")]
+OutputsFileOption = Annotated[Optional[Path], typer.Option(
+    "--outputs-file", help="Stack outputs JSON (`pulumi stack output --json --show-secrets`).")]
+EndpointOption = Annotated[Optional[str], typer.Option(
+    "--aws-endpoint-url", help="AWS endpoint override (default: $AWS_ENDPOINT_URL, else the stack's running "
+                               "local cloud, else AWS).")]
+ParameterOption = Annotated[Optional[list[str]], typer.Option(
+    "--parameter", "-p", help="Pipeline parameter override NAME=VALUE (repeatable), e.g. MinAccuracy=0.95.")]
+ImageTagOption = Annotated[Optional[str], typer.Option("--image-tag", help="Tag of the training image (default: "
+                                                                           "the package version).")]
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _settings(stack: str, outputs: StackOutputs, image_tag: str | None) -> PipelineSettings:
+    from modelyard.stacks.config import load_stack_config
+
+    overrides = {"image_tag": image_tag} if image_tag else {}
+    return PipelineSettings.for_stack(load_stack_config(stack), outputs, **overrides)
+
+
+def _parameters(items: list[str] | None) -> dict[str, str]:
+    values = {}
+    for item in items or []:
+        name, separator, value = item.partition("=")
+        if not separator or not name:
+            raise _fail(f"--parameter {item!r}: expected NAME=VALUE")
+        values[name] = value
+    return values
+
+
+def _input_errors() -> tuple[type[BaseException], ...]:
+    from pydantic import ValidationError
+
+    from modelyard.pipelines.definition.local_executor import DefinitionError
+    from modelyard.pipelines.stack_outputs import StackOutputsError
+    from modelyard.planning.engine import ProgramError
+    from modelyard.planning.stack_files import StackFileError
+    from modelyard.stacks.config import ConfigError
+
+    return (StackOutputsError, ConfigError, StackFileError, ProgramError, ValidationError, DefinitionError,
+            FileNotFoundError)
+
+
+@pipeline_app.command("compile")
+def compile_command(
+    stack: StackOption,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the definition here (default: stdout).")] = None,
+    outputs_file: OutputsFileOption = None,
+    outputs_source: Annotated[str, typer.Option(help="Without --outputs-file: 'plan' (offline) or 'pulumi' "
+                                                     "(a deployed stack).")] = "plan",
+    image_tag: ImageTagOption = None,
+) -> None:
+    """Compile the stack's SageMaker Pipeline definition (JSON, version 2020-12-01)."""
+    from modelyard.pipelines.definition.compiler import compile_definition
+    from modelyard.pipelines.stack_outputs import load_stack_outputs
+
+    try:
+        outputs = load_stack_outputs(outputs_file, stack, outputs_source)
+        definition = compile_definition(outputs, _settings(stack, outputs, image_tag))
+    except _input_errors() as error:
+        raise _fail(str(error)) from None
+    text = json.dumps(definition, indent=2) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text)
+        errors.print(f"wrote {out} ({len(definition['Steps'])} top-level steps)", highlight=False)
+
+
+@pipeline_app.command("start")
+def start_command(
+    stack: StackOption,
+    outputs_file: OutputsFileOption = None,
+    aws_endpoint_url: EndpointOption = None,
+    parameter: ParameterOption = None,
+    image_tag: ImageTagOption = None,
+) -> None:
+    """Upsert the pipeline on SageMaker (or the local cloud) and start an execution; prints its ARN.
+
+    On AWS the stack outputs come from `pulumi stack output` unless --outputs-file is given.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from modelyard.pipelines.aws_clients import AwsClients
+    from modelyard.pipelines.definition.compiler import compile_definition, stack_outputs_uri
+    from modelyard.pipelines.definition.local_executor import resolve_parameters
+    from modelyard.pipelines.definition.sagemaker_pipeline import (
+        publish_stack_outputs,
+        start_execution,
+        upsert_pipeline,
+    )
+
+    overrides = _parameters(parameter)
+    try:
+        target = resolve_target(stack, outputs_file, aws_endpoint_url, "pulumi")
+        settings = _settings(stack, target.outputs, image_tag)
+        definition = compile_definition(target.outputs, settings)
+        resolve_parameters(definition, overrides)  # unknown names and bad types fail before anything is created
+    except _input_errors() as error:
+        raise _fail(str(error)) from None
+    clients = AwsClients(target.outputs.region, target.endpoint_url)
+    try:
+        publish_stack_outputs(clients.s3, target.outputs, stack_outputs_uri(target.outputs, settings.pipeline_name))
+        pipeline_arn = upsert_pipeline(clients.sagemaker, settings.pipeline_name, definition,
+                                       target.outputs.pipeline_role_arn)
+        execution_arn = start_execution(clients.sagemaker, settings.pipeline_name, overrides)
+    except (ClientError, BotoCoreError) as error:
+        raise _fail(f"on {target.description}: {error}", EXIT_FAILED) from None
+    errors.print(f"pipeline {pipeline_arn} on {target.description}", highlight=False)
+    sys.stdout.write(execution_arn + "\n")
+
+
+@pipeline_app.command("run")
+def run_command(
+    stack: StackOption,
+    outputs_file: OutputsFileOption = None,
+    aws_endpoint_url: EndpointOption = None,
+    parameter: ParameterOption = None,
+    image_tag: ImageTagOption = None,
+    work_dir: Annotated[Optional[Path], typer.Option(help="Where steps run (default .modelyard/pipeline-runs/<stack>).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the execution as JSON instead of a table.")] = False,
+) -> None:
+    """Run the compiled definition step by step as local processes against the local cloud (or an endpoint).
+
+    Exit codes: 0 the execution succeeded, 1 a step failed (the gate included), 2 bad input.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from modelyard.pipelines.aws_clients import AwsClients
+    from modelyard.pipelines.definition.local_run import run_pipeline_locally
+
+    overrides = _parameters(parameter)
+    try:
+        target = resolve_target(stack, outputs_file, aws_endpoint_url, "plan")
+        if target.endpoint_url is None:
+            raise _fail(f"no local cloud is running for stack {stack!r}: run `modelyard local-cloud up --stack "
+                        f"{stack}` or pass --aws-endpoint-url")
+        settings = _settings(stack, target.outputs, image_tag)
+        clients = AwsClients(target.outputs.region, target.endpoint_url)
+        result = run_pipeline_locally(
+            target.outputs, settings, clients=clients, environment=target.environment,
+            work_dir=(work_dir or Path(".modelyard") / "pipeline-runs" / stack).resolve(), parameters=overrides,
+            on_step=None if as_json else _show_progress,
+        )
+    except _input_errors() as error:
+        raise _fail(str(error)) from None
+    except (ClientError, BotoCoreError) as error:
+        raise _fail(f"on {target.description}: {error}", EXIT_FAILED) from None
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, default=str) + "\n")
+    else:
+        console.print(execution_table(result))
+        if result.failure_reason:
+            errors.print(f"[red]{result.status}:[/red] {result.failure_reason}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_OK if result.status == SUCCEEDED else EXIT_FAILED)
+
+
+def _show_progress(record: StepRecord) -> None:
+    if record.status == EXECUTING:
+        errors.print(f"[cyan]>[/cyan] {record.name} ({record.step_type}) ...", highlight=False)
+    else:
+        colour = "green" if record.status == SUCCEEDED else "red"
+        errors.print(f"[{colour}]{record.status}[/{colour}] {record.name} in {record.duration_s:.1f} s",
+                     highlight=False)
+
+
+def execution_table(result: ExecutionResult) -> Table:
+    """One row per step of the definition: status, duration and its key output."""
+    table = Table(title=f"{result.pipeline_name} execution {result.execution_id}: {result.status} "
+                        f"({result.duration_s:.1f} s)")
+    for column in ("step", "type", "status", "duration", "key output"):
+        table.add_column(column)
+    for record in result.steps:
+        duration = f"{record.duration_s:.1f} s" if record.duration_s is not None else "-"
+        table.add_row(record.name, record.step_type, record.status, duration, _key_output(record))
+    return table
+
+
+def _key_output(record: StepRecord) -> str:
+    outputs = record.outputs
+    if record.failure_reason:
+        return record.failure_reason.splitlines()[0][:120]
+    if "model_uri" in outputs:
+        metrics = outputs.get("metrics", {})
+        shown = ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if isinstance(v, float))
+        return f"{outputs['model_uri']} {shown}".strip()
+    if "Outcome" in outputs:
+        return f"outcome={outputs['Outcome']}"
+    for document in outputs.values():
+        if isinstance(document, dict) and document:
+            return ", ".join(f"{k}={v}" for k, v in list(document.items())[:3] if not isinstance(v, (dict, list)))
+    return ", ".join(f"{k}={v}" for k, v in outputs.items() if isinstance(v, str))[:120]

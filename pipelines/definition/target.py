@@ -1,0 +1,43 @@
+"""Where a pipeline command sends its AWS calls: an explicit endpoint, the stack's running local cloud, or AWS."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from modelyard.outputs import StackOutputs
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """The stack's outputs, the endpoint (None for AWS itself) and the variables a step process needs for it."""
+
+    outputs: StackOutputs
+    endpoint_url: str | None
+    environment: dict[str, str]
+    description: str
+
+
+def resolve_target(stack: str, outputs_file: Path | None, endpoint_url: str | None, aws_outputs_source: str) -> Target:
+    """An explicit (or $AWS_ENDPOINT_URL / $LOCALSTACK_ENDPOINT) endpoint with the plan's outputs; else the stack's
+    running local cloud with its outputs; else AWS with outputs from `aws_outputs_source` ("pulumi" or "plan").
+    `outputs_file` replaces the outputs in every case."""
+    from modelyard.pipelines.aws_clients import EMULATOR_CREDENTIALS, resolve_endpoint_url
+    from modelyard.pipelines.local_cloud.lifecycle import status
+    from modelyard.pipelines.stack_outputs import load_stack_outputs
+
+    endpoint = resolve_endpoint_url(endpoint_url)
+    if endpoint:
+        outputs = load_stack_outputs(outputs_file, stack, "plan")
+        environment = {"AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": outputs.region}
+        if not os.environ.get("AWS_ACCESS_KEY_ID"):
+            environment.update(EMULATOR_CREDENTIALS)
+        return Target(outputs, endpoint, environment, f"endpoint {endpoint}")
+    cloud = status(stack)
+    if cloud.running:
+        outputs = load_stack_outputs(outputs_file or cloud.state.outputs_file)
+        return Target(outputs, cloud.state.endpoint_url, cloud.state.environment(),
+                      f"the local cloud of {stack} at {cloud.state.endpoint_url}")
+    outputs = load_stack_outputs(outputs_file, stack, aws_outputs_source)
+    return Target(outputs, None, {}, f"AWS ({outputs.region}, account {outputs.account_id})")

@@ -1,0 +1,84 @@
+"""The compiled dev definition, executed step by step through the real steps against the local cloud."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from modelyard.outputs import StackOutputs
+from modelyard.pipelines.aws_clients import AwsClients
+from modelyard.pipelines.definition.local_executor import FAILED, NOT_EXECUTED, SUCCEEDED
+from modelyard.pipelines.definition.local_run import run_pipeline_locally
+from modelyard.pipelines.definition.settings import PipelineSettings
+from modelyard.stacks.config import load_stack_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(240)]
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "stack-outputs-dev.json"
+STEPS = ["IngestData", "TrainModel", "EvaluateModel", "CheckEvaluation", "RegisterModel", "DeployModel",
+         "MonitorDrift", "EvaluationGateFailed"]
+
+
+@pytest.fixture(scope="module")
+def local_cloud(tmp_path_factory):
+    from modelyard.pipelines.local_cloud import lifecycle
+
+    root = tmp_path_factory.mktemp("local-cloud")
+    state = lifecycle.up("dev", root=root, outputs=StackOutputs.from_file(FIXTURE))
+    try:
+        yield state, root
+    finally:
+        lifecycle.down("dev", root=root)
+
+
+def run(local_cloud, **parameters):
+    state, root = local_cloud
+    outputs = StackOutputs.from_file(state.outputs_file)
+    clients = AwsClients(outputs.region, state.endpoint_url)
+    result = run_pipeline_locally(outputs, PipelineSettings.for_stack(load_stack_config("dev"), outputs),
+                                  clients=clients, environment=state.environment(), work_dir=root / "runs",
+                                  parameters=parameters)
+    return result, outputs, clients
+
+
+def test_failed_gate_stops_before_register_and_deploy(local_cloud):
+    result, outputs, clients = run(local_cloud, MinAccuracy=0.9999)
+
+    assert result.status == FAILED
+    assert [(r.name, r.status) for r in result.steps] == [
+        ("IngestData", SUCCEEDED), ("TrainModel", SUCCEEDED), ("EvaluateModel", SUCCEEDED),
+        ("CheckEvaluation", SUCCEEDED), ("RegisterModel", NOT_EXECUTED), ("DeployModel", NOT_EXECUTED),
+        ("MonitorDrift", NOT_EXECUTED), ("EvaluationGateFailed", FAILED)]
+    assert result.failure_reason.startswith("Evaluation gate failed: ")
+    assert "0.9999" in result.failure_reason
+    sagemaker = clients.sagemaker
+    assert sagemaker.list_model_packages(ModelPackageGroupName=outputs.model_package_group_name)[
+        "ModelPackageSummaryList"] == []
+    assert sagemaker.list_endpoints(NameContains=outputs.endpoint_name)["Endpoints"] == []
+
+
+def test_full_run_registers_deploys_and_monitors(local_cloud):
+    result, outputs, clients = run(local_cloud)
+
+    assert result.status == SUCCEEDED, result.failure_reason
+    assert [r.name for r in result.steps] == STEPS
+    assert [r.status for r in result.steps] == [SUCCEEDED] * 7 + [NOT_EXECUTED]
+    train = result.step("TrainModel").outputs
+    assert train["model_uri"].startswith(f"{outputs.training_output_path}/pipelines-{result.execution_id}-")
+    assert train["metrics"]["accuracy"] > 0.9
+    evaluation = result.step("EvaluateModel").outputs["EvaluationReport"]
+    assert evaluation["passed"] is True, evaluation
+    assert evaluation["model_uri"] == train["model_uri"]
+    registration = result.step("RegisterModel").outputs["RegistrationReport"]
+    assert registration["model_package_arn"].startswith(f"arn:aws:sagemaker:{outputs.region}:")
+    assert result.step("DeployModel").outputs["endpoint_name"] == outputs.endpoint_name
+    endpoint = clients.sagemaker.describe_endpoint(EndpointName=outputs.endpoint_name)
+    assert endpoint["EndpointStatus"] == "InService"
+    assert endpoint["EndpointConfigName"] == result.step("DeployModel").outputs["endpoint_config_name"]
+    drift = result.step("MonitorDrift").outputs["DriftReport"]
+    assert drift["current"] == result.step("IngestData").outputs["IngestReport"]["test_uri"]
+    assert drift["max_psi"] >= 0 and drift["psi_threshold"] == 0.2
+    assert drift["report_uri"].startswith(f"s3://{outputs.artifact_bucket}/")
+    execution = clients.sagemaker.describe_pipeline_execution(PipelineExecutionArn=result.execution_arn)
+    assert execution["PipelineArn"] == result.pipeline_arn
