@@ -37,6 +37,7 @@ def main() -> None:
     import joblib
     import onnxruntime
     import torch
+
     from modelyard.model_code.datasets import load_demo_frame, split_frame, write_channels
     from modelyard.model_code.training import train_sklearn, train_torch
     from modelyard.model_code.training.tabular_mlp import load_model

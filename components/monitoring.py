@@ -9,6 +9,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import raise_for_problems
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+
 from modelyard.components.monitoring import LOG_RETENTION_DAYS
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import raise_for_problems

@@ -54,7 +54,13 @@ def plan(
     Exit codes: 0 ok, 1 a mandatory policy violation, 2 a config or program error.
     """
     from modelyard.planning.assessment import assess
-    from modelyard.planning.diff import PlanFileError, diff_plans, diff_to_markdown, load_plan_json, render_diff
+    from modelyard.planning.diff import (
+        PlanFileError,
+        diff_plans,
+        diff_to_markdown,
+        load_plan_json,
+        render_diff,
+    )
     from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, plan_program
     from modelyard.planning.render import render_plan
     from modelyard.planning.stack_files import StackFileError
@@ -94,6 +100,20 @@ app.add_typer(local_cloud_app, name="local-cloud")
 pipeline_app.registered_commands.extend(step_app.registered_commands)
 app.add_typer(pipeline_app, name="pipeline")
 app.command("train")(train)
+
+
+@app.command()
+def demo(
+    work_dir: Annotated[Path, typer.Option(help="Where the demo keeps its local cloud, runs and reports.")] = Path(".modelyard/demo"),
+) -> None:
+    """The main job: offline plan of dev, local cloud up, the full pipeline, drift -> retrain, summary, local cloud down.
+
+    Exit codes: 0 every phase succeeded and MLflow holds a champion, 1 otherwise.
+    """
+    from modelyard.demo import run_demo
+
+    report = run_demo(console, work_dir.resolve())
+    raise typer.Exit(0 if report.succeeded else 1)
 
 
 def main() -> None:

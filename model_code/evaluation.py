@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from modelyard.model_code.datasets import DatasetError, feature_matrix_and_labels
 
 # ONNX metadata written at export: the column each input position expects, and the class of each

@@ -2,8 +2,9 @@
 
 import os
 
-from modelyard.policies.crossguard import build_policies, environment_from
 from pulumi_policy import PolicyPack
+
+from modelyard.policies.crossguard import build_policies, environment_from
 
 # Constructing the pack starts the analyzer's gRPC server and blocks; nothing else belongs here.
 PolicyPack(

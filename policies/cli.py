@@ -6,11 +6,12 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
 from modelyard.policies.pack_config import config_path, render
 from modelyard.policies.rule import ENVIRONMENTS, ResourceRule
 from modelyard.policies.rules import RULES
-from rich.console import Console
-from rich.table import Table
 
 app = typer.Typer(help="The policy pack: rules, severities, anchors and enforcement per environment.",
                   no_args_is_help=True, pretty_exceptions_enable=False)

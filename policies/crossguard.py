@@ -5,11 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from modelyard.policies.evaluation import checked_cost
-from modelyard.policies.resources import Resource, StackResources
-from modelyard.policies.rule import NotApplicable, ResourceRule, StackRule
-from modelyard.policies.rules import RULES
-from modelyard.policies.values import UNKNOWN
 from pulumi_policy import (
     EnforcementLevel,
     PolicyResource,
@@ -21,6 +16,12 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
+
+from modelyard.policies.evaluation import checked_cost
+from modelyard.policies.resources import Resource, StackResources
+from modelyard.policies.rule import NotApplicable, ResourceRule, StackRule
+from modelyard.policies.rules import RULES
+from modelyard.policies.values import UNKNOWN
 
 ENVIRONMENT_VARIABLE = "MODELYARD_ENVIRONMENT"
 DEFAULT_ENVIRONMENT = "prod"

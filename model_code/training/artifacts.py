@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from modelyard.model_code.datasets import TrainingData
 from modelyard.model_code.evaluation import evaluate_onnx
 from modelyard.model_code.training.contract import staged_model_dir

@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+
 from modelyard.model_code.evaluation import CLASSES_KEY, FEATURE_NAMES_KEY, load_session, predict_onnx
 
 PARITY_TOLERANCE = 1e-5

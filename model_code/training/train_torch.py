@@ -16,6 +16,10 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch.nn.functional import cross_entropy
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
 from modelyard.model_code.datasets import TrainingData, load_training_data
 from modelyard.model_code.training.artifacts import TrainedClassifier, write_model_dir
 from modelyard.model_code.training.contract import (
@@ -32,9 +36,6 @@ from modelyard.model_code.training.tabular_mlp import (
     parameter_sha256,
     save_model,
 )
-from torch.nn.functional import cross_entropy
-from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 NATIVE_FILE = "model.pt"
 HISTORY_FILE = "training_history.json"

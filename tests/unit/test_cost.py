@@ -6,6 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
+
 from modelyard.cli import app
 from modelyard.costing import (
     CostAssumptions,
@@ -17,7 +19,6 @@ from modelyard.costing import (
 from modelyard.costing.schedule import ScheduledCapacity, ScheduleError, capacity_profile, parse_cron
 from modelyard.planning.assessment import estimate_plan_cost
 from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, plan_program
-from typer.testing import CliRunner
 
 PRICES = load_price_table().region("us-east-1")
 GPU_TYPE = re.compile(r"\b(ml\.)?(g5|g6|g6e|p4d|p5|inf2)\.\w+")

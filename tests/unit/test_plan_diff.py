@@ -6,6 +6,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
 from modelyard.cli import app
 from modelyard.planning.diff import (
     MAX_MARKDOWN_ROWS,
@@ -17,8 +20,6 @@ from modelyard.planning.diff import (
     render_diff,
 )
 from modelyard.planning.engine import plan_program
-from rich.console import Console
-from typer.testing import CliRunner
 
 CONFIG_URN = "urn:pulumi:dev::serving::aws:sagemaker/endpointConfiguration:EndpointConfiguration::config"
 BUCKET_URN = "urn:pulumi:dev::serving::aws:s3/bucket:Bucket::models"

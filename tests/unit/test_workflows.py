@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import typer
 import yaml
+
 from modelyard.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 import pytest
+
 from modelyard.components.inference import InferenceEndpoint, InferenceEndpointArgs, ScaleSchedule
 from modelyard.components.validation import ComponentArgsError
 

@@ -6,6 +6,7 @@ import json
 
 import pulumi
 import pytest
+
 from modelyard.components.monitoring import Monitoring, MonitoringArgs
 from modelyard.components.validation import ComponentArgsError
 

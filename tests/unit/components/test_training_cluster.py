@@ -6,6 +6,7 @@ import json
 
 import pulumi
 import pytest
+
 from modelyard.components.training_cluster import NodeGroupSpec, TrainingCluster, TrainingClusterArgs
 from modelyard.components.validation import ComponentArgsError
 

@@ -6,6 +6,7 @@ import json
 
 import pulumi
 import pytest
+
 from modelyard.components.training_pipeline import TrainingPipeline, TrainingPipelineArgs
 from modelyard.components.validation import ComponentArgsError
 

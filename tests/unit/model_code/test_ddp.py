@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+
 from modelyard.model_code.datasets import load_demo_frame, split_frame, write_channels
 from modelyard.model_code.evaluation import evaluate_onnx
 from modelyard.model_code.training.tabular_mlp import load_model, parameter_sha256

@@ -8,6 +8,8 @@ import numpy as np
 import onnx
 import pytest
 import torch
+from sklearn.ensemble import GradientBoostingClassifier
+
 from modelyard.model_code.datasets import load_demo_frame, load_training_data, split_frame, write_channels
 from modelyard.model_code.training.artifacts import TrainedClassifier, write_model_dir
 from modelyard.model_code.training.onnx_export import (
@@ -18,7 +20,6 @@ from modelyard.model_code.training.onnx_export import (
     verify_parity,
 )
 from modelyard.model_code.training.tabular_mlp import LabelAndProbabilities, TabularMLP
-from sklearn.ensemble import GradientBoostingClassifier
 
 CLASSES = [0, 1]
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from modelyard.model_code.training.contract import (
     HyperparameterError,
     parse_hyperparameters,

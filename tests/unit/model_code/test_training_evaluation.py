@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+
 from modelyard.model_code.datasets import (
     DatasetError,
     feature_matrix_and_labels,
@@ -11,8 +14,6 @@ from modelyard.model_code.datasets import (
 )
 from modelyard.model_code.evaluation import evaluate_onnx
 from modelyard.model_code.training.onnx_export import export_sklearn_onnx
-from sklearn.ensemble import GradientBoostingClassifier
-from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 
 
 @pytest.fixture(scope="module")

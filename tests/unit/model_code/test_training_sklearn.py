@@ -10,6 +10,7 @@ import sys
 import joblib
 import numpy as np
 import pytest
+
 from modelyard.model_code.datasets import load_demo_frame, split_frame, write_channels
 from modelyard.model_code.evaluation import evaluate_onnx
 from modelyard.model_code.training import __main__ as container_entry_point

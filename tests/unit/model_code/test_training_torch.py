@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+
 from modelyard.model_code.datasets import load_demo_frame, split_frame, write_channels
 from modelyard.model_code.evaluation import evaluate_onnx, load_session, predict_onnx
 from modelyard.model_code.training import train_torch

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+from typer.testing import CliRunner
+
 from modelyard.policies.cli import app
 from modelyard.policies.pack_config import render
 from modelyard.policies.rules import RULES
-from typer.testing import CliRunner
 
 runner = CliRunner()
 

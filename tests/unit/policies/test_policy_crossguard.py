@@ -9,13 +9,14 @@ from pathlib import Path
 import pulumi_policy
 import pytest
 import yaml
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
 from modelyard.policies.crossguard import build_policies, environment_from, plain
 from modelyard.policies.pack_config import config_path, pack_config, render
 from modelyard.policies.rule import ENVIRONMENTS, ResourceRule
 from modelyard.policies.rules import RULES
 from modelyard.policies.values import UNKNOWN
-from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 PACK = Path(__file__).resolve().parents[3] / "policies"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import policy_records as r
 import pytest
+
 from modelyard.policies import evaluate
 from modelyard.policies.resources import ResourceRecordError
 from modelyard.policies.rules import RULES

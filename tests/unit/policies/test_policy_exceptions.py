@@ -7,6 +7,7 @@ import keyword
 
 import pulumi_aws
 import pytest
+
 from modelyard.policies.rules.tagging import TAGGABLE_TYPES
 from modelyard.policies.wildcard_resource_exceptions import EXCEPTIONS, exception_for
 

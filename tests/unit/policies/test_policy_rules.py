@@ -6,11 +6,6 @@ import copy
 from typing import Any
 
 import pytest
-from modelyard.policies.crossguard import build_policies
-from modelyard.policies.resources import StackResources
-from modelyard.policies.rule import ResourceRule
-from modelyard.policies.rules import RULES, RULES_BY_ID
-from modelyard.policies.values import UNKNOWN
 from policy_rule_cases import CASES, STACK, Case
 from pulumi_policy import (
     PolicyCustomTimeouts,
@@ -22,6 +17,12 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+
+from modelyard.policies.crossguard import build_policies
+from modelyard.policies.resources import StackResources
+from modelyard.policies.rule import ResourceRule
+from modelyard.policies.rules import RULES, RULES_BY_ID
+from modelyard.policies.values import UNKNOWN
 
 POLICIES = {policy.name: policy for policy in build_policies("prod")}
 UNRELATED = {

@@ -8,6 +8,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pytest
+
 from modelyard.policies import evaluate
 
 ACCOUNT = "123456789012"
