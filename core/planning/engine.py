@@ -7,6 +7,7 @@ import contextvars
 import os
 import runpy
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,20 +89,30 @@ def plan_program(
             loop.run_until_complete(run_in_stack(lambda: _run_main(main)))
         finally:
             loop.close()
-            asyncio.set_event_loop(None)
+
+    failures: list[BaseException] = []
+
+    def run_isolated() -> None:
+        # A thread of its own: a fresh event loop and an empty context, so Pulumi's runtime state
+        # (root resource, config, settings) never leaks into the caller or into the next plan.
+        try:
+            contextvars.Context().run(run)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread below
+            failures.append(error)
 
     previous_cwd = os.getcwd()
     os.chdir(program_dir)
     try:
-        contextvars.Context().run(run)
-    except ProgramError:
-        raise
-    except BaseException as error:  # noqa: BLE001 - any failure of a user program is reported, not raised
-        if isinstance(error, KeyboardInterrupt):
-            raise
-        raise ProgramError(str(error).strip() or type(error).__name__, monitor.recorded) from error
+        thread = threading.Thread(target=run_isolated, name=f"modelyard-plan-{stack}")
+        thread.start()
+        thread.join()
     finally:
         os.chdir(previous_cwd)
+    if failures:
+        error = failures[0]
+        if isinstance(error, KeyboardInterrupt):
+            raise error
+        raise ProgramError(str(error).strip() or type(error).__name__, monitor.recorded) from error
 
     raw_outputs = monitor.stack_outputs
     secret_outputs = {key for key, value in raw_outputs.items() if plain(value) == "[secret]"}
