@@ -157,3 +157,13 @@ def statements_or_empty(value: Any) -> tuple[Statement, ...]:
     except PolicyDocumentError:
         return ()
     return document.statements if document else ()
+
+
+def public_statements(resource: Any, label: str = "Statement") -> list[str]:
+    """One finding per statement of `resource`'s `policy` that allows principal "*" without a scoping condition."""
+    return [
+        f"{label}[{position}] allows {', '.join(statement.actions) or 'NotAction'} to principal \"*\" "
+        "without a condition that scopes the caller"
+        for position, statement in enumerate(statements_or_empty(resource.get("policy")))
+        if statement.grants_everyone
+    ]

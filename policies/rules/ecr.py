@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from modelyard.policies.policy_document import statements_or_empty
+from modelyard.policies.policy_document import public_statements
 from modelyard.policies.resources import Resource, StackResources
 from modelyard.policies.rule import (
     ADVISORY_IN_DEV,
@@ -86,13 +86,8 @@ KMS_ENCRYPTION = ResourceRule(
 )
 
 
-def _not_public(policy: Resource) -> list[str]:
-    return [
-        f"Statement[{position}] allows {', '.join(statement.actions) or 'NotAction'} to principal \"*\" "
-        "without a condition that scopes the caller"
-        for position, statement in enumerate(statements_or_empty(policy.get("policy")))
-        if statement.grants_everyone
-    ]
+def _not_public(resource: Resource) -> list[str]:
+    return public_statements(resource)
 
 
 NO_PUBLIC_REPOSITORY_POLICY = ResourceRule(

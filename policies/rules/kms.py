@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelyard.policies.policy_document import statements_or_empty
+from modelyard.policies.policy_document import public_statements
 from modelyard.policies.resources import Resource, StackResources
 from modelyard.policies.rule import (
     ADVISORY_IN_DEV,
@@ -65,12 +65,7 @@ KEY_POLICY_PRESENT = StackRule(
 
 
 def _no_public_principal(resource: Resource) -> list[str]:
-    return [
-        f"policy Statement[{position}] allows {', '.join(statement.actions) or 'NotAction'} to principal \"*\" "
-        "without a condition that scopes the caller"
-        for position, statement in enumerate(statements_or_empty(resource.get("policy")))
-        if statement.grants_everyone
-    ]
+    return public_statements(resource, "policy Statement")
 
 
 NO_WILDCARD_PRINCIPAL = ResourceRule(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from modelyard.policies.policy_document import statements_or_empty
+from modelyard.policies.policy_document import public_statements, statements_or_empty
 from modelyard.policies.resources import Resource, StackResources
 from modelyard.policies.rule import (
     ADVISORY_IN_DEV,
@@ -324,13 +324,8 @@ VERSIONING = StackRule(
 
 # -- MY-S3-010: no wildcard principal -------------------------------------------------------------------------
 
-def _no_public_statement(policy: Resource) -> list[str]:
-    return [
-        f"Statement[{position}] allows {', '.join(statement.actions) or 'NotAction'} to principal \"*\" "
-        "without a condition that scopes the caller"
-        for position, statement in enumerate(statements_or_empty(policy.get("policy")))
-        if statement.grants_everyone
-    ]
+def _no_public_statement(resource: Resource) -> list[str]:
+    return public_statements(resource)
 
 
 NO_WILDCARD_PRINCIPAL = ResourceRule(
