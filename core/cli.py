@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from modelyard.costing.cli import cost
+from modelyard.model_code.serving.cli import serve
 from modelyard.pipelines.cli import local_cloud_app, step_app
 from modelyard.pipelines.definition.cli import pipeline_app
 from modelyard.pipelines.train_cli import train
@@ -100,6 +101,7 @@ app.add_typer(local_cloud_app, name="local-cloud")
 pipeline_app.registered_commands.extend(step_app.registered_commands)
 app.add_typer(pipeline_app, name="pipeline")
 app.command("train")(train)
+app.command("serve")(serve)
 
 
 @app.command()

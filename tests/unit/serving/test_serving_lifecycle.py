@@ -1,0 +1,217 @@
+"""Lifecycle: /ping before and after the model loads, load failure, worker count, graceful SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import uvloop
+from serving_http_client import request
+
+from modelyard.model_code.serving import ServerStartError, start_server
+from modelyard.model_code.serving.backend import load_backend
+from modelyard.model_code.serving.cpu_count import usable_cpu_count
+from modelyard.model_code.serving.listen_socket import open_listener
+from modelyard.model_code.serving.metrics import MetricsBoard
+from modelyard.model_code.serving.settings import ServerSettings
+from modelyard.model_code.serving.worker import Worker
+
+
+class InProcessWorker:
+    """A Worker on its own event loop thread, so a test controls exactly when the model finishes loading."""
+
+    def __init__(self, settings, board, index, load):
+        self.listener = open_listener("127.0.0.1", 0)
+        self.host, self.port = self.listener.getsockname()[:2]
+        self.worker = Worker(settings, index, self.listener, board, load)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        loop = uvloop.new_event_loop()
+        try:
+            loop.run_until_complete(self.worker.serve())
+        finally:
+            loop.close()
+
+    def stop(self):
+        self.worker.request_stop()
+        self.thread.join(10)
+        assert not self.thread.is_alive()
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+@pytest.fixture()
+def gated_worker(demo_model):
+    """One worker whose model load blocks until the test opens the gate."""
+    gate = threading.Event()
+    settings = ServerSettings(model_dir=demo_model.directory)
+
+    def load():
+        assert gate.wait(10)
+        return load_backend(demo_model.directory, "auto", 1, 256)
+
+    worker = InProcessWorker(settings, MetricsBoard(1), 0, load)
+    wait_for(lambda: worker.worker._loop is not None)
+    yield worker, gate
+    gate.set()
+    worker.stop()
+
+
+def test_ping_is_503_while_loading_and_200_after(gated_worker, demo_model):
+    worker, gate = gated_worker
+    body = json.dumps({"instances": demo_model.features[:1].tolist()}).encode()
+    status, _, payload = request(worker, "GET", "/ping")
+    assert status == 503 and json.loads(payload) == {
+        "error": "model_not_ready",
+        "message": "model is still loading in at least one worker",
+    }
+    status, _, payload = request(worker, "POST", "/invocations", body)
+    assert status == 503 and json.loads(payload)["error"] == "model_not_ready"
+    gate.set()
+    wait_for(lambda: request(worker, "GET", "/ping")[0] == 200)
+    assert request(worker, "POST", "/invocations", body)[0] == 200
+
+
+def test_ping_waits_for_every_worker(demo_model):
+    board = MetricsBoard(2)  # slot 1 belongs to a worker that never finishes loading
+    settings = ServerSettings(model_dir=demo_model.directory)
+    worker = InProcessWorker(settings, board, 0, lambda: load_backend(demo_model.directory, "auto", 1, 256))
+    try:
+        wait_for(lambda: b'model_state{worker="0"} 1' in request(worker, "GET", "/metrics")[2])
+        assert request(worker, "GET", "/ping")[0] == 503
+        board.worker(1).set_state(1.0)
+        assert request(worker, "GET", "/ping")[0] == 200
+    finally:
+        worker.stop()
+
+
+def test_model_load_failure_is_503_with_the_reason_and_a_log_line(tmp_path):
+    model_dir = tmp_path / "broken"
+    model_dir.mkdir()
+    (model_dir / "model.onnx").write_bytes(b"this is not an onnx model")
+    with pytest.raises(ServerStartError) as raised:
+        start_server(model_dir, port=0, log_path=tmp_path / "server.log")
+    assert "model failed to load: ModelLoadError: onnxruntime cannot load" in str(raised.value)
+    log_lines = [json.loads(line) for line in (tmp_path / "server.log").read_text().splitlines()]
+    failure = next(line for line in log_lines if line["message"] == "model failed to load")
+    assert failure["level"] == "error" and "model.onnx" in failure["error"]
+
+
+def test_missing_model_file_is_named(tmp_path):
+    with pytest.raises(ServerStartError, match=r"model\.onnx does not exist"):
+        start_server(tmp_path, port=0, log_path=tmp_path / "server.log")
+
+
+def test_default_worker_count_is_the_usable_cores(demo_model, tmp_path):
+    with start_server(demo_model.directory, port=0, workers=None, log_path=tmp_path / "server.log") as server:
+        metrics = request(server, "GET", "/metrics")[2].decode()
+    assert len(re.findall(r"modelyard_worker_model_state\{worker=", metrics)) == usable_cpu_count()
+
+
+def test_sigterm_lets_the_in_flight_request_finish_then_exits_cleanly(demo_model, tmp_path):
+    server = start_server(demo_model.directory, port=0, workers=2, log_path=tmp_path / "server.log")
+    body = json.dumps({"instances": demo_model.features[:2].tolist()}).encode()
+    in_flight = socket.create_connection((server.host, server.port), timeout=10)
+    idle = socket.create_connection((server.host, server.port), timeout=10)
+    try:
+        in_flight.sendall(
+            b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n\r\n%s" % (len(body), body[:20])
+        )
+        assert request(server, "GET", "/ping")[0] == 200  # the half-sent request has surely been read
+        server.process.send_signal(signal.SIGTERM)
+        assert idle.recv(100) == b""  # an idle keep-alive connection is closed at once
+        time.sleep(0.3)
+        in_flight.sendall(body[20:])
+        response = b""
+        while chunk := in_flight.recv(65536):
+            response += chunk
+        assert response.startswith(b"HTTP/1.1 200 OK") and b"Connection: close" in response
+        assert len(json.loads(response.split(b"\r\n\r\n", 1)[1])["predictions"]) == 2
+        assert server.process.wait(10) == 0
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((server.host, server.port), timeout=2)
+    finally:
+        in_flight.close()
+        idle.close()
+        server.stop()
+    assert "server stopped" in server.log_tail()
+
+
+def test_cli_rejects_bad_settings_naming_each(demo_model):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modelyard.model_code.serving",
+            "--model-dir",
+            str(demo_model.directory),
+            "--port",
+            "70000",
+            "--host",
+            "localhost",
+            "--backend",
+            "tpu",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    for words in (
+        "port: 70000 is not in 0..65535",
+        "host: 'localhost' is not an IP address",
+        "backend: 'tpu'",
+    ):
+        assert words in result.stderr
+
+
+def test_cli_rejects_a_missing_model_dir(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "modelyard.model_code.serving", "--model-dir", str(tmp_path / "nope")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "500"},  # no wrapping
+    )
+    assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def worker_pids(supervisor_pid: int) -> set[int]:
+    pids = set()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == supervisor_pid:
+                        pids.add(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def test_a_crashed_worker_is_replaced_and_ping_recovers(demo_model, tmp_path):
+    with start_server(demo_model.directory, port=0, workers=2, log_path=tmp_path / "server.log") as server:
+        before = worker_pids(server.process.pid)
+        assert len(before) == 2
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: len(worker_pids(server.process.pid) - {victim}) == 2)
+        wait_for(lambda: request(server, "GET", "/ping")[0] == 200)
+        assert request(server, "GET", "/invocations")[0] == 405  # both workers answer again
+    assert "worker exited unexpectedly; restarting it" in server.log_tail()
