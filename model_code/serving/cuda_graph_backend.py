@@ -1,4 +1,4 @@
-"""A TorchScript model on the GPU, replayed from CUDA graphs captured for fixed power-of-two batch buckets."""
+"""The PyTorch trainer's model.pt on the GPU, replayed from CUDA graphs captured for fixed power-of-two batch buckets."""
 
 from __future__ import annotations
 
@@ -39,12 +39,13 @@ class TorchCudaGraphBackend:
             raise ModelLoadError("CUDA graphs need a fixed feature count, but model.onnx leaves it dynamic")
         if not torch.cuda.is_available():
             raise ModelLoadError("torch reports no usable CUDA device")
+        from modelyard.model_code.training.tabular_mlp import load_model
+
         try:
-            module = torch.jit.load(str(path), map_location="cuda").eval()
-        except (RuntimeError, ValueError) as error:
-            raise ModelLoadError(
-                f"{path} is not a TorchScript module (a bare state dict has no architecture to run): {error}"
-            ) from error
+            module, _ = load_model(path)  # the served signature: features -> (label, probabilities)
+        except (RuntimeError, ValueError, KeyError, TypeError) as error:
+            raise ModelLoadError(f"{path} is not a model.pt written by the PyTorch trainer: {error}") from error
+        module = module.to("cuda")
         self._torch = torch
         self._buckets = batch_buckets(max_batch_rows)
         self._graphs = {}

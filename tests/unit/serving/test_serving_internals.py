@@ -57,15 +57,19 @@ def test_torch_cuda_graph_backend_matches_eager(tmp_path, demo_model):
         pytest.skip("needs a CUDA GPU")
     from modelyard.model_code.serving.cuda_graph_backend import TorchCudaGraphBackend
 
-    mlp = torch.nn.Sequential(
-        torch.nn.Linear(30, 64), torch.nn.ReLU(), torch.nn.Linear(64, 2), torch.nn.Softmax(dim=1)
-    ).eval()
-    torch.jit.script(mlp).save(str(tmp_path / "model.pt"))
-    backend = TorchCudaGraphBackend(tmp_path / "model.pt", ["probabilities"], 30, 64)
+    from modelyard.model_code.training.tabular_mlp import LabelAndProbabilities, TabularMLP, save_model
+
+    torch.manual_seed(0)
+    mlp = TabularMLP(n_features=30, n_classes=2, hidden_units=64, hidden_layers=2, dropout=0.0).eval()
+    mlp.fit_standardisation(torch.from_numpy(demo_model.features))
+    save_model(mlp, [0, 1], [f"f{i}" for i in range(30)], tmp_path / "model.pt")
+    backend = TorchCudaGraphBackend(tmp_path / "model.pt", ["label", "probabilities"], 30, 64)
     rows = demo_model.features[:100]  # 100 rows: one chunk of 64 and one padded to 64
     with torch.inference_mode():
-        expected = mlp(torch.from_numpy(rows)).numpy()
-    np.testing.assert_allclose(backend.predict(rows)[0], expected, atol=1e-5)
+        labels, probabilities = LabelAndProbabilities(mlp, [0, 1]).eval()(torch.from_numpy(rows))
+    predicted_labels, predicted_probabilities = backend.predict(rows)
+    np.testing.assert_array_equal(predicted_labels, labels.numpy())
+    np.testing.assert_allclose(predicted_probabilities, probabilities.numpy(), atol=1e-5)
 
 
 class CountingBackend:
