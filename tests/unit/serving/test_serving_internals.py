@@ -56,7 +56,6 @@ def test_torch_cuda_graph_backend_matches_eager(tmp_path, demo_model):
     if not torch.cuda.is_available():
         pytest.skip("needs a CUDA GPU")
     from modelyard.model_code.serving.cuda_graph_backend import TorchCudaGraphBackend
-
     from modelyard.model_code.training.tabular_mlp import LabelAndProbabilities, TabularMLP, save_model
 
     torch.manual_seed(0)
