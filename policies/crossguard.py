@@ -36,9 +36,25 @@ _ENFORCEMENT = {
 _SEVERITY = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
 
 
+COST_CEILING_VARIABLE = "MODELYARD_COST_CEILING_USD"
+
+
 def environment_from(variables: Mapping[str, str]) -> str:
     """The environment whose enforcement levels apply: MODELYARD_ENVIRONMENT, else prod."""
     return variables.get(ENVIRONMENT_VARIABLE) or DEFAULT_ENVIRONMENT
+
+
+def cost_estimator_from(variables: Mapping[str, str]) -> CostEstimator | None:
+    """MY-COST-001 under CrossGuard: the cost model on the previewed resources, in AWS_REGION (or
+    AWS_DEFAULT_REGION), against MODELYARD_COST_CEILING_USD; None (rule not applicable) without a ceiling."""
+    ceiling = variables.get(COST_CEILING_VARIABLE)
+    if not ceiling:
+        return None
+    from modelyard.costing import CostAssumptions, estimate_cost
+
+    region = variables.get("AWS_REGION") or variables.get("AWS_DEFAULT_REGION") or "us-east-1"
+    assumptions = CostAssumptions(ceiling_usd=float(ceiling))
+    return lambda records: estimate_cost(records, region, assumptions)
 
 
 def plain(value: Any) -> Any:

@@ -78,3 +78,14 @@ def test_plain_turns_preview_unknowns_into_the_offline_marker():
     props = unknown_checking_proxy({"bucket": UNKNOWN_STRING_VALUE, "rules": [{"id": "a"}, UNKNOWN_STRING_VALUE],
                                     "tags": {"owner": "ml"}})
     assert plain(props) == {"bucket": UNKNOWN, "rules": [{"id": "a"}, UNKNOWN], "tags": {"owner": "ml"}}
+
+
+def test_crossguard_cost_estimator_reads_region_and_ceiling_from_the_environment():
+    from modelyard.policies.crossguard import cost_estimator_from
+
+    assert cost_estimator_from({}) is None
+    estimate = cost_estimator_from({"MODELYARD_COST_CEILING_USD": "100", "AWS_REGION": "eu-west-1"})
+    nat = {"urn": "urn:pulumi:prod::p::aws:ec2/natGateway:NatGateway::nat", "type": "aws:ec2/natGateway:NatGateway",
+           "name": "nat", "parent": None, "inputs": {}, "dependencies": []}
+    cost = estimate([nat])
+    assert cost["region"] == "eu-west-1" and cost["ceiling_usd"] == 100.0 and cost["total_monthly_usd"] > 0
