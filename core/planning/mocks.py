@@ -151,6 +151,8 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "version": inputs.get("version") or "1.33",
                 "status": "ACTIVE",
                 "clusterId": _digest(physical, length=32),
+                # EKS creates the cluster security group itself; launch templates refer to it.
+                "vpcConfig": {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{_digest(physical, 'cluster-sg')}"},
             }
         elif token == "aws:eks/nodeGroup:NodeGroup":
             attributes = {"arn": self._arn("eks", f"nodegroup/{inputs.get('clusterName')}/{physical}"), "status": "ACTIVE"}
@@ -193,6 +195,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             document = _policy_document(inputs.get("statements") or [])
             return {"json": json.dumps(document), "minifiedJson": json.dumps(document, separators=(",", ":")), "id": _digest(json.dumps(document))}
+        if token == "aws:ec2/getPrefixList:getPrefixList":
+            name = inputs.get("name") or f"com.amazonaws.{self.region}.s3"
+            return {"id": f"pl-{_digest(name, length=8)}", "prefixListId": f"pl-{_digest(name, length=8)}", "name": name, "cidrBlocks": ["52.216.0.0/15"]}
         if token == "aws:ec2/getVpc:getVpc":
             return {"id": inputs.get("id") or "vpc-existing", "cidrBlock": "10.0.0.0/16", "arn": self._arn("ec2", "vpc/existing")}
         return {}
