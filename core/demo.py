@@ -128,7 +128,8 @@ def _drift_and_retrain(console: Console, state, stack: str, work_dir: Path, firs
     landed = work_dir / "landed" / "drifted.csv"
     landed.parent.mkdir(parents=True, exist_ok=True)
     drifted_frame(load_demo_frame()).to_csv(landed, index=False)
-    landed_uri = s3_objects.upload_file(clients, landed, "landing/drifted.csv", outputs.data_key_arn)
+    landed_uri = s3_objects.upload_file(clients, landed, f"s3://{outputs.data_bucket}/landing/drifted.csv",
+                                        outputs.data_key_arn)
     console.print(f"[yellow]drift scenario:[/yellow] production data shifted; landed at {landed_uri}")
 
     def retrain() -> dict[str, Any]:
@@ -185,13 +186,17 @@ def _step_artifacts(outputs: dict[str, Any]) -> list[str]:
 
 def _print_summary(console: Console, report: DemoReport) -> None:
     table = Table(title="modelyard demo: summary", show_lines=False)
-    for column in ("step", "status", "duration", "key metric", "artifacts"):
+    for column in ("step", "status", "duration", "key metric"):
         table.add_column(column, overflow="fold")
     for row in report.rows:
         colour = "green" if row.status in ("ok", "Succeeded") else "dim" if row.status == "NotExecuted" else "red"
         duration = f"{row.duration_s:.1f} s" if row.duration_s is not None else "-"
-        table.add_row(row.step, f"[{colour}]{row.status}[/{colour}]", duration, row.key_metric, "\n".join(row.artifacts))
+        table.add_row(row.step, f"[{colour}]{row.status}[/{colour}]", duration, row.key_metric)
     console.print(table)
+    console.print("[bold]artifacts[/bold]")
+    for row in report.rows:
+        for artifact in row.artifacts:
+            console.print(f"  {row.step}: {artifact}", soft_wrap=True, highlight=False)
     console.print(f"MLflow champion version: {report.champion_version or 'none'}")
     if report.drift_plot:
-        console.print(f"drift plot: {report.drift_plot}")
+        console.print(f"drift plot: {report.drift_plot}", soft_wrap=True, highlight=False)

@@ -26,6 +26,16 @@ def resolve_endpoint_url(explicit: str | None = None, environ: Mapping[str, str]
     return None
 
 
+def endpoint_environment(endpoint_url: str, region: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The variables a step process needs to send its AWS calls to `endpoint_url`: the URL, the region, and the
+    emulator's placeholder credentials when none are configured."""
+    environ = os.environ if environ is None else environ
+    environment = {"AWS_ENDPOINT_URL": endpoint_url, "AWS_DEFAULT_REGION": region}
+    if not environ.get("AWS_ACCESS_KEY_ID"):
+        environment.update(EMULATOR_CREDENTIALS)
+    return environment
+
+
 class AwsClients:
     """Cached boto3 clients of one region; every client goes to `endpoint_url` when one is set."""
 

@@ -8,6 +8,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from modelyard.pipelines.assignments import parse_assignments
+from modelyard.pipelines.dataset_source import BUNDLED_DEMO_SOURCE
 from modelyard.pipelines.local_cloud.lifecycle import DEFAULT_ROOT
 from modelyard.pipelines.steps.step_runtime import (
     EndpointOption,
@@ -88,13 +90,10 @@ def local_cloud_status(
 
 
 def _hyperparameters(pairs: list[str] | None) -> dict[str, str]:
-    values = {}
-    for pair in pairs or []:
-        key, separator, value = pair.partition("=")
-        if not separator or not key:
-            raise StepInputError(f"--hyperparameter {pair!r} is not KEY=VALUE")
-        values[key] = value
-    return values
+    try:
+        return parse_assignments(pairs, "--hyperparameter")
+    except ValueError as error:
+        raise StepInputError(str(error)) from None
 
 
 def _stack_config(context: StepContext) -> Any:
@@ -121,7 +120,8 @@ def _json_file(path: Path, option: str) -> Any:
 def ingest_command(
     result_dir: ResultDirOption, outputs_file: OutputsFileOption = None, stack: StackOption = None,
     aws_endpoint_url: EndpointOption = None,
-    source: Annotated[Optional[Path], typer.Option(help="CSV/Parquet with `target` (default: bundled demo set).")] = None,
+    source: Annotated[str, typer.Option(help="CSV/Parquet file with `target`, an s3:// object or prefix of them, or "
+                                             f"{BUNDLED_DEMO_SOURCE} (the bundled demo set).")] = BUNDLED_DEMO_SOURCE,
     expectations: Annotated[Optional[Path], typer.Option(help="JSON: required_columns, columns.<name>.min/max.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the split (recorded in the manifest).")] = 0,
     validation_fraction: float = 0.15, test_fraction: float = 0.15,
@@ -250,29 +250,40 @@ def monitor_command(
     baseline_uri: Annotated[str, typer.Option(help="s3:// URI of the ingest step's baseline.json.")],
     outputs_file: OutputsFileOption = None, stack: StackOption = None, aws_endpoint_url: EndpointOption = None,
     current: Annotated[Optional[str], typer.Option(
-        help="CSV/Parquet path or s3:// CSV of production inputs (default: the endpoint's data capture).")] = None,
+        help="CSV/Parquet path or s3:// object/prefix of production inputs (default: the endpoint's data "
+             "capture).")] = None,
     psi_threshold: Annotated[Optional[float], typer.Option(help="Default: the stack config's.")] = None,
-    trigger_retrain: Annotated[bool, typer.Option(help="Run ingest..deploy when drift is detected.")] = False,
-    retrain_source: Annotated[Optional[Path], typer.Option(
-        help="Labelled CSV/Parquet the retrain ingests (default: --current when it is a local file).")] = None,
+    trigger_retrain: Annotated[bool, typer.Option(
+        help="On drift, execute the stack's compiled pipeline: locally on an emulator, on SageMaker on AWS.")] = False,
+    retrain_source: Annotated[Optional[str], typer.Option(
+        help="Labelled data the retrain ingests (its InputDataUri): an s3:// object or prefix, or on an emulator "
+             "also a file. Default: --current when given, else the definition's default.")] = None,
     hyperparameter: HyperparameterOption = None,
 ) -> None:
-    """Drift report (JSON + PNG), CloudWatch MaxFeaturePSI, optional retrain."""
-    from modelyard.pipelines.retrain import run_lifecycle
+    """Drift report (JSON + PNG), CloudWatch MaxFeaturePSI, optional retrain through the pipeline definition."""
+    from modelyard.pipelines.definition.settings import PipelineSettings
+    from modelyard.pipelines.retrain import retrain_with_pipeline
     from modelyard.pipelines.steps.monitor import monitor
 
     def body(context: StepContext) -> dict[str, Any]:
         needs_config = psi_threshold is None or trigger_retrain
         config = _stack_config(context) if needs_config else None
         threshold = psi_threshold if psi_threshold is not None else config.pipeline.drift_psi_threshold
-        source = retrain_source or (Path(current) if current and not current.startswith("s3://") else None)
-        if trigger_retrain and source is None:
-            raise StepInputError("--trigger-retrain needs labelled data: pass --retrain-source")
+        source = retrain_source or current
+        parameters = {}
+        if source is not None:
+            if not source.startswith("s3://"):
+                if not context.clients.is_emulated:
+                    raise StepInputError(f"--retrain-source {source}: a retrain on SageMaker reads its data from "
+                                         "S3; pass an s3:// URI")
+                source = str(Path(source).resolve())
+            parameters["InputDataUri"] = source
+        hyperparameters = _hyperparameters(hyperparameter)
 
         def retrain() -> dict[str, Any]:
-            return run_lifecycle(context.outputs, context.clients, config.pipeline, source=source,
-                                 hyperparameters=_hyperparameters(hyperparameter),
-                                 data_capture_percent=config.inference.data_capture_percent)
+            overrides = {"hyperparameters": hyperparameters} if hyperparameters else {}
+            settings = PipelineSettings.for_stack(config, context.outputs, **overrides)
+            return retrain_with_pipeline(context.outputs, context.clients, settings, parameters=parameters)
 
         return monitor(context.outputs, context.clients, baseline_uri=baseline_uri, psi_threshold=threshold,
                        result_dir=context.result_dir, current=current, trigger_retrain=trigger_retrain,

@@ -1,46 +1,49 @@
-"""Steps 1-5 in order through their Python functions: the default retrain path the monitor step triggers."""
+"""The retrain path the monitor triggers: the stack's compiled pipeline definition (the one users deploy), run by
+the local executor on an emulator, or started as an execution of the stack's SageMaker Pipeline on AWS."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from modelyard.outputs import StackOutputs
-from modelyard.pipelines.aws_clients import AwsClients
-from modelyard.pipelines.model_registry import ModelRegistry
-from modelyard.pipelines.steps.deploy import deploy
-from modelyard.pipelines.steps.evaluate import evaluate
-from modelyard.pipelines.steps.ingest import ingest
-from modelyard.pipelines.steps.register import register
-from modelyard.pipelines.steps.step_runtime import StepFailed
-from modelyard.pipelines.steps.train import train
-from modelyard.stacks.config import PipelineConfig
+from modelyard.pipelines.aws_clients import AwsClients, endpoint_environment
+from modelyard.pipelines.definition.compiler import compile_definition
+from modelyard.pipelines.definition.local_executor import SUCCEEDED, DefinitionError, resolve_parameters
+from modelyard.pipelines.definition.local_run import DEFAULT_RUNS_DIR, run_pipeline_locally
+from modelyard.pipelines.definition.sagemaker_pipeline import start_pipeline
+from modelyard.pipelines.definition.settings import PipelineSettings
+from modelyard.pipelines.steps.step_runtime import StepFailed, StepInputError
 
 
-def run_lifecycle(outputs: StackOutputs, clients: AwsClients, pipeline: PipelineConfig, *,
-                  source: str | Path | None = None, hyperparameters: dict[str, Any] | None = None,
-                  seed: int = 0, data_capture_percent: int = 20, smoke_min_accuracy: float = 0.8,
-                  registry: ModelRegistry | None = None) -> dict[str, Any]:
-    """ingest -> train (local) -> evaluate -> register -> deploy; returns each step's result by name.
+def retrain_with_pipeline(outputs: StackOutputs, clients: AwsClients, settings: PipelineSettings, *,
+                          parameters: Mapping[str, Any] | None = None, work_dir: Path | None = None,
+                          environment: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Execute the compiled definition with `parameters` (e.g. {"InputDataUri": "s3://.../landed/"}).
 
-    A failed gate raises StepFailed carrying the results so far, so nothing is registered or deployed.
+    With an endpoint override (the local cloud, LocalStack) the local executor runs every step here, in
+    `work_dir` (default .modelyard/pipeline-runs/<environment>), with `environment` added to the steps' own, and
+    the result is the finished execution; a failed execution (the gate included) raises StepFailed carrying it.
+    On AWS the execution is started as `modelyard pipeline start` starts it and runs on SageMaker; the result
+    names it. Unknown or mistyped parameters raise StepInputError before anything runs.
     """
-    registry = registry or ModelRegistry.for_stack(outputs)
-    results: dict[str, Any] = {}
-    results["ingest"] = ingest(outputs, clients, source=source, seed=seed)
-    data = results["ingest"]
-    results["train"] = train(outputs, clients, train_uri=data["train_uri"], validation_uri=data["validation_uri"],
-                             hyperparameters=hyperparameters)
-    results["evaluate"] = evaluate(outputs, clients, model_uri=results["train"]["model_uri"],
-                                   test_uri=data["test_uri"], min_accuracy=pipeline.min_accuracy,
-                                   min_auc=pipeline.min_auc, max_regression=pipeline.max_regression,
-                                   registry=registry)
-    if not results["evaluate"]["passed"]:
-        raise StepFailed("the evaluation gate failed: " + "; ".join(results["evaluate"]["reasons"]), results)
-    results["register"] = register(outputs, clients, evaluation=results["evaluate"],
-                                   data_version=data["data_version"], registry=registry)
-    results["deploy"] = deploy(outputs, clients, model_uri=results["train"]["model_uri"],
-                               smoke_test_uri=data["test_uri"], model_version=results["register"]["model_version"],
-                               data_capture_percent=data_capture_percent, smoke_min_accuracy=smoke_min_accuracy,
-                               registry=registry)
-    return results
+    parameters = dict(parameters or {})
+    definition = compile_definition(outputs, settings)
+    try:
+        resolve_parameters(definition, parameters)
+    except DefinitionError as error:
+        raise StepInputError(f"retrain: {error}") from None
+    if not clients.is_emulated:
+        pipeline_arn, execution_arn = start_pipeline(clients, outputs, settings.pipeline_name, definition, parameters)
+        return {"executor": "sagemaker", "pipeline_arn": pipeline_arn, "execution_arn": execution_arn,
+                "parameters": parameters}
+    result = run_pipeline_locally(
+        outputs, settings, clients=clients,
+        environment={**endpoint_environment(clients.endpoint_url, outputs.region), **(environment or {})},
+        work_dir=(work_dir or DEFAULT_RUNS_DIR / outputs.environment).resolve(), parameters=parameters)
+    execution = {"executor": "local", **result.to_json()}
+    if result.status != SUCCEEDED:
+        raise StepFailed(f"retrain execution {result.execution_id} of {result.pipeline_name} failed: "
+                         f"{result.failure_reason}", execution)
+    return execution

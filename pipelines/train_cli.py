@@ -34,13 +34,12 @@ def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
 
 
 def _hyperparameters(items: list[str] | None) -> dict[str, str]:
-    values = {}
-    for item in items or []:
-        name, separator, value = item.partition("=")
-        if not separator or not name:
-            raise _fail(f"--hyperparameter {item!r}: expected NAME=VALUE")
-        values[name] = value
-    return values
+    from modelyard.pipelines.assignments import parse_assignments
+
+    try:
+        return parse_assignments(items, "--hyperparameter")
+    except ValueError as error:
+        raise _fail(str(error)) from None
 
 
 def train(

@@ -34,6 +34,7 @@ from modelyard.model_code.bootstrap import BOOTSTRAP_ARCHIVE
 from modelyard.outputs import StackOutputs
 from modelyard.pipelines.definition.compiler import compile_definition
 from modelyard.pipelines.definition.settings import PipelineSettings
+from modelyard.pipelines.steps.monitor import DRIFTED_FEATURES_METRIC
 from modelyard.stacks.config import ConfigError, StackConfig, parse_config, read_pulumi_config
 
 DRIFT_METRIC_NAMESPACE = "Modelyard/Drift"
@@ -250,7 +251,10 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
             tags=tags,
             schedule_expression=config.pipeline.schedule,
             drift_metric_namespace=DRIFT_METRIC_NAMESPACE,
-            drift_threshold=config.pipeline.drift_psi_threshold,
+            # The monitor counts features whose PSI crosses the threshold AND whose KS test rejects; raw PSI
+            # crosses it by chance on small samples and would restart the pipeline after every run.
+            drift_metric_name=DRIFTED_FEATURES_METRIC,
+            drift_threshold=0.5,
             log_retention_days=monitoring_config.log_retention_days,
         ),
     )

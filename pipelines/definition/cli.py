@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from modelyard.outputs import StackOutputs
+from modelyard.pipelines.assignments import parse_assignments
 from modelyard.pipelines.definition.local_executor import EXECUTING, SUCCEEDED, ExecutionResult, StepRecord
 from modelyard.pipelines.definition.settings import PipelineSettings
 from modelyard.pipelines.definition.target import resolve_target
@@ -48,13 +49,10 @@ def _settings(stack: str, outputs: StackOutputs, image_tag: str | None) -> Pipel
 
 
 def _parameters(items: list[str] | None) -> dict[str, str]:
-    values = {}
-    for item in items or []:
-        name, separator, value = item.partition("=")
-        if not separator or not name:
-            raise _fail(f"--parameter {item!r}: expected NAME=VALUE")
-        values[name] = value
-    return values
+    try:
+        return parse_assignments(items, "--parameter")
+    except ValueError as error:
+        raise _fail(str(error)) from None
 
 
 def _input_errors() -> tuple[type[BaseException], ...]:
@@ -111,13 +109,9 @@ def start_command(
     from botocore.exceptions import BotoCoreError, ClientError
 
     from modelyard.pipelines.aws_clients import AwsClients
-    from modelyard.pipelines.definition.compiler import compile_definition, stack_outputs_uri
+    from modelyard.pipelines.definition.compiler import compile_definition
     from modelyard.pipelines.definition.local_executor import resolve_parameters
-    from modelyard.pipelines.definition.sagemaker_pipeline import (
-        publish_stack_outputs,
-        start_execution,
-        upsert_pipeline,
-    )
+    from modelyard.pipelines.definition.sagemaker_pipeline import start_pipeline
 
     overrides = _parameters(parameter)
     try:
@@ -129,10 +123,8 @@ def start_command(
         raise _fail(str(error)) from None
     clients = AwsClients(target.outputs.region, target.endpoint_url)
     try:
-        publish_stack_outputs(clients.s3, target.outputs, stack_outputs_uri(target.outputs, settings.pipeline_name))
-        pipeline_arn = upsert_pipeline(clients.sagemaker, settings.pipeline_name, definition,
-                                       target.outputs.pipeline_role_arn)
-        execution_arn = start_execution(clients.sagemaker, settings.pipeline_name, overrides)
+        pipeline_arn, execution_arn = start_pipeline(clients, target.outputs, settings.pipeline_name, definition,
+                                                     overrides)
     except (ClientError, BotoCoreError) as error:
         raise _fail(f"on {target.description}: {error}", EXIT_FAILED) from None
     errors.print(f"pipeline {pipeline_arn} on {target.description}", highlight=False)
@@ -156,7 +148,7 @@ def run_command(
     from botocore.exceptions import BotoCoreError, ClientError
 
     from modelyard.pipelines.aws_clients import AwsClients
-    from modelyard.pipelines.definition.local_run import run_pipeline_locally
+    from modelyard.pipelines.definition.local_run import DEFAULT_RUNS_DIR, run_pipeline_locally
 
     overrides = _parameters(parameter)
     try:
@@ -168,8 +160,8 @@ def run_command(
         clients = AwsClients(target.outputs.region, target.endpoint_url)
         result = run_pipeline_locally(
             target.outputs, settings, clients=clients, environment=target.environment,
-            work_dir=(work_dir or Path(".modelyard") / "pipeline-runs" / stack).resolve(), parameters=overrides,
-            on_step=None if as_json else _show_progress,
+            work_dir=(work_dir or DEFAULT_RUNS_DIR / stack).resolve(), parameters=overrides,
+            on_step=None if as_json else show_progress,
         )
     except _input_errors() as error:
         raise _fail(str(error)) from None
@@ -184,7 +176,7 @@ def run_command(
     raise typer.Exit(EXIT_OK if result.status == SUCCEEDED else EXIT_FAILED)
 
 
-def _show_progress(record: StepRecord) -> None:
+def show_progress(record: StepRecord) -> None:
     if record.status == EXECUTING:
         errors.print(f"[cyan]>[/cyan] {record.name} ({record.step_type}) ...", highlight=False)
     else:

@@ -7,7 +7,7 @@ step's `lambda_handler`.
 The step modules' command-line contract as this definition uses it (`modelyard.pipelines.cli`'s step commands;
 each also takes `--outputs-file <stack-outputs.json> --result-dir <dir>` and writes `<dir>/result.json`):
 
-    ingest    --seed N
+    ingest    --source S3|bundled:demo --seed N
               result: data_version, train_uri, validation_uri, test_uri, baseline_uri, ...
     evaluate  --model-uri S3 --test-uri S3 --min-accuracy F --min-auc F --max-regression F --no-fail-on-gate
               result: passed, reasons[], metrics{accuracy, roc_auc, log_loss}, champion_metrics|null, model_uri
@@ -80,6 +80,7 @@ _INSTANCE_STORAGE_FAMILIES = frozenset({"g5", "g6", "g6e", "gr6", "p5", "p5e", "
 def parameters(settings: PipelineSettings) -> list[dict[str, Any]]:
     """The pipeline parameters, defaults from the settings; StartPipelineExecution may override each."""
     return [
+        {"Name": "InputDataUri", "Type": "String", "DefaultValue": settings.input_data_uri},
         {"Name": "SplitSeed", "Type": "Integer", "DefaultValue": settings.split_seed},
         {"Name": "MinAccuracy", "Type": "Float", "DefaultValue": settings.min_accuracy},
         {"Name": "MinAuc", "Type": "Float", "DefaultValue": settings.min_auc},
@@ -197,7 +198,8 @@ def compile_definition(outputs: StackOutputs, settings: PipelineSettings) -> dic
     def ingested(key: str) -> dict[str, Any]:
         return json_get(INGEST, INGEST_REPORT, key)
 
-    ingest = processing(INGEST, "ingest", ["--seed", _text(parameter("SplitSeed"))], INGEST_REPORT)
+    ingest = processing(INGEST, "ingest", ["--source", parameter("InputDataUri"), "--seed", _text(parameter("SplitSeed"))],
+                        INGEST_REPORT)
 
     train = {
         "Name": TRAIN,

@@ -13,6 +13,9 @@ from modelyard.pipelines.definition.local_executor import ExecutionResult, Local
 from modelyard.pipelines.definition.sagemaker_pipeline import publish_stack_outputs
 from modelyard.pipelines.definition.settings import PipelineSettings
 
+# Where local executions keep their steps' work folders and logs, one folder per stack.
+DEFAULT_RUNS_DIR = Path(".modelyard") / "pipeline-runs"
+
 
 def run_pipeline_locally(outputs: StackOutputs, settings: PipelineSettings, *, clients: AwsClients,
                          environment: Mapping[str, str], work_dir: Path,

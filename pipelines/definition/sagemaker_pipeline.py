@@ -10,6 +10,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from modelyard.outputs import StackOutputs
+from modelyard.pipelines.aws_clients import AwsClients
+from modelyard.pipelines.definition.compiler import stack_outputs_uri
 from modelyard.pipelines.s3_objects import split_s3_uri
 
 
@@ -59,3 +61,12 @@ def publish_stack_outputs(s3: Any, outputs: StackOutputs, uri: str) -> str:
     s3.put_object(Bucket=bucket, Key=key, Body=outputs.model_dump_json(indent=2).encode(),
                   ContentType="application/json", ServerSideEncryption="aws:kms", SSEKMSKeyId=outputs.data_key_arn)
     return uri
+
+
+def start_pipeline(clients: AwsClients, outputs: StackOutputs, pipeline_name: str, definition: Mapping[str, Any],
+                   parameters: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """What `modelyard pipeline start` and a retrain on AWS do: publish the stack outputs the steps read, create or
+    update the pipeline, start an execution. Returns (pipeline ARN, execution ARN)."""
+    publish_stack_outputs(clients.s3, outputs, stack_outputs_uri(outputs, pipeline_name))
+    pipeline_arn = upsert_pipeline(clients.sagemaker, pipeline_name, definition, outputs.pipeline_role_arn)
+    return pipeline_arn, start_execution(clients.sagemaker, pipeline_name, parameters)

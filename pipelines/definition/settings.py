@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from modelyard import __version__
 from modelyard.outputs import StackOutputs
+from modelyard.pipelines.dataset_source import BUNDLED_DEMO_SOURCE
 from modelyard.stacks.config import StackConfig
 
 # SageMaker step and pipeline names.
@@ -43,6 +44,9 @@ class PipelineSettings(BaseModel):
     """Training instances (parameter TrainingInstanceCount); >1 is multi-instance DDP. Default 1."""
     processing_instance_type: str = "ml.m5.large"
     """Instance type of the processing steps (parameter ProcessingInstanceType). Default ml.m5.large."""
+    input_data_uri: str = Field(BUNDLED_DEMO_SOURCE, min_length=1, max_length=1024)
+    """Dataset the ingest step reads (parameter InputDataUri): an s3:// CSV/Parquet object or prefix, e.g. newly
+    landed data a retrain should learn from. Default: the bundled demo dataset."""
     split_seed: int = Field(0, ge=0)
     """Seed of ingest's train/validation/test split (parameter SplitSeed). Default 0."""
     data_capture_percent: int = Field(20, ge=0, le=100)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 from modelyard.outputs import StackOutputs
@@ -23,17 +22,14 @@ def resolve_target(stack: str, outputs_file: Path | None, endpoint_url: str | No
     """An explicit (or $AWS_ENDPOINT_URL / $LOCALSTACK_ENDPOINT) endpoint with the plan's outputs; else the stack's
     running local cloud with its outputs; else AWS with outputs from `aws_outputs_source` ("pulumi" or "plan").
     `outputs_file` replaces the outputs in every case."""
-    from modelyard.pipelines.aws_clients import EMULATOR_CREDENTIALS, resolve_endpoint_url
+    from modelyard.pipelines.aws_clients import endpoint_environment, resolve_endpoint_url
     from modelyard.pipelines.local_cloud.lifecycle import status
     from modelyard.pipelines.stack_outputs import load_stack_outputs
 
     endpoint = resolve_endpoint_url(endpoint_url)
     if endpoint:
         outputs = load_stack_outputs(outputs_file, stack, "plan")
-        environment = {"AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": outputs.region}
-        if not os.environ.get("AWS_ACCESS_KEY_ID"):
-            environment.update(EMULATOR_CREDENTIALS)
-        return Target(outputs, endpoint, environment, f"endpoint {endpoint}")
+        return Target(outputs, endpoint, endpoint_environment(endpoint, outputs.region), f"endpoint {endpoint}")
     cloud = status(stack)
     if cloud.running:
         outputs = load_stack_outputs(outputs_file or cloud.state.outputs_file)

@@ -10,13 +10,14 @@ from typing import Any
 
 import pandas as pd
 
-from modelyard.model_code.datasets import TARGET_COLUMN, load_demo_frame, read_channel, split_frame
+from modelyard.model_code.datasets import TARGET_COLUMN, split_frame
 from modelyard.outputs import StackOutputs
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.data_validation import validate_frame
+from modelyard.pipelines.dataset_source import describe_source, read_dataset
 from modelyard.pipelines.drift import baseline_statistics
-from modelyard.pipelines.steps.step_runtime import StepFailed, StepInputError, run_module
+from modelyard.pipelines.steps.step_runtime import StepFailed, run_module
 
 SPLITS = ("train", "validation", "test")
 VALIDATION_REPORT = "validation_report.json"
@@ -31,15 +32,13 @@ def ingest(outputs: StackOutputs, clients: AwsClients, *, source: str | Path | N
            test_fraction: float = 0.15, result_dir: Path | None = None) -> dict[str, Any]:
     """Upload s3://<data_bucket>/datasets/<version>/{train,validation,test}.csv, baseline.json, manifest.json.
 
-    `source`: a CSV/Parquet file (default: the bundled demo dataset). The version is a hash of the data and the
-    split recipe, so re-running with the same inputs finds the manifest and uploads nothing. A failed
-    validation raises StepFailed listing every problem (also written to <result_dir>/validation_report.json)
-    and uploads nothing.
+    `source`: a CSV/Parquet file, an s3:// object or prefix of them (e.g. newly landed data), or None /
+    BUNDLED_DEMO_SOURCE for the bundled demo dataset. The version is a hash of the data and the split recipe, so
+    re-running with the same inputs finds the manifest and uploads nothing. A failed validation raises StepFailed
+    listing every problem (also written to <result_dir>/validation_report.json) and uploads nothing.
     """
-    if source is not None and not Path(source).is_file():
-        raise StepInputError(f"--source {source} is not a file")
-    frame = read_channel(source) if source is not None else load_demo_frame()
-    origin = str(source) if source is not None else "modelyard.model_code.datasets.load_demo_frame()"
+    frame = read_dataset(clients, source)
+    origin = describe_source(source)
     failures = validate_frame(frame, expectations)
     validation = {"passed": not failures, "failures": failures, "rows": int(len(frame)), "source": origin}
     if result_dir is not None:

@@ -11,15 +11,18 @@ from typing import Any
 
 import pandas as pd
 
-from modelyard.model_code.datasets import read_channel
 from modelyard.outputs import StackOutputs
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import AwsClients
+from modelyard.pipelines.dataset_source import read_dataset
 from modelyard.pipelines.drift import drift_report, plot_drift
 from modelyard.pipelines.steps.ingest import read_csv_uri
 from modelyard.pipelines.steps.step_runtime import StepFailed, StepInputError, run_module
 
 METRIC_NAME = "MaxFeaturePSI"
+# The count of features the report's rule (PSI over the threshold AND a significant KS test) judges drifted; unlike
+# MaxFeaturePSI it stays 0 on small undrifted samples, whose PSI crosses the threshold by chance.
+DRIFTED_FEATURES_METRIC = "DriftedFeatureCount"
 CAPTURE_PREFIX = "capture"
 REPORT_FILE, PLOT_FILE = "drift_report.json", "drift.png"
 MIN_ROWS = 50
@@ -47,19 +50,16 @@ def _current_frame(outputs: StackOutputs, clients: AwsClients, current: str | Pa
     if current is None:
         frame = captured_inputs(outputs, clients, feature_names)
         return frame, f"s3://{outputs.capture_bucket}/{CAPTURE_PREFIX}/{outputs.endpoint_name}/ (data capture)"
-    if str(current).startswith("s3://"):
-        return read_csv_uri(clients, str(current)), str(current)
-    if not Path(current).is_file():
-        raise StepInputError(f"--current {current} is not a file")
-    return read_channel(current), str(current)
+    return read_dataset(clients, current, "--current"), str(current)
 
 
 def monitor(outputs: StackOutputs, clients: AwsClients, *, baseline_uri: str, psi_threshold: float,
             result_dir: Path, current: str | Path | None = None, trigger_retrain: bool = False,
             retrain: Callable[[], dict[str, Any]] | None = None, min_rows: int = MIN_ROWS) -> dict[str, Any]:
-    """Drift of `current` (a CSV/Parquet path or s3:// CSV; default: the endpoint's captured requests) against
+    """Drift of `current` (a CSV/Parquet path or s3:// object/prefix; default: the endpoint's captured requests) against
     the baseline written by ingest. Writes drift_report.json and drift.png to `result_dir` and S3, publishes
-    MaxFeaturePSI to CloudWatch, and with `trigger_retrain` calls `retrain()` when drift crossed the threshold.
+    MaxFeaturePSI and DriftedFeatureCount to CloudWatch, and with `trigger_retrain` calls `retrain()` when the
+    report detected drift (a feature's PSI over the threshold and its KS test significant; see drift_report).
     A retrain that fails raises StepFailed after the report is written."""
     baseline = s3_objects.get_json(clients, baseline_uri)
     features = list(baseline["features"])
@@ -77,14 +77,17 @@ def monitor(outputs: StackOutputs, clients: AwsClients, *, baseline_uri: str, ps
     prefix = f"s3://{outputs.artifact_bucket}/monitoring/{datetime.now(timezone.utc):%Y%m%dT%H%M%S%fZ}/"
     report_uri = s3_objects.put_json(clients, prefix + REPORT_FILE, report, outputs.data_key_arn)
     plot_uri = s3_objects.upload_file(clients, plot_path, prefix + PLOT_FILE, outputs.data_key_arn)
-    clients.cloudwatch.put_metric_data(Namespace=outputs.drift_metric_namespace, MetricData=[{
-        "MetricName": METRIC_NAME, "Value": report["max_psi"], "Unit": "None",
-        "Dimensions": [{"Name": "EndpointName", "Value": outputs.endpoint_name}]}])
+    dimensions = [{"Name": "EndpointName", "Value": outputs.endpoint_name}]
+    clients.cloudwatch.put_metric_data(Namespace=outputs.drift_metric_namespace, MetricData=[
+        {"MetricName": METRIC_NAME, "Value": report["max_psi"], "Unit": "None", "Dimensions": dimensions},
+        {"MetricName": DRIFTED_FEATURES_METRIC, "Value": len(report["drifted_features"]), "Unit": "Count",
+         "Dimensions": dimensions}])
 
     result = {
         "drift_detected": report["drift_detected"], "max_psi": report["max_psi"],
         "max_psi_feature": report["max_psi_feature"], "drifted_features": report["drifted_features"],
-        "psi_threshold": psi_threshold, "rows": report["rows"], "current": origin,
+        "psi_exceeded_features": report["psi_exceeded_features"], "decision_rule": report["decision_rule"],
+        "psi_threshold": psi_threshold, "ks_alpha": report["ks_alpha"], "rows": report["rows"], "current": origin,
         "report_uri": report_uri, "plot_uri": plot_uri, "report_path": str(report_path), "plot_path": str(plot_path),
         "metric": {"namespace": outputs.drift_metric_namespace, "name": METRIC_NAME, "value": report["max_psi"]},
         "retrain": {"triggered": False},

@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -14,17 +12,24 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from modelyard.outputs import StackOutputs
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import AwsClients
+from modelyard.pipelines.definition.compiler import TRAINING_MODULES, training_job_request
+from modelyard.pipelines.definition.settings import PipelineSettings
+from modelyard.pipelines.definition.training_job_runner import (
+    TrainingJobError,
+    TrainingJobLayout,
+    run_training_job,
+)
 from modelyard.pipelines.quota import check_gpu_quota
 from modelyard.pipelines.steps.step_runtime import StepFailed, StepInputError, run_module
 
-ENTRY_POINTS = {
-    "sklearn": "modelyard.model_code.training.train_sklearn",
-    "torch": "modelyard.model_code.training.train_torch",
-}
 TERMINAL_JOB_STATES = ("Completed", "Failed", "Stopped")
+# The host name SageMaker gives the only instance of a one-instance job.
+LOCAL_HOST = "algo-1"
 Mode = Literal["local", "sagemaker"]
 
 
@@ -48,13 +53,14 @@ def train(outputs: StackOutputs, clients: AwsClients, *, train_uri: str, validat
           run_locally: bool | None = None, max_runtime_seconds: int = 3600) -> dict[str, Any]:
     """Train and return {"job_name", "model_uri", "model_sha256", "metrics" (validation), "reused", ...}.
 
-    mode "local" runs the entry point here. mode "sagemaker" creates a training job (role, VPC, KMS,
-    inter-container encryption from the outputs; image <training repository>:<image_tag>) after the GPU quota
-    pre-flight; with `run_locally` (default: when an endpoint override points at an emulator, which records jobs
-    but runs no containers) the entry point then runs here and writes the job's artifact.
+    mode "local" runs the entry point here. mode "sagemaker" creates a training job (the pipeline definition's
+    CreateTrainingJob request: role, VPC, KMS, inter-container encryption from the outputs; image
+    <training repository>:<image_tag>; our entry point) after the GPU quota pre-flight; with `run_locally`
+    (default: when an endpoint override points at an emulator, which records jobs but runs no containers) the
+    entry point then runs here, as the training job runner runs it, and writes the job's artifact.
     """
-    if algorithm not in ENTRY_POINTS:
-        raise StepInputError(f"--algorithm {algorithm!r} is not one of {sorted(ENTRY_POINTS)}")
+    if algorithm not in TRAINING_MODULES:
+        raise StepInputError(f"--algorithm {algorithm!r} is not one of {sorted(TRAINING_MODULES)}")
     if mode not in ("local", "sagemaker"):
         raise StepInputError(f"--mode {mode!r} is not 'local' or 'sagemaker'")
     hyperparameters = dict(hyperparameters or {})
@@ -66,9 +72,10 @@ def train(outputs: StackOutputs, clients: AwsClients, *, train_uri: str, validat
     if mode == "sagemaker":
         instance_type = instance_type or outputs.training_instance_type
         instance_count = instance_count or outputs.training_instance_count
+        request = sagemaker_training_request(outputs, train_uri, validation_uri, algorithm, hyperparameters,
+                                             instance_type, instance_count, image_tag, max_runtime_seconds)
         result["quota"] = check_gpu_quota(clients, instance_type, instance_count, "training job usage")
-        result.update(_training_job(outputs, clients, job_name, train_uri, validation_uri, hyperparameters,
-                                    instance_type, instance_count, image_tag, max_runtime_seconds))
+        result.update(_training_job(clients, job_name, request))
         run_locally = clients.is_emulated if run_locally is None else run_locally
         if not run_locally:
             model_uri = result["model_uri"] = _wait_for_job(clients, job_name, max_runtime_seconds)
@@ -77,21 +84,34 @@ def train(outputs: StackOutputs, clients: AwsClients, *, train_uri: str, validat
         return {**result, "model_sha256": sha256, "metrics": metrics, "reused": True}
     if mode == "sagemaker" and not run_locally:
         raise StepFailed(f"training job {job_name} completed but wrote no artifact at {model_uri}", result)
-    archive, metrics = _run_entry_point(clients, algorithm, train_uri, validation_uri, hyperparameters)
-    s3_objects.put_bytes(clients, model_uri, archive, outputs.data_key_arn, "application/gzip")
-    return {**result, "model_sha256": hashlib.sha256(archive).hexdigest(), "metrics": metrics, "reused": False}
+    _run_entry_point(outputs, clients, job_name, algorithm, train_uri, validation_uri, hyperparameters,
+                     max_runtime_seconds)
+    sha256, metrics = describe_artifact(clients, model_uri)
+    return {**result, "model_sha256": sha256, "metrics": metrics, "reused": False}
 
 
-def _training_job(outputs: StackOutputs, clients: AwsClients, job_name: str, train_uri: str, validation_uri: str,
-                  hyperparameters: dict[str, Any], instance_type: str, instance_count: int, image_tag: str,
-                  max_runtime_seconds: int) -> dict[str, Any]:
+def sagemaker_training_request(outputs: StackOutputs, train_uri: str, validation_uri: str, algorithm: str,
+                               hyperparameters: dict[str, Any], instance_type: str, instance_count: int,
+                               image_tag: str, max_runtime_seconds: int) -> dict[str, Any]:
+    """The pipeline definition's CreateTrainingJob request, with values where the definition has expressions."""
+    try:
+        settings = PipelineSettings(
+            pipeline_name=outputs.pipeline_name, image_tag=image_tag, framework=algorithm,
+            # SageMaker passes every hyperparameter to the container as a string.
+            hyperparameters={key: str(value) for key, value in hyperparameters.items()},
+            training_instance_type=instance_type, training_instance_count=instance_count,
+            max_training_seconds=max_runtime_seconds)
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(part) for part in item['loc']) or 'arguments'}: {item['msg']}"
+                             for item in error.errors())
+        raise StepInputError(f"cannot build the training job: {problems}") from None
+    return training_job_request(
+        outputs, settings, image=f"{outputs.training_repository_url}:{image_tag}", train_uri=train_uri,
+        validation_uri=validation_uri, instance_type=instance_type, instance_count=instance_count)
+
+
+def _training_job(clients: AwsClients, job_name: str, request: dict[str, Any]) -> dict[str, Any]:
     sagemaker = clients.sagemaker
-
-    def channel(name: str, uri: str) -> dict[str, Any]:
-        return {"ChannelName": name, "ContentType": "text/csv", "DataSource": {"S3DataSource": {
-            "S3DataType": "S3Prefix", "S3Uri": uri, "S3DataDistributionType": "FullyReplicated"}}}
-
-    image = f"{outputs.training_repository_url}:{image_tag}"
     try:
         # Job names are unique per account and region: a re-run finds the job instead of creating another.
         existing = sagemaker.describe_training_job(TrainingJobName=job_name)
@@ -100,25 +120,11 @@ def _training_job(outputs: StackOutputs, clients: AwsClients, job_name: str, tra
     if existing is not None:
         arn, created = existing["TrainingJobArn"], False
     else:
-        arn = sagemaker.create_training_job(
-            TrainingJobName=job_name,
-            AlgorithmSpecification={"TrainingImage": image, "TrainingInputMode": "File"},
-            RoleArn=outputs.sagemaker_training_role_arn,
-            InputDataConfig=[channel("train", train_uri), channel("validation", validation_uri)],
-            OutputDataConfig={"S3OutputPath": outputs.training_output_path, "KmsKeyId": outputs.data_key_arn},
-            ResourceConfig={"InstanceType": instance_type, "InstanceCount": instance_count, "VolumeSizeInGB": 30,
-                            "VolumeKmsKeyId": outputs.data_key_arn},
-            VpcConfig={"SecurityGroupIds": [outputs.training_security_group_id],
-                       "Subnets": list(outputs.private_subnet_ids)},
-            StoppingCondition={"MaxRuntimeInSeconds": max_runtime_seconds},
-            # SageMaker passes every hyperparameter to the container as a string.
-            HyperParameters={key: str(value) for key, value in hyperparameters.items()},
-            EnableInterContainerTrafficEncryption=outputs.inter_container_traffic_encryption,
-            Tags=[{"Key": "modelyard:environment", "Value": outputs.environment}],
-        )["TrainingJobArn"]
-        created = True
-    return {"training_job_arn": arn, "training_job_created": created, "image": image,
-            "instance_type": instance_type, "instance_count": instance_count}
+        arn, created = sagemaker.create_training_job(TrainingJobName=job_name, **request)["TrainingJobArn"], True
+    resources = request["ResourceConfig"]
+    return {"training_job_arn": arn, "training_job_created": created,
+            "image": request["AlgorithmSpecification"]["TrainingImage"],
+            "instance_type": resources["InstanceType"], "instance_count": resources["InstanceCount"]}
 
 
 def _wait_for_job(clients: AwsClients, job_name: str, timeout_seconds: int) -> str:
@@ -135,35 +141,20 @@ def _wait_for_job(clients: AwsClients, job_name: str, timeout_seconds: int) -> s
     return job["ModelArtifacts"]["S3ModelArtifacts"]
 
 
-def _run_entry_point(clients: AwsClients, algorithm: str, train_uri: str, validation_uri: str,
-                     hyperparameters: dict[str, Any]) -> tuple[bytes, dict[str, float]]:
-    """Run the entry point as SageMaker would (SM_* variables, string hyperparameters in hyperparameters.json)
-    on the channels downloaded from S3; return model.tar.gz's bytes and the validation metrics."""
+def _run_entry_point(outputs: StackOutputs, clients: AwsClients, job_name: str, algorithm: str, train_uri: str,
+                     validation_uri: str, hyperparameters: dict[str, Any], timeout_seconds: int) -> None:
+    """Run the entry point here as a one-instance SageMaker job would; model.tar.gz lands at the job's artifact URI."""
     with tempfile.TemporaryDirectory(prefix="modelyard-train-") as scratch:
-        root = Path(scratch)
-        for name, uri in (("train", train_uri), ("validation", validation_uri)):
-            s3_objects.download_file(clients, uri, root / "input" / "data" / name / Path(uri).name)
-        config_dir = root / "input" / "config"
-        config_dir.mkdir(parents=True)
-        (config_dir / "hyperparameters.json").write_text(
-            json.dumps({key: str(value) for key, value in hyperparameters.items()}))
-        model_dir, output_dir = root / "model", root / "output" / "data"
-        environment = {**os.environ, "SM_MODEL_DIR": str(model_dir), "SM_OUTPUT_DATA_DIR": str(output_dir),
-                       "SM_CHANNEL_TRAIN": str(root / "input" / "data" / "train"),
-                       "SM_CHANNEL_VALIDATION": str(root / "input" / "data" / "validation"),
-                       "SM_INPUT_CONFIG_DIR": str(config_dir)}
-        completed = subprocess.run([sys.executable, "-m", ENTRY_POINTS[algorithm]], env=environment,
-                                   capture_output=True, text=True, check=False)
-        if completed.returncode != 0:
-            raise StepFailed(f"the {algorithm} entry point failed (exit {completed.returncode}):\n"
-                             f"{completed.stderr.strip()[-3000:]}")
-        metrics = json.loads((model_dir / "metrics.json").read_text())
-        buffer = io.BytesIO()
-        # SageMaker archives the model dir's contents at the root of model.tar.gz.
-        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-            for path in sorted(model_dir.iterdir()):
-                archive.add(path, arcname=path.name)
-        return buffer.getvalue(), metrics
+        try:
+            run_training_job(
+                clients.s3, job_name=job_name, command=[sys.executable, "-m", TRAINING_MODULES[algorithm]],
+                channels={"train": train_uri, "validation": validation_uri},
+                hyperparameters={key: str(value) for key, value in hyperparameters.items()},
+                output_path=outputs.training_output_path, layout=TrainingJobLayout(Path(scratch)),
+                kms_key_id=outputs.data_key_arn, hosts=(LOCAL_HOST,), log_file=Path(scratch) / "logs.txt",
+                timeout_s=timeout_seconds)
+        except TrainingJobError as error:
+            raise StepFailed(f"the {algorithm} entry point failed: {error}") from None
 
 
 def describe_artifact(clients: AwsClients, model_uri: str) -> tuple[str, dict[str, float]]:

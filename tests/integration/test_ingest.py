@@ -78,3 +78,27 @@ def test_module_entry_point_writes_result_and_exits_non_zero_on_bad_data(outputs
     result = json.loads((tmp_path / "ok" / "result.json").read_text())
     assert result["status"] == "succeeded" and result["step"] == "ingest"
     assert result["train_uri"].startswith(f"s3://{outputs.data_bucket}/datasets/")
+
+
+def test_an_s3_prefix_of_parquet_and_csv_files_is_ingested_like_the_same_local_data(outputs, clients, tmp_path,
+                                                                                   demo_dataset):
+    frame = load_demo_frame()
+    prefix = f"s3://{outputs.data_bucket}/landing/{outputs.pipeline_name}/"
+    first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    frame.iloc[:300].to_parquet(first, index=False)
+    frame.iloc[300:].to_parquet(second, index=False)
+    for path in (first, second):
+        s3_objects.upload_file(clients, path, prefix + path.name, outputs.data_key_arn)
+
+    landed = ingest(outputs, clients, source=prefix)
+    # The same rows as the bundled set, so the same content-addressed version.
+    assert landed["data_version"] == demo_dataset["data_version"]
+    assert landed["validation"]["source"] == prefix
+
+
+def test_an_s3_source_with_nothing_under_it_is_an_input_error(outputs, clients):
+    from modelyard.pipelines.dataset_source import DatasetSourceError
+
+    missing = f"s3://{outputs.data_bucket}/landing/nothing-here/"
+    with pytest.raises(DatasetSourceError, match=f"--source {missing}: no objects under that S3 URI"):
+        ingest(outputs, clients, source=missing)

@@ -32,8 +32,11 @@ def test_sagemaker_job_is_recorded_with_stack_settings_and_entry_point_runs_loca
     assert job["VpcConfig"] == {"SecurityGroupIds": [outputs.training_security_group_id],
                                 "Subnets": outputs.private_subnet_ids}
     assert job["OutputDataConfig"]["KmsKeyId"] == outputs.data_key_arn
-    assert job["ResourceConfig"]["VolumeKmsKeyId"] == outputs.data_key_arn
+    # g5 brings NVMe instance storage, for which SageMaker rejects a volume key.
+    assert "VolumeKmsKeyId" not in job["ResourceConfig"]
     assert job["ResourceConfig"]["InstanceType"] == outputs.training_instance_type
+    assert job["AlgorithmSpecification"]["ContainerEntrypoint"] == [
+        "python", "-m", "modelyard.model_code.training.train_sklearn"]
     assert job["EnableInterContainerTrafficEncryption"] is True
     assert job["HyperParameters"]["learning_rate"] == "0.2"
     assert result["quota"]["quota_name"] == "ml.g5.xlarge for training job usage"
@@ -47,7 +50,8 @@ def test_gpu_quota_preflight_fails_early_with_quota_name_and_command(outputs, cl
     jobs_before = clients.sagemaker.list_training_jobs()["TrainingJobSummaries"]
     with pytest.raises(QuotaError) as error:
         train(outputs, clients, train_uri=demo_dataset["train_uri"], validation_uri=demo_dataset["validation_uri"],
-              mode="sagemaker", instance_type="ml.p5.48xlarge", instance_count=2, hyperparameters={"n_estimators": 3})
+              mode="sagemaker", algorithm="torch", instance_type="ml.p5.48xlarge", instance_count=2,
+              hyperparameters={"epochs": 1})
     message = str(error.value)
     assert "'ml.p5.48xlarge for training job usage'" in message and "is 0 in us-east-1" in message
     assert ("aws service-quotas request-service-quota-increase --service-code sagemaker --quota-code L-"

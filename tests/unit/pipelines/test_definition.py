@@ -101,6 +101,7 @@ def test_parameters_default_to_the_stack_config(environment):
     defaults = {item["Name"]: (item["Type"], item["DefaultValue"]) for item in definition["Parameters"]}
 
     assert defaults == {
+        "InputDataUri": ("String", "bundled:demo"),
         "SplitSeed": ("Integer", 0),
         "MinAccuracy": ("Float", config.pipeline.min_accuracy),
         "MinAuc": ("Float", config.pipeline.min_auc),
