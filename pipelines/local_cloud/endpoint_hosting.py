@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import io
 import shutil
-import socket
-import subprocess
-import sys
 import tarfile
 import threading
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
 
+from modelyard.model_code.serving.process import ServerProcess, ServerStartError, start_server
 from modelyard.pipelines.s3_objects import S3UriError, split_s3_uri
 
 READY_TIMEOUT_SECONDS = 60.0
@@ -28,33 +23,6 @@ class HostingError(Exception):
     """A model could not be served: missing artifact, an unreadable archive, or a server that never got healthy."""
 
 
-class ModelServerProcess:
-    """`python -m modelyard.model_code.serving` (the container's server, as is) on 127.0.0.1:`port`, one worker."""
-
-    def __init__(self, model_dir: Path, port: int, log_file: Path):
-        self.log_file = log_file
-        with log_file.open("w") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "modelyard.model_code.serving", "--model-dir", str(model_dir),
-                 "--port", str(port), "--host", "127.0.0.1", "--workers", "1", "--shutdown-timeout", "2"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-
-    def is_alive(self) -> bool:
-        return self.process.poll() is None
-
-    def log_tail(self) -> str:
-        return self.log_file.read_text(errors="replace")[-1500:]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 @dataclass
 class HostedModel:
     """One running inference server: the endpoint config it serves and where it listens."""
@@ -63,13 +31,7 @@ class HostedModel:
     config_name: str
     url: str
     model_dir: Path
-    server: ModelServerProcess
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    server: ServerProcess
 
 
 class EndpointHosting:
@@ -98,18 +60,13 @@ class EndpointHosting:
         shutil.rmtree(model_dir, ignore_errors=True)
         model_dir.mkdir(parents=True)
         self._unpack(model_data_url, model_dir)
-        port = free_port()
         try:
-            server = ModelServerProcess(model_dir, port, model_dir.parent / "server.log")
-        except OSError as error:
-            raise HostingError(f"the inference server did not start for {model_data_url}: {error}") from None
-        hosted = HostedModel(endpoint_name, config_name, f"http://127.0.0.1:{port}", model_dir, server)
-        try:
-            self._wait_healthy(hosted)
-        except HostingError:
-            server.stop()
-            raise
-        return hosted
+            # The container's server, as is, on a free loopback port with one worker.
+            server = start_server(model_dir, port=0, workers=1, extra_args=["--shutdown-timeout", "2"],
+                                  log_path=model_dir.parent / "server.log", ready_timeout=self.health_timeout_seconds)
+        except (ServerStartError, OSError) as error:
+            raise HostingError(f"the inference server for {model_data_url} did not become healthy: {error}") from None
+        return HostedModel(endpoint_name, config_name, server.url, model_dir, server)
 
     def promote(self, hosted: HostedModel) -> None:
         """Make `hosted` serve its endpoint and stop the server it replaces."""
@@ -117,24 +74,24 @@ class EndpointHosting:
             previous = self._live.get(hosted.endpoint_name)
             self._live[hosted.endpoint_name] = hosted
         if previous is not None and previous is not hosted:
-            previous.server.stop()
+            previous.server.stop(STOP_TIMEOUT_SECONDS)
 
     def discard(self, hosted: HostedModel) -> None:
-        hosted.server.stop()
+        hosted.server.stop(STOP_TIMEOUT_SECONDS)
 
     def retire(self, endpoint_name: str) -> None:
         """Stop serving an endpoint (it was deleted)."""
         with self._lock:
             hosted = self._live.pop(endpoint_name, None)
         if hosted is not None:
-            hosted.server.stop()
+            hosted.server.stop(STOP_TIMEOUT_SECONDS)
 
     def stop_all(self) -> None:
         with self._lock:
             hosted_models = list(self._live.values())
             self._live.clear()
         for hosted in hosted_models:
-            hosted.server.stop()
+            hosted.server.stop(STOP_TIMEOUT_SECONDS)
 
     def write_object(self, bucket: str, key: str, body: bytes) -> None:
         """Write to the local cloud's S3 (data capture records)."""
@@ -151,21 +108,3 @@ class EndpointHosting:
                 archive.extractall(model_dir, filter="data")
         except (tarfile.TarError, OSError) as error:
             raise HostingError(f"model artifact {model_data_url} is not a readable .tar.gz: {error}") from None
-
-    def _wait_healthy(self, hosted: HostedModel) -> None:
-        deadline = time.monotonic() + self.health_timeout_seconds
-        last_problem = "no answer"
-        while time.monotonic() < deadline:
-            if not hosted.server.is_alive():
-                raise HostingError(f"the inference server for {hosted.model_dir} exited before it became healthy: "
-                                   + hosted.server.log_tail())
-            try:
-                with urllib.request.urlopen(f"{hosted.url}/ping", timeout=2) as response:
-                    if response.status == 200:
-                        return
-                    last_problem = f"/ping answered {response.status}"
-            except (urllib.error.URLError, OSError) as error:
-                last_problem = str(error)
-            time.sleep(0.1)
-        raise HostingError(f"the inference server for {hosted.model_dir} was not healthy within "
-                           f"{self.health_timeout_seconds:.0f}s ({last_problem})")
