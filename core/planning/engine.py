@@ -8,6 +8,7 @@ import os
 import runpy
 import sys
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,47 @@ class Plan:
         }
 
 
+def run_under_mocks(
+    program: Callable[[], object],
+    *,
+    stack: str,
+    project: str,
+    region: str,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Sequence[str] = (),
+) -> tuple[RecordingMonitor, BaseException | None]:
+    """Run `program` as the Pulumi language host would, under the plan's mocks; returns what it registered
+    and the error it raised (None when it succeeded).
+
+    It runs in a thread of its own, with a fresh event loop and an empty context, so Pulumi's runtime state
+    (root resource, config, settings) never leaks into the caller or into the next run.
+    """
+    monitor = RecordingMonitor(PlanMocks(stack=stack, region=region))
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
+            pulumi.runtime.set_mocks(PlanMocks(stack, region), project=project, stack=stack, preview=False, monitor=monitor)
+            # set_mocks registers a root stack of its own; the language host instead runs the program
+            # inside run_in_stack, which registers the stack's outputs when the program ends.
+            settings.ROOT.set(None)
+            loop.run_until_complete(run_in_stack(program))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread below
+            failures.append(error)
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=lambda: contextvars.Context().run(run), name=f"modelyard-plan-{stack}")
+    thread.start()
+    thread.join()
+    if failures and isinstance(failures[0], KeyboardInterrupt):
+        raise failures[0]
+    return monitor, failures[0] if failures else None
+
+
 def plan_program(
     program_dir: Path,
     stack: str,
@@ -75,44 +117,17 @@ def plan_program(
     project, _, config_dir = find_project(program_dir)
     config = read_stack_file(config_file or config_dir / f"Pulumi.{stack}.yaml", project)
     region = region or config.values.get("aws:region") or "us-east-1"
-    monitor = RecordingMonitor(PlanMocks(stack=stack, region=region))
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            pulumi.runtime.set_all_config(dict(config.values), list(config.secret_keys))
-            pulumi.runtime.set_mocks(PlanMocks(stack, region), project=project, stack=stack, preview=False, monitor=monitor)
-            # set_mocks registers a root stack of its own; the language host instead runs the program
-            # inside run_in_stack, which registers the stack's outputs when the program ends.
-            settings.ROOT.set(None)
-            loop.run_until_complete(run_in_stack(lambda: _run_main(main)))
-        finally:
-            loop.close()
-
-    failures: list[BaseException] = []
-
-    def run_isolated() -> None:
-        # A thread of its own: a fresh event loop and an empty context, so Pulumi's runtime state
-        # (root resource, config, settings) never leaks into the caller or into the next plan.
-        try:
-            contextvars.Context().run(run)
-        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread below
-            failures.append(error)
-
     previous_cwd = os.getcwd()
     os.chdir(program_dir)
     try:
-        thread = threading.Thread(target=run_isolated, name=f"modelyard-plan-{stack}")
-        thread.start()
-        thread.join()
+        monitor, failure = run_under_mocks(
+            lambda: _run_main(main), stack=stack, project=project, region=region,
+            config=config.values, secret_keys=config.secret_keys,
+        )
     finally:
         os.chdir(previous_cwd)
-    if failures:
-        error = failures[0]
-        if isinstance(error, KeyboardInterrupt):
-            raise error
-        raise ProgramError(str(error).strip() or type(error).__name__, monitor.recorded) from error
+    if failure is not None:
+        raise ProgramError(str(failure).strip() or type(failure).__name__, monitor.recorded) from failure
 
     raw_outputs = monitor.stack_outputs
     secret_outputs = {key for key, value in raw_outputs.items() if plain(value) == "[secret]"}

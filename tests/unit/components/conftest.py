@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pulumi
 import pytest
-from pulumi.runtime import settings
-from pulumi.runtime.stack import run_in_stack
 
-from modelyard.planning.mocks import PlanMocks
-from modelyard.planning.recorder import RecordedResource, RecordingMonitor, plain
+from modelyard.planning.engine import run_under_mocks
+from modelyard.planning.recorder import RecordedResource, plain
 
 # Tags a component test passes wherever a component takes `tags`.
 TAGS = {"project": "modelyard", "environment": "test", "owner": "ml-platform", "cost-center": "ml-research"}
@@ -68,28 +63,8 @@ class ProgramRun:
 
 
 def run_program(build: Callable[[], None], stack: str = "unit", region: str = "us-east-1") -> ProgramRun:
-    """Run `build` as a Pulumi program in a fresh context (no global state leaks between tests)."""
-    monitor = RecordingMonitor(PlanMocks(stack, region))
-    error: BaseException | None = None
-
-    def run() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            pulumi.runtime.set_all_config({}, [])
-            pulumi.runtime.set_mocks(
-                PlanMocks(stack, region), project="modelyard", stack=stack, preview=False, monitor=monitor
-            )
-            settings.ROOT.set(None)
-            loop.run_until_complete(run_in_stack(build))
-        finally:
-            loop.close()
-            asyncio.set_event_loop(None)
-
-    try:
-        contextvars.Context().run(run)
-    except Exception as raised:  # noqa: BLE001 - the test inspects what the program raised
-        error = raised
+    """Run `build` as a Pulumi program the way the offline plan does (no global state leaks between tests)."""
+    monitor, error = run_under_mocks(build, stack=stack, project="modelyard", region=region)
     outputs = {key: plain(value) for key, value in monitor.stack_outputs.items()}
     return ProgramRun(resources=monitor.recorded, outputs=outputs, error=error)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -36,6 +37,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 def _plan(program) -> list[dict[str, Any]]:
+    # Pulumi's test runtime needs a current event loop; an earlier asyncio.run() in the session clears it.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="wire", stack="prod", preview=False)
 
