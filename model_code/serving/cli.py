@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from .settings import BACKENDS, LOG_LEVELS, ServerSettings
-from .workers import run_server
 
 
 def serve(
@@ -57,4 +56,7 @@ def serve(
     except ValueError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(2) from None
+    # Imported here: the server's event loop, parser and codecs need not load for the rest of the CLI.
+    from .workers import run_server
+
     raise typer.Exit(run_server(settings))
