@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # the CLI and the stack program import this module for its constant alone
+    import pandas as pd
 
-from modelyard.model_code.datasets import load_demo_frame, read_channel
-from modelyard.pipelines.aws_clients import AwsClients
-from modelyard.pipelines.definition.training_job_runner import TrainingJobError, download_prefix
+    from modelyard.pipelines.aws_clients import AwsClients
 
 # Not a path and not a URI: names the dataset bundled with model_code (the pipeline's default InputDataUri).
 BUNDLED_DEMO_SOURCE = "bundled:demo"
@@ -30,6 +30,9 @@ def read_dataset(clients: AwsClients, source: str | Path | None, option: str = "
     """The frame of `source`: None or BUNDLED_DEMO_SOURCE (the demo set), a local CSV/Parquet file, or an s3://
     URI naming one CSV/Parquet object or a prefix whose files share their columns (read in name order).
     Errors name `source` as the command-line `option` that gave it."""
+    from modelyard.model_code.datasets import load_demo_frame, read_channel
+    from modelyard.pipelines.definition.training_job_runner import TrainingJobError, download_prefix
+
     if source is None or str(source) == BUNDLED_DEMO_SOURCE:
         return load_demo_frame()
     if isinstance(source, str) and source.startswith("s3://"):
