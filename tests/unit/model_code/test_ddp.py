@@ -9,6 +9,7 @@ import subprocess
 import sys
 
 import pytest
+from training_flags import explicit_paths
 
 from modelyard.model_code.datasets import load_demo_frame, split_frame, write_channels
 from modelyard.model_code.evaluation import evaluate_onnx
@@ -78,14 +79,7 @@ def test_torchrun_two_processes(tmp_path, parts):
             "--nproc-per-node=2",
             "-m",
             "modelyard.model_code.training.train_torch",
-            "--train",
-            str(channels["train"]),
-            "--validation",
-            str(channels["validation"]),
-            "--model-dir",
-            str(tmp_path / "model"),
-            "--output-data-dir",
-            str(tmp_path / "output"),
+            *explicit_paths(channels["train"], channels["validation"], tmp_path, output="output"),
             *flags,
         ],
         check=False,

@@ -10,6 +10,7 @@ import sys
 import joblib
 import numpy as np
 import pytest
+from training_flags import explicit_paths
 
 from modelyard.model_code.datasets import load_demo_frame, split_frame, write_channels
 from modelyard.model_code.evaluation import evaluate_onnx
@@ -103,14 +104,7 @@ def test_cli_flags_run_as_a_module_with_parquet_input(tmp_path, parts):
             sys.executable,
             "-m",
             "modelyard.model_code.training.train_sklearn",
-            "--train",
-            str(train_dir),
-            "--validation",
-            str(validation),
-            "--model-dir",
-            str(tmp_path / "model"),
-            "--output-data-dir",
-            str(tmp_path / "out"),
+            *explicit_paths(train_dir, validation, tmp_path),
             "--n-estimators",
             "25",
             "--learning-rate",
@@ -149,14 +143,7 @@ def test_missing_label_column_is_named(tmp_path, parts, capsys):
     )
     code = train_sklearn.main(
         [
-            "--train",
-            str(channels["train"]),
-            "--validation",
-            str(channels["validation"]),
-            "--model-dir",
-            str(tmp_path / "model"),
-            "--output-data-dir",
-            str(tmp_path / "out"),
+            *explicit_paths(channels["train"], channels["validation"], tmp_path),
         ]
     )
     assert code == 1
@@ -170,14 +157,7 @@ def test_validation_with_an_unseen_class_is_rejected(tmp_path, parts, capsys):
     channels = write_channels({"train": parts["train"], "validation": validation}, tmp_path / "data")
     code = train_sklearn.main(
         [
-            "--train",
-            str(channels["train"]),
-            "--validation",
-            str(channels["validation"]),
-            "--model-dir",
-            str(tmp_path / "model"),
-            "--output-data-dir",
-            str(tmp_path / "out"),
+            *explicit_paths(channels["train"], channels["validation"], tmp_path),
         ]
     )
     assert code == 1
@@ -187,14 +167,7 @@ def test_validation_with_an_unseen_class_is_rejected(tmp_path, parts, capsys):
 def test_container_entry_point_runs_the_trainer_named_by_the_environment(monkeypatch, tmp_path, channels):
     flags = [
         "train",
-        "--train",
-        str(channels["train"]),
-        "--validation",
-        str(channels["validation"]),
-        "--model-dir",
-        str(tmp_path / "model"),
-        "--output-data-dir",
-        str(tmp_path / "out"),
+        *explicit_paths(channels["train"], channels["validation"], tmp_path),
         "--n-estimators",
         "5",
     ]

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from training_flags import explicit_paths
 
 from modelyard.model_code.datasets import load_demo_frame, split_frame, write_channels
 from modelyard.model_code.evaluation import evaluate_onnx, load_session, predict_onnx
@@ -97,14 +98,7 @@ def test_cli_flag_run_reproduces_the_same_parameters(sagemaker_run, tmp_path, pa
     ]
     code = train_torch.main(
         [
-            "--train",
-            str(channels["train"]),
-            "--validation",
-            str(channels["validation"]),
-            "--model-dir",
-            str(tmp_path / "model"),
-            "--output-data-dir",
-            str(tmp_path / "out"),
+            *explicit_paths(channels["train"], channels["validation"], tmp_path),
             *flags,
         ]
     )
@@ -120,14 +114,7 @@ def test_fp16_on_cpu_is_rejected_before_training(tmp_path, parts, capsys, monkey
     channels = write_channels(parts, tmp_path / "data")
     code = train_torch.main(
         [
-            "--train",
-            str(channels["train"]),
-            "--validation",
-            str(channels["validation"]),
-            "--model-dir",
-            str(tmp_path / "model"),
-            "--output-data-dir",
-            str(tmp_path / "out"),
+            *explicit_paths(channels["train"], channels["validation"], tmp_path),
             "--precision",
             "fp16",
         ]
