@@ -65,13 +65,19 @@ class StackOutputs(BaseModel):
     @classmethod
     def from_pulumi(cls, stack: str, cwd: str | Path | None = None) -> StackOutputs:
         """Ask the Pulumi CLI for a deployed stack's outputs."""
-        result = subprocess.run(
-            ["pulumi", "stack", "output", "--json", "--show-secrets", "-s", stack],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                ["pulumi", "stack", "output", "--json", "--show-secrets", "-s", stack],
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise RuntimeError(
+                "the Pulumi CLI is not on PATH: install it, or save the outputs where it runs "
+                f"(`pulumi stack output --json --show-secrets -s {stack} > outputs.json`) and pass that file"
+            ) from None
         if result.returncode != 0:
             raise RuntimeError(f"`pulumi stack output -s {stack}` failed: {result.stderr.strip()}")
         return cls.model_validate(json.loads(result.stdout))

@@ -51,6 +51,8 @@ def load_stack_outputs(outputs_file: str | Path | None = None, stack: str | None
             return StackOutputs.from_pulumi(stack)
         except ValidationError as error:
             raise StackOutputsError(_describe(error, f"`pulumi stack output -s {stack}`")) from None
+        except RuntimeError as error:
+            raise StackOutputsError(str(error)) from None
     if source == "plan":
         return outputs_from_plan(stack)
     raise StackOutputsError(f"unknown stack outputs source {source!r}; expected 'plan' or 'pulumi'")

@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
-errors = Console(stderr=True)
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from modelyard.pipelines.definition.cli import EXIT_FAILED, errors, fail
 
 
 class Platform(str, Enum):
@@ -28,18 +26,13 @@ class Framework(str, Enum):
     torch = "torch"
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
-    errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
 def _hyperparameters(items: list[str] | None) -> dict[str, str]:
     from modelyard.pipelines.assignments import parse_assignments
 
     try:
         return parse_assignments(items, "--hyperparameter")
     except ValueError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def train(
@@ -77,7 +70,7 @@ def train(
     try:
         if on is Platform.eks:
             if framework not in (None, Framework.torch):
-                raise _fail("--on eks trains the PyTorch entry point (torchrun); drop --framework sklearn")
+                raise fail("--on eks trains the PyTorch entry point (torchrun); drop --framework sklearn")
             _train_on_eks(stack, outputs_file, outputs_source, job_name, data_version, nodes or 1, gpus_per_node,
                           tag, hyperparameters, dry_run)
             return
@@ -85,11 +78,11 @@ def train(
 
         target = resolve_target(stack, outputs_file, aws_endpoint_url, outputs_source)
     except StackOutputsError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     count = nodes or (target.outputs.training_instance_count if on is Platform.sagemaker else 1)
     chosen = framework or (Framework.torch if count > 1 else Framework.sklearn)
     if count > 1 and chosen is not Framework.torch:
-        raise _fail(f"{count} processes/instances need --framework torch (scikit-learn trains in one process)")
+        raise fail(f"{count} processes/instances need --framework torch (scikit-learn trains in one process)")
     if on is Platform.local:
         name = job_name or _default_job_name(target.outputs.environment, chosen.value)
         _train_locally(target, name, data_version, count, chosen.value, hyperparameters, work_dir, dry_run)
@@ -114,14 +107,14 @@ def _train_on_eks(stack, outputs_file, outputs_source, job_name, data_version, n
                                   data_version=data_version, nodes=nodes, gpus_per_node=gpus_per_node,
                                   image_tag=image_tag, hyperparameters=hyperparameters)
     except TrainJobError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if dry_run:
         sys.stdout.write(yaml.safe_dump(trainjob.to_dict(), sort_keys=False))
         return
     try:
         created = submit_trainjob(trainjob, outputs.kubeconfig)
     except TrainJobError as error:
-        raise _fail(str(error), EXIT_FAILED) from None
+        raise fail(str(error), EXIT_FAILED) from None
     metadata = created.get("metadata", {})
     errors.print(f"submitted TrainJob {metadata.get('namespace')}/{metadata.get('name')} on cluster "
                  f"{outputs.eks_cluster_name} ({nodes} node(s) x {gpus_per_node} GPU)", highlight=False)
@@ -161,7 +154,7 @@ def _train_locally(target, job_name, data_version, nodes, framework, hyperparame
             environment=target.environment, hosts=() if nodes > 1 else ("algo-1",),
         )
     except (TrainingJobError, ValueError) as error:
-        raise _fail(str(error), EXIT_FAILED) from None
+        raise fail(str(error), EXIT_FAILED) from None
     sys.stdout.write(json.dumps({"job_name": run.job_name, "model_uri": run.model_uri, "metrics": run.metrics},
                                 indent=2) + "\n")
 
@@ -188,5 +181,5 @@ def _train_on_sagemaker(target, job_name, data_version, nodes, framework, hyperp
     try:
         result = train_step(outputs, AwsClients(outputs.region, target.endpoint_url), **arguments)
     except (StepFailed, StepInputError, QuotaError, ClientError, BotoCoreError) as error:
-        raise _fail(f"on {target.description}: {error}", EXIT_FAILED) from None
+        raise fail(f"on {target.description}: {error}", EXIT_FAILED) from None
     sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")

@@ -36,7 +36,8 @@ ImageTagOption = Annotated[Optional[str], typer.Option("--image-tag", help="Tag 
                                                                            "the package version).")]
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print `message` as an error; the Exit to raise with `code` (2: bad input, 1: the work failed)."""
     errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
@@ -52,7 +53,7 @@ def _parameters(items: list[str] | None) -> dict[str, str]:
     try:
         return parse_assignments(items, "--parameter")
     except ValueError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def _input_errors() -> tuple[type[BaseException], ...]:
@@ -85,7 +86,7 @@ def compile_command(
         outputs = load_stack_outputs(outputs_file, stack, outputs_source)
         definition = compile_definition(outputs, _settings(stack, outputs, image_tag))
     except _input_errors() as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     text = json.dumps(definition, indent=2) + "\n"
     if out is None:
         sys.stdout.write(text)
@@ -120,13 +121,13 @@ def start_command(
         definition = compile_definition(target.outputs, settings)
         resolve_parameters(definition, overrides)  # unknown names and bad types fail before anything is created
     except _input_errors() as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     clients = AwsClients(target.outputs.region, target.endpoint_url)
     try:
         pipeline_arn, execution_arn = start_pipeline(clients, target.outputs, settings.pipeline_name, definition,
                                                      overrides)
     except (ClientError, BotoCoreError) as error:
-        raise _fail(f"on {target.description}: {error}", EXIT_FAILED) from None
+        raise fail(f"on {target.description}: {error}", EXIT_FAILED) from None
     errors.print(f"pipeline {pipeline_arn} on {target.description}", highlight=False)
     sys.stdout.write(execution_arn + "\n")
 
@@ -154,7 +155,7 @@ def run_command(
     try:
         target = resolve_target(stack, outputs_file, aws_endpoint_url, "plan")
         if target.endpoint_url is None:
-            raise _fail(f"no local cloud is running for stack {stack!r}: run `modelyard local-cloud up --stack "
+            raise fail(f"no local cloud is running for stack {stack!r}: run `modelyard local-cloud up --stack "
                         f"{stack}` or pass --aws-endpoint-url")
         settings = _settings(stack, target.outputs, image_tag)
         clients = AwsClients(target.outputs.region, target.endpoint_url)
@@ -164,9 +165,9 @@ def run_command(
             on_step=None if as_json else show_progress,
         )
     except _input_errors() as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except (ClientError, BotoCoreError) as error:
-        raise _fail(f"on {target.description}: {error}", EXIT_FAILED) from None
+        raise fail(f"on {target.description}: {error}", EXIT_FAILED) from None
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, default=str) + "\n")
     else:
