@@ -27,6 +27,37 @@ MLFLOW_SIZES = ("Small", "Medium", "Large")
 # Prefix of the MLflow artifact store inside the ArtifactStore's artifacts bucket.
 MLFLOW_ARTIFACT_PREFIX = "mlflow/"
 
+# SageMaker managed MLflow authorizes each MLflow REST call as its own action on the tracking server.
+MLFLOW_TRACKING_ACTIONS = [
+    "sagemaker-mlflow:CreateExperiment",
+    "sagemaker-mlflow:GetExperiment",
+    "sagemaker-mlflow:GetExperimentByName",
+    "sagemaker-mlflow:SearchExperiments",
+    "sagemaker-mlflow:CreateRun",
+    "sagemaker-mlflow:UpdateRun",
+    "sagemaker-mlflow:GetRun",
+    "sagemaker-mlflow:SearchRuns",
+    "sagemaker-mlflow:LogBatch",
+    "sagemaker-mlflow:LogMetric",
+    "sagemaker-mlflow:LogParam",
+    "sagemaker-mlflow:LogInputs",
+    "sagemaker-mlflow:LogModel",
+    "sagemaker-mlflow:SetTag",
+    "sagemaker-mlflow:ListArtifacts",
+    "sagemaker-mlflow:GetMetricHistory",
+    "sagemaker-mlflow:CreateRegisteredModel",
+    "sagemaker-mlflow:GetRegisteredModel",
+    "sagemaker-mlflow:SearchRegisteredModels",
+    "sagemaker-mlflow:SetRegisteredModelTag",
+    "sagemaker-mlflow:SetRegisteredModelAlias",
+    "sagemaker-mlflow:CreateModelVersion",
+    "sagemaker-mlflow:GetModelVersion",
+    "sagemaker-mlflow:GetModelVersionByAlias",
+    "sagemaker-mlflow:GetLatestModelVersions",
+    "sagemaker-mlflow:SearchModelVersions",
+    "sagemaker-mlflow:UpdateModelVersion",
+    "sagemaker-mlflow:GetDownloadURIForModelVersionArtifacts",
+]
 PULL_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
 PUSH_ACTIONS = [
     "ecr:BatchCheckLayerAvailability",
@@ -222,6 +253,24 @@ class ModelRegistry(pulumi.ComponentResource):
     ) -> aws.iam.RolePolicy:
         """Let `role` push (and so also check layers of) images to the given repositories (default both)."""
         return self._grant("push", role, repositories, PUSH_ACTIONS)
+
+    def grant_tracking(self, role: aws.iam.Role) -> aws.iam.RolePolicy:
+        """Let `role` log runs and register, read and alias model versions on the MLflow tracking server
+        (no deletes, no UI); the pipeline's register and deploy steps need exactly this."""
+        raise_for_problems(
+            "ModelRegistry.grant_tracking",
+            self.pulumi_resource_name,
+            [] if self.mlflow_tracking_server_arn is not None else ["mlflow: the registry has no tracking server"],
+        )
+        statements: list[Statement] = [
+            {
+                "Sid": "Tracking",
+                "Effect": "Allow",
+                "Action": MLFLOW_TRACKING_ACTIONS,
+                "Resource": [self.mlflow_tracking_server_arn],
+            }
+        ]
+        return attach_policy(grant_name(self.pulumi_resource_name, "tracking", role), role, statements, self)
 
     def _grant(
         self, access: str, role: aws.iam.Role, repositories: tuple[ImageRepository, ...], actions: list[str]

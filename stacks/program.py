@@ -275,6 +275,8 @@ def _grant_data_access(store: ArtifactStore, registry: ModelRegistry, key: Encry
     registry.grant_pull(roles.training_role, ("training",))
     registry.grant_pull(roles.execution_role, ("serving",))
     registry.grant_push(roles.ci_release_role)
+    registry.grant_tracking(roles.pipeline_role)  # register: log the run, create the version, alias challenger
+    registry.grant_tracking(roles.deploy_role)  # deploy: promote the version to champion after the smoke test
     for role in (roles.training_role, roles.execution_role, roles.pipeline_role, roles.deploy_role):
         key.grant_encrypt_decrypt(role)
 

@@ -165,3 +165,32 @@ def test_invalid_args_list_every_problem_before_any_resource(program, tags):
     ):
         assert path in message
     assert run.resources == []
+
+
+def test_grant_tracking_scopes_mlflow_actions_to_the_tracking_server(program, tags):
+    def build():
+        store = ArtifactStore("store", ArtifactStoreArgs(key_arn=KEY_ARN, tags=tags))
+        registry = ModelRegistry("modelyard-unit", ModelRegistryArgs(key_arn=KEY_ARN, tags=tags, artifact_store=store))
+        role = aws.iam.Role("pipeline", assume_role_policy="{}")
+        registry.grant_tracking(role)
+
+    run = program(build)
+    assert run.error is None
+    [statement] = run.statements(run.named("modelyard-unit-tracking-pipeline"))
+    assert statement["Resource"] == [
+        "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/modelyard-unit-mlflow"
+    ]
+    actions = statement["Action"]
+    assert "sagemaker-mlflow:SetRegisteredModelAlias" in actions and "sagemaker-mlflow:CreateModelVersion" in actions
+    assert all(action.startswith("sagemaker-mlflow:") and "*" not in action for action in actions)
+    assert not any(action.startswith("sagemaker-mlflow:Delete") for action in actions)
+
+
+def test_grant_tracking_without_a_tracking_server_is_an_error(program, tags):
+    def build():
+        registry = ModelRegistry("modelyard-unit", ModelRegistryArgs(key_arn=KEY_ARN, tags=tags, mlflow=False))
+        registry.grant_tracking(aws.iam.Role("pipeline", assume_role_policy="{}"))
+
+    run = program(build)
+    assert isinstance(run.error, ComponentArgsError)
+    assert "the registry has no tracking server" in str(run.error)
