@@ -58,11 +58,6 @@ class StackOutputs(BaseModel):
     drift_metric_namespace: str
 
     @classmethod
-    def from_file(cls, path: str | Path) -> StackOutputs:
-        """Read the JSON written by `pulumi stack output --json --show-secrets` or `modelyard plan --outputs`."""
-        return cls.model_validate(json.loads(Path(path).read_text()))
-
-    @classmethod
     def from_pulumi(cls, stack: str, cwd: str | Path | None = None) -> StackOutputs:
         """Ask the Pulumi CLI for a deployed stack's outputs."""
         try:

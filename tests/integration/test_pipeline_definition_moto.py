@@ -16,6 +16,7 @@ from modelyard.pipelines.definition.cli import pipeline_app
 from modelyard.pipelines.definition.compiler import compile_definition, stack_outputs_uri
 from modelyard.pipelines.definition.sagemaker_pipeline import start_execution, upsert_pipeline
 from modelyard.pipelines.definition.settings import PipelineSettings
+from modelyard.pipelines.stack_outputs import outputs_from_file
 from modelyard.stacks.config import load_stack_config
 
 pytestmark = pytest.mark.integration
@@ -73,7 +74,7 @@ def test_create_pipeline_accepts_each_stacks_definition(moto_endpoint, environme
 
 
 def test_pipeline_start_command_publishes_outputs_upserts_and_starts(moto_endpoint, outputs_file):
-    outputs = StackOutputs.from_file(outputs_file)
+    outputs = outputs_from_file(outputs_file)
     s3 = boto3.client("s3", region_name=outputs.region, endpoint_url=moto_endpoint)
     s3.create_bucket(Bucket=outputs.artifact_bucket)
 
@@ -95,7 +96,7 @@ def test_pipeline_start_rejects_unknown_parameters_before_creating_anything(moto
     assert "unknown pipeline parameter(s) MinAcuracy" in result.output
     sagemaker = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=moto_endpoint)
     names = [item["PipelineName"] for item in sagemaker.list_pipelines()["PipelineSummaries"]]
-    assert StackOutputs.from_file(outputs_file).pipeline_name not in names
+    assert outputs_from_file(outputs_file).pipeline_name not in names
 
 
 def test_pipeline_compile_command_writes_the_definition(tmp_path):

@@ -13,8 +13,8 @@ import yaml
 from kubeflow_trainer_api.models import TrainerV1alpha1TrainJob
 from typer.testing import CliRunner
 
-from modelyard.outputs import StackOutputs
 from modelyard.pipelines.eks_trainjob import TrainJobError, build_trainjob, submit_trainjob
+from modelyard.pipelines.stack_outputs import outputs_from_file
 from modelyard.pipelines.train_cli import train
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "stack-outputs-dev.json"
@@ -32,7 +32,7 @@ def dry_run(*arguments: str):
 
 
 def test_dry_run_prints_a_trainjob_that_round_trips_through_the_api_models():
-    outputs = StackOutputs.from_file(FIXTURE)
+    outputs = outputs_from_file(FIXTURE)
     result = dry_run("--nodes", "3", "--gpus-per-node", "4", "--job-name", "ddp-breast-cancer",
                      "--hyperparameter", "epochs=20", "--image-tag", "1.4.0")
     assert result.exit_code == 0, result.output
@@ -76,7 +76,7 @@ def test_bad_arguments_are_named_and_nothing_is_printed():
     assert "apiVersion" not in result.output
     assert dry_run("--framework", "sklearn").exit_code == 2
     with pytest.raises(TrainJobError, match="nodes=0 must be at least 1; data version '' must be"):
-        build_trainjob(StackOutputs.from_file(FIXTURE), job_name="ok", data_version="", nodes=0, image_tag="1")
+        build_trainjob(outputs_from_file(FIXTURE), job_name="ok", data_version="", nodes=0, image_tag="1")
 
 
 def test_submit_creates_the_trainjob_through_the_kubernetes_api(tmp_path):
@@ -106,7 +106,7 @@ def test_submit_creates_the_trainjob_through_the_kubernetes_api(tmp_path):
             "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
             "users": [{"name": "test", "user": {"token": "secret-token"}}],
         })
-        outputs = StackOutputs.from_file(FIXTURE)
+        outputs = outputs_from_file(FIXTURE)
         trainjob = build_trainjob(outputs, job_name="ddp-1", data_version="v1", nodes=2, image_tag="1.0.0")
         created = submit_trainjob(trainjob, kubeconfig)
     finally:
@@ -119,6 +119,6 @@ def test_submit_creates_the_trainjob_through_the_kubernetes_api(tmp_path):
 
 def test_submit_rejects_a_kubeconfig_without_clusters():
     pytest.importorskip("kubernetes")
-    trainjob = build_trainjob(StackOutputs.from_file(FIXTURE), job_name="x", data_version="v", nodes=1, image_tag="1")
+    trainjob = build_trainjob(outputs_from_file(FIXTURE), job_name="x", data_version="v", nodes=1, image_tag="1")
     with pytest.raises(TrainJobError, match="no clusters"):
         submit_trainjob(trainjob, "{}")
