@@ -86,10 +86,6 @@ KMS_ENCRYPTION = ResourceRule(
 )
 
 
-def _not_public(resource: Resource) -> list[str]:
-    return public_statements(resource)
-
-
 NO_PUBLIC_REPOSITORY_POLICY = ResourceRule(
     id="MY-ECR-004",
     description='No ECR repository policy allows actions to principal "*" without a scoping condition.',
@@ -97,7 +93,7 @@ NO_PUBLIC_REPOSITORY_POLICY = ResourceRule(
     anchors=("CKV_AWS_32", "AwsSolutions-ECR1"),
     levels=MANDATORY,
     resource_types=REPOSITORY_POLICY_TYPES,
-    check=_not_public,
+    check=public_statements,
 )
 
 

@@ -324,10 +324,6 @@ VERSIONING = StackRule(
 
 # -- MY-S3-010: no wildcard principal -------------------------------------------------------------------------
 
-def _no_public_statement(resource: Resource) -> list[str]:
-    return public_statements(resource)
-
-
 NO_WILDCARD_PRINCIPAL = ResourceRule(
     id="MY-S3-010",
     description='No S3 bucket policy allows actions to principal "*" without a scoping condition.',
@@ -335,7 +331,7 @@ NO_WILDCARD_PRINCIPAL = ResourceRule(
     anchors=("CKV_AWS_70", "SecurityHub S3.2", "SecurityHub S3.3"),
     levels=MANDATORY,
     resource_types=BUCKET_POLICY_TYPES,
-    check=_no_public_statement,
+    check=public_statements,
 )
 
 
