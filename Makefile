@@ -33,6 +33,7 @@ bench: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(PY) scripts/lint_layers.py
 
 clean:
 	rm -rf $(VENV) .modelyard .pytest_cache

@@ -2,8 +2,15 @@
 
 from setuptools import find_packages, setup
 
+# Layers, bottom to top (enforced by import-linter, [tool.importlinter] in pyproject.toml):
+# catalog -> costing -> model_code | policies | components | workflow -> stacks -> planning -> pipelines -> cli
 FOLDER_OF_PACKAGE = {
     "modelyard": "core",
+    "modelyard.catalog": "catalog",
+    "modelyard.costing": "costing",
+    "modelyard.workflow": "workflow",
+    "modelyard.planning": "planning",
+    "modelyard.cli": "cli",
     "modelyard.stacks": "stacks",
     "modelyard.components": "components",
     "modelyard.policies": "policies",

@@ -10,16 +10,12 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
+from modelyard.catalog.instance_types import INFERENCE_GPU_FAMILIES, family, has_local_storage
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import raise_for_problems
 
 TYPE_TOKEN = "modelyard:inference:InferenceEndpoint"
 
-# SageMaker GPU/accelerator families an endpoint variant may use.
-GPU_INSTANCE_FAMILIES = ("g5", "g6", "g6e", "p4d", "p5", "inf2")
-# Families whose instances carry NVMe instance storage. SageMaker encrypts it with a hardware module and
-# rejects an endpoint config that names a volume KMS key for such instances.
-INSTANCE_STORAGE_FAMILIES = frozenset({"g5", "g6", "g6e", "p4d", "p5"})
 BOOTSTRAP_MODEL_KEY = "bootstrap/model.tar.gz"
 CAPTURE_PREFIX = "datacapture"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
@@ -27,11 +23,6 @@ SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _SCHEDULE = re.compile(r"^(cron|rate|at)\(.+\)$")
-
-
-def instance_family(instance_type: str) -> str:
-    """`ml.g5.2xlarge` -> `g5`."""
-    return instance_type.removeprefix("ml.").split(".")[0]
 
 
 @dataclass(kw_only=True)
@@ -117,10 +108,10 @@ class InferenceEndpointArgs:
         for key in ("instance_type", "shadow_instance_type"):
             value = getattr(self, key)
             if value is not None and (
-                not value.startswith("ml.") or instance_family(value) not in GPU_INSTANCE_FAMILIES
+                not value.startswith("ml.") or family(value) not in INFERENCE_GPU_FAMILIES
             ):
                 found.append(
-                    f"{key}: {value!r} is not an ml.* type in the GPU families {', '.join(GPU_INSTANCE_FAMILIES)}"
+                    f"{key}: {value!r} is not an ml.* type in the GPU families {', '.join(INFERENCE_GPU_FAMILIES)}"
                 )
         if self.min_capacity < 1:
             found.append(
@@ -250,7 +241,7 @@ class InferenceEndpoint(pulumi.ComponentResource):
             [args.shadow_instance_type] if args.shadow_instance_type else []
         )
         self.volume_kms_encrypted = not any(
-            instance_family(t) in INSTANCE_STORAGE_FAMILIES for t in variant_types
+            has_local_storage(t) for t in variant_types
         )
         self.capture_s3_uri = pulumi.Output.concat("s3://", args.capture_bucket_name, f"/{CAPTURE_PREFIX}")
         endpoint_config = aws.sagemaker.EndpointConfiguration(

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from modelyard.catalog.instance_types import TRAINING_GPU_FAMILIES
 from modelyard.components.monitoring import LOG_RETENTION_DAYS
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import raise_for_problems
@@ -19,7 +20,6 @@ from modelyard.components.validation import raise_for_problems
 TYPE_TOKEN = "modelyard:training:TrainingCluster"
 
 # EC2 GPU families a GPU node group may use (AL2023 NVIDIA AMIs support all of them).
-GPU_INSTANCE_FAMILIES = ("g5", "g6", "g6e", "p4d", "p5")
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 # Managed add-ons installed before the nodes join (networking and pod credentials) ...
 EARLY_ADDONS = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
@@ -176,10 +176,10 @@ class TrainingClusterArgs:
             path = f"gpu_node_groups[{index}]"
             found += group.problems(path)
             for type_index, instance_type in enumerate(group.instance_types):
-                if instance_type.split(".")[0] not in GPU_INSTANCE_FAMILIES:
+                if instance_type.split(".")[0] not in TRAINING_GPU_FAMILIES:
                     found.append(
                         f"{path}.instance_types[{type_index}]: {instance_type!r} is not in the GPU families "
-                        f"{', '.join(GPU_INSTANCE_FAMILIES)}"
+                        f"{', '.join(TRAINING_GPU_FAMILIES)}"
                     )
         names = [self.system_node_group.name] + [group.name for group in self.gpu_node_groups]
         for duplicate in sorted({n for n in names if names.count(n) > 1}):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from modelyard.catalog.drift_metrics import DRIFT_METRIC_NAMESPACE, MAX_FEATURE_PSI_METRIC
 from modelyard.components.monitoring import LOG_RETENTION_DAYS
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import raise_for_problems
@@ -55,9 +56,9 @@ class TrainingPipelineArgs:
     """IANA time zone of a cron() schedule. Default "UTC"."""
     schedule_parameters: dict[str, str] = field(default_factory=dict)
     """Pipeline parameters of scheduled executions. Default {}."""
-    drift_metric_namespace: str = "Modelyard/Drift"
+    drift_metric_namespace: str = DRIFT_METRIC_NAMESPACE
     """CloudWatch namespace the drift monitor publishes to. Default "Modelyard/Drift"."""
-    drift_metric_name: str = "MaxFeaturePSI"
+    drift_metric_name: str = MAX_FEATURE_PSI_METRIC
     """Drift metric the alarm watches. Default "MaxFeaturePSI"."""
     drift_metric_dimensions: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     """Dimensions the monitor publishes the drift metric with. Default {} (none)."""

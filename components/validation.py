@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pulumi
 
+from modelyard.catalog.errors import InputError
 
-class ComponentArgsError(pulumi.RunError, ValueError):
+
+class ComponentArgsError(InputError, pulumi.RunError, ValueError):
     """Invalid component args, raised before the component registers anything.
 
     A `pulumi.RunError`, so `pulumi up` prints the message without a stack trace.

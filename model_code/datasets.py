@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from modelyard.catalog.errors import InputError
+
 TARGET_COLUMN = "target"
 DATA_SUFFIXES = (".csv", ".parquet")
 
 
-class DatasetError(ValueError):
+class DatasetError(InputError, ValueError):
     """A channel or frame that cannot be trained on; the message names the path or column."""
 
 

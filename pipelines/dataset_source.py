@@ -6,16 +6,18 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modelyard.catalog.datasets import BUNDLED_DEMO_SOURCE
+from modelyard.catalog.errors import InputError
+
 if TYPE_CHECKING:  # the CLI and the stack program import this module for its constant alone
     import pandas as pd
 
     from modelyard.pipelines.aws_clients import AwsClients
 
 # Not a path and not a URI: names the dataset bundled with model_code (the pipeline's default InputDataUri).
-BUNDLED_DEMO_SOURCE = "bundled:demo"
 
 
-class DatasetSourceError(ValueError):
+class DatasetSourceError(InputError, ValueError):
     """The source names nothing readable; the message names it."""
 
 

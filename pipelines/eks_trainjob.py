@@ -9,7 +9,8 @@ from typing import Any
 
 from kubeflow_trainer_api import models
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.errors import InputError
+from modelyard.catalog.outputs import StackOutputs
 
 TRAINJOB_GROUP = "trainer.kubeflow.org"
 TRAINJOB_VERSION = "v1alpha1"
@@ -28,7 +29,7 @@ RUNNER_MODULE = "modelyard.pipelines.definition.training_job_runner"
 _JOB_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 
-class TrainJobError(ValueError):
+class TrainJobError(InputError, ValueError):
     """A TrainJob argument is invalid, or the cluster refused the job; the message names the field."""
 
 

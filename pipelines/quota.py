@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from modelyard.catalog.errors import ModelyardError
+from modelyard.catalog.instance_types import INFERENCE_GPU_FAMILIES, TRAINING_GPU_FAMILIES
 from modelyard.pipelines.aws_clients import AwsClients
-from modelyard.stacks.config import INFERENCE_GPU_FAMILIES, TRAINING_GPU_FAMILIES
 
 Usage = Literal["training job usage", "endpoint usage"]
 GPU_FAMILIES = frozenset(TRAINING_GPU_FAMILIES + INFERENCE_GPU_FAMILIES)
 
 
-class QuotaError(Exception):
+class QuotaError(ModelyardError):
     """Not enough quota (or no way to read it); the message names the quota and how to raise it."""
 
 

@@ -7,14 +7,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.aws_clients import AwsClients, endpoint_environment
-from modelyard.pipelines.definition.compiler import compile_definition
 from modelyard.pipelines.definition.local_executor import SUCCEEDED, DefinitionError, resolve_parameters
 from modelyard.pipelines.definition.local_run import DEFAULT_RUNS_DIR, run_pipeline_locally
 from modelyard.pipelines.definition.sagemaker_pipeline import start_pipeline
-from modelyard.pipelines.definition.settings import PipelineSettings
 from modelyard.pipelines.steps.step_runtime import StepFailed, StepInputError
+from modelyard.workflow.compiler import compile_definition
+from modelyard.workflow.settings import PipelineSettings
 
 
 def retrain_with_pipeline(outputs: StackOutputs, clients: AwsClients, settings: PipelineSettings, *,

@@ -8,10 +8,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from modelyard.catalog.errors import InputError
 from modelyard.pipelines.aws_clients import AwsClients
 
 
-class S3UriError(ValueError):
+class S3UriError(InputError, ValueError):
     """A string that is not an s3://bucket/key URI."""
 
 

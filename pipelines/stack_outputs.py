@@ -6,17 +6,18 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.errors import InputError
+from modelyard.catalog.outputs import StackOutputs
 
 
-class StackOutputsError(Exception):
+class StackOutputsError(InputError):
     """The stack outputs are missing or incomplete; the message names the source and each missing key."""
 
 
 def outputs_from_plan(stack: str) -> StackOutputs:
     """The outputs the offline plan of `stack` exports (mock ARNs: account 123456789012, the stack's region)."""
     from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, plan_program
-    from modelyard.planning.stack_files import StackFileError
+    from modelyard.stacks.stack_files import StackFileError
 
     try:
         plan = plan_program(DEFAULT_PROGRAM_DIR, stack)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from modelyard.catalog.errors import InputError
 from modelyard.policies.values import ABSENT, is_unknown
 
 # Condition keys that pin a wildcard principal to an account, organization, network path or source.
@@ -30,7 +31,7 @@ SCOPING_CONDITION_KEYS = frozenset(
 )
 
 
-class PolicyDocumentError(ValueError):
+class PolicyDocumentError(InputError, ValueError):
     """A policy document that is not valid JSON or not shaped like an IAM policy."""
 
 

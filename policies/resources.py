@@ -7,12 +7,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelyard.catalog.errors import InputError
 from modelyard.policies.values import UNKNOWN, is_unknown, lookup
 
 REQUIRED_RECORD_KEYS = ("urn", "type", "name", "inputs")
 
 
-class ResourceRecordError(ValueError):
+class ResourceRecordError(InputError, ValueError):
     """A resource record handed to the policy pack is malformed."""
 
 

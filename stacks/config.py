@@ -9,6 +9,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from modelyard.catalog.errors import InputError
+from modelyard.catalog.instance_types import INFERENCE_GPU_FAMILIES, TRAINING_GPU_FAMILIES, family
+
 NAMESPACE = "modelyard"
 
 AWS_REGIONS = frozenset(
@@ -21,13 +24,9 @@ AWS_REGIONS = frozenset(
     }
 )
 
-# GPU families a training node group may use (EC2 instance types).
-TRAINING_GPU_FAMILIES = ("g5", "g6", "g6e", "p4d", "p5")
-# GPU families an inference endpoint may use (SageMaker instance types, "ml." prefix).
-INFERENCE_GPU_FAMILIES = ("g5", "g6", "g6e", "p4d", "p5", "inf2")
 
 
-class ConfigError(Exception):
+class ConfigError(InputError):
     """Invalid stack config: every problem, each with its config key path."""
 
     def __init__(self, problems: list[str]):
@@ -37,10 +36,6 @@ class ConfigError(Exception):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-def _instance_family(instance_type: str) -> str:
-    return instance_type.removeprefix("ml.").split(".")[0]
 
 
 class NetworkConfig(_Section):
@@ -156,7 +151,7 @@ class TrainingConfig(_Section):
     def _gpu_families_allowed(cls, groups: list[NodeGroupConfig]) -> list[NodeGroupConfig]:
         for group in groups:
             for instance_type in group.instance_types:
-                if _instance_family(instance_type) not in TRAINING_GPU_FAMILIES:
+                if family(instance_type) not in TRAINING_GPU_FAMILIES:
                     raise ValueError(
                         f"instance type {instance_type!r} of node group {group.name!r} is not in the "
                         f"allowed GPU families {', '.join(TRAINING_GPU_FAMILIES)}"
@@ -166,7 +161,7 @@ class TrainingConfig(_Section):
     @field_validator("sagemaker_instance_type")
     @classmethod
     def _sagemaker_gpu_family(cls, value: str) -> str:
-        if not value.startswith("ml.") or _instance_family(value) not in TRAINING_GPU_FAMILIES:
+        if not value.startswith("ml.") or family(value) not in TRAINING_GPU_FAMILIES:
             raise ValueError(
                 f"instance type {value!r} is not an ml.* type in the allowed GPU families "
                 f"{', '.join(TRAINING_GPU_FAMILIES)}"
@@ -225,7 +220,7 @@ class InferenceConfig(_Section):
     @classmethod
     def _inference_gpu_family(cls, value: str | None) -> str | None:
         if value is not None and (
-            not value.startswith("ml.") or _instance_family(value) not in INFERENCE_GPU_FAMILIES
+            not value.startswith("ml.") or family(value) not in INFERENCE_GPU_FAMILIES
         ):
             raise ValueError(
                 f"instance type {value!r} is not an ml.* type in the allowed GPU families "
@@ -407,7 +402,7 @@ def load_stack_config(stack: str, config_file: str | None = None) -> StackConfig
     """Validate a shipped (or given) Pulumi.<stack>.yaml without running the program."""
     from pathlib import Path
 
-    from modelyard.planning.stack_files import read_stack_file
+    from modelyard.stacks.stack_files import read_stack_file
 
     path = Path(config_file) if config_file else Path(__file__).resolve().parent / f"Pulumi.{stack}.yaml"
     return parse_config(read_stack_file(path, NAMESPACE).values)

@@ -8,6 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 from modelyard import __version__
+from modelyard.catalog.drift_metrics import DRIFT_METRIC_NAMESPACE, DRIFTED_FEATURES_METRIC
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.components import (
     ArtifactStore,
     ArtifactStoreArgs,
@@ -31,13 +33,9 @@ from modelyard.components import (
     TrainingPipelineArgs,
 )
 from modelyard.model_code.bootstrap import BOOTSTRAP_ARCHIVE
-from modelyard.outputs import StackOutputs
-from modelyard.pipelines.definition.compiler import compile_definition
-from modelyard.pipelines.definition.settings import PipelineSettings
-from modelyard.pipelines.steps.monitor import DRIFTED_FEATURES_METRIC
 from modelyard.stacks.config import ConfigError, StackConfig, parse_config, read_pulumi_config
-
-DRIFT_METRIC_NAMESPACE = "Modelyard/Drift"
+from modelyard.stacks.pipeline_settings import pipeline_settings
+from modelyard.workflow.compiler import compile_definition
 
 
 def main() -> None:
@@ -288,7 +286,7 @@ def _compiled_definition(config: StackConfig, outputs: dict[str, pulumi.Input]) 
 
     def compile_from(values: dict) -> str:
         stack_outputs = StackOutputs.model_validate({**values, "kubeconfig": ""})
-        settings = PipelineSettings.for_stack(config, stack_outputs)
+        settings = pipeline_settings(config, stack_outputs)
         return json.dumps(compile_definition(stack_outputs, settings), sort_keys=True)
 
     return pulumi.Output.all(**references).apply(compile_from)

@@ -9,13 +9,15 @@ from typing import Protocol
 
 import numpy as np
 
+from modelyard.catalog.errors import ModelyardError
+
 log = logging.getLogger("modelyard.serving")
 
 ONNX_FILE = "model.onnx"
 TORCH_FILE = "model.pt"
 
 
-class ModelLoadError(Exception):
+class ModelLoadError(ModelyardError):
     """The model directory cannot be served; the message says why."""
 
 

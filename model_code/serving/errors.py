@@ -6,6 +6,8 @@ import enum
 
 import orjson
 
+from modelyard.catalog.errors import ModelyardError
+
 
 class ErrorCode(enum.Enum):
     """A stable, machine-readable error code and the HTTP status it is answered with."""
@@ -33,7 +35,7 @@ class ErrorCode(enum.Enum):
         self.status = status
 
 
-class RequestError(Exception):
+class RequestError(ModelyardError):
     """Raised anywhere while answering a request; becomes a JSON error response with `code.status`."""
 
     def __init__(self, code: ErrorCode, message: str) -> None:

@@ -12,8 +12,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from modelyard.catalog.errors import ModelyardError
 
-class ServerStartError(RuntimeError):
+
+class ServerStartError(ModelyardError, RuntimeError):
     """The server exited, or never became ready; the message carries the reason and the log's tail."""
 
 

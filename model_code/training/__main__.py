@@ -6,12 +6,12 @@ import importlib
 import os
 import sys
 
+from modelyard.catalog.errors import ExitCode
+
 TRAINER_MODULES = {
     "sklearn": "modelyard.model_code.training.train_sklearn",
     "torch": "modelyard.model_code.training.train_torch",
 }
-EXIT_USAGE = 2
-
 
 def main(argv: list[str] | None = None) -> int:
     """SageMaker runs `<image> train`; the trainer strips that argument and reads the rest as CLI flags."""
@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
             f"MODELYARD_TRAINER={name!r} is not a trainer; choose one of {sorted(TRAINER_MODULES)}",
             file=sys.stderr,
         )
-        return EXIT_USAGE
+        return ExitCode.BAD_INPUT
     return importlib.import_module(TRAINER_MODULES[name]).main(argv)
 
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from modelyard.catalog.errors import ExitCode, InputError
 from modelyard.model_code.datasets import DatasetError
 
 DEFAULT_INPUT_CONFIG_DIR = "/opt/ml/input/config"
@@ -29,12 +30,10 @@ PATH_SOURCES = {
 # Keys SageMaker itself adds: the Python SDK's framework estimators (sagemaker_program, ...) and
 # automatic model tuning (_tuning_objective_metric).
 SAGEMAKER_RESERVED_PREFIXES = ("sagemaker_", "_tuning_")
-EXIT_FAILED = 1
-
 Hyperparameters = TypeVar("Hyperparameters")
 
 
-class HyperparameterError(ValueError):
+class HyperparameterError(InputError, ValueError):
     """One or more hyperparameters are unknown or invalid; the message lists each with its name and value."""
 
 
@@ -224,4 +223,4 @@ def run_entry_point(train: Callable[..., dict], schema: type, argv: Sequence[str
     failure_file = Path(DEFAULT_FAILURE_FILE)
     if failure_file.parent.is_dir():
         failure_file.write_text(reason[-1024 * 1024 :])
-    return EXIT_FAILED
+    return ExitCode.FAILED

@@ -9,11 +9,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from modelyard.catalog.errors import ModelyardError
+
 DEFAULT_MASTER_PORT = 29500
 SOCKET_INTERFACE_VARIABLES = ("GLOO_SOCKET_IFNAME", "NCCL_SOCKET_IFNAME")
 
 
-class DistributedSetupError(RuntimeError):
+class DistributedSetupError(ModelyardError, RuntimeError):
     """The environment describes a distributed run inconsistently; the message names the variable."""
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from modelyard.catalog.errors import ModelyardError
 from modelyard.model_code.evaluation import CLASSES_KEY, FEATURE_NAMES_KEY, load_session, predict_onnx
 
 PARITY_TOLERANCE = 1e-5
@@ -16,7 +17,7 @@ INPUT_NAME = "input"
 OUTPUT_NAMES = ("label", "probabilities")
 
 
-class ExportParityError(RuntimeError):
+class ExportParityError(ModelyardError, RuntimeError):
     """ONNX Runtime's predictions differ from the native model's beyond the parity bound."""
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from modelyard.pipelines.definition.expressions import ExpressionError, Resolver, as_text, referenced_steps
+from modelyard.catalog.errors import InputError
 from modelyard.pipelines.definition.sagemaker_pipeline import start_execution, upsert_pipeline
 from modelyard.pipelines.definition.training_job_runner import (
     TrainingJobError,
@@ -25,6 +25,7 @@ from modelyard.pipelines.definition.training_job_runner import (
     run_training_job,
     upload_directory,
 )
+from modelyard.workflow.expressions import ExpressionError, Resolver, as_text, referenced_steps
 
 SUCCEEDED, FAILED, EXECUTING, NOT_EXECUTED = "Succeeded", "Failed", "Executing", "NotExecuted"
 SUPPORTED_STEP_TYPES = ("Processing", "Training", "Condition", "Fail", "Lambda")
@@ -48,7 +49,7 @@ _LAMBDA_INVOCATION = (
 )
 
 
-class DefinitionError(ValueError):
+class DefinitionError(InputError, ValueError):
     """The definition cannot be executed (unknown step type, missing dependency, cycle...); nothing ran."""
 
 

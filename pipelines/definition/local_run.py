@@ -6,12 +6,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.aws_clients import AwsClients
-from modelyard.pipelines.definition.compiler import DEPLOY_HANDLER, compile_definition, stack_outputs_uri
 from modelyard.pipelines.definition.local_executor import ExecutionResult, LocalExecutor, StepRecord
 from modelyard.pipelines.definition.sagemaker_pipeline import publish_stack_outputs
-from modelyard.pipelines.definition.settings import PipelineSettings
+from modelyard.workflow.compiler import DEPLOY_HANDLER, compile_definition, stack_outputs_uri
+from modelyard.workflow.settings import PipelineSettings
 
 # Where local executions keep their steps' work folders and logs, one folder per stack.
 DEFAULT_RUNS_DIR = Path(".modelyard") / "pipeline-runs"

@@ -9,10 +9,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.aws_clients import AwsClients
-from modelyard.pipelines.definition.compiler import stack_outputs_uri
 from modelyard.pipelines.s3_objects import split_s3_uri
+from modelyard.workflow.compiler import stack_outputs_uri
 
 
 def upsert_pipeline(sagemaker: Any, name: str, definition: Mapping[str, Any], role_arn: str,

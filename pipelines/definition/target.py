@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 
 
 @dataclasses.dataclass(frozen=True)

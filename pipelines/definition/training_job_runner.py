@@ -24,6 +24,7 @@ from typing import Any
 
 import boto3
 
+from modelyard.catalog.errors import ModelyardError
 from modelyard.pipelines.s3_objects import split_s3_uri
 
 # Kubeflow Trainer's torch runtime numbers the nodes of a TrainJob in this variable; node 0 uploads the model.
@@ -31,7 +32,7 @@ NODE_RANK_VARIABLE = "PET_NODE_RANK"
 LOG_TAIL_CHARS = 2000
 
 
-class TrainingJobError(RuntimeError):
+class TrainingJobError(ModelyardError, RuntimeError):
     """The job could not be staged, its entry point failed, or its model could not be uploaded."""
 
 

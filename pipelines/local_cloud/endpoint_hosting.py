@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+from modelyard.catalog.errors import ModelyardError
 from modelyard.model_code.serving.process import ServerProcess, ServerStartError, start_server
 from modelyard.pipelines.s3_objects import S3UriError, split_s3_uri
 
@@ -19,7 +20,7 @@ READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 
-class HostingError(Exception):
+class HostingError(ModelyardError):
     """A model could not be served: missing artifact, an unreadable archive, or a server that never got healthy."""
 
 

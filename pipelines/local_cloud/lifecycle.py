@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.errors import ModelyardError
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.aws_clients import EMULATOR_CREDENTIALS, AwsClients
 
 DEFAULT_ROOT = Path(".modelyard") / "local-cloud"
@@ -22,7 +23,7 @@ START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 
-class LocalCloudError(Exception):
+class LocalCloudError(ModelyardError):
     """The local cloud could not start or stop; the message says why and where its log is."""
 
 

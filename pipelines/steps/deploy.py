@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.model_code.datasets import TARGET_COLUMN
-from modelyard.outputs import StackOutputs
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.model_registry import ModelRegistry
@@ -210,7 +210,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     "smoke_rows", "smoke_min_accuracy", "wait_timeout_seconds"}. The wait is capped to the invocation's
     remaining time. Returns the deploy result; a failed deploy raises (after its rollback), which fails the step.
     """
-    from modelyard.outputs import StackOutputs as Outputs
+    from modelyard.catalog.outputs import StackOutputs as Outputs
 
     if "outputs" in event:
         outputs = Outputs.model_validate(event["outputs"])

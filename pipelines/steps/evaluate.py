@@ -8,8 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.model_code.evaluation import evaluate_onnx
-from modelyard.outputs import StackOutputs
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.model_registry import CHAMPION, ModelRegistry

@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.model_code.datasets import TARGET_COLUMN, split_frame
-from modelyard.outputs import StackOutputs
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.data_validation import validate_frame

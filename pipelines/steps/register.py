@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.model_registry import ARTIFACT_TAG, CHALLENGER, CHAMPION, SHA256_TAG, ModelRegistry

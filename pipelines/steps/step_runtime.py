@@ -13,11 +13,11 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.errors import ExitCode, InputError, ModelyardError
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.stack_outputs import StackOutputsError, load_stack_outputs
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RESULT_FILE = "result.json"
 
 OutputsFileOption = Annotated[Optional[Path], typer.Option(
@@ -30,7 +30,7 @@ ResultDirOption = Annotated[Path, typer.Option(
     "--result-dir", help="Folder that receives result.json (and the step's reports).")]
 
 
-class StepFailed(Exception):
+class StepFailed(ModelyardError):
     """The step ran and its check failed (validation, gate, smoke test); `result` says what was found."""
 
     def __init__(self, message: str, result: dict[str, Any] | None = None):
@@ -38,7 +38,7 @@ class StepFailed(Exception):
         self.result = result or {}
 
 
-class StepInputError(ValueError):
+class StepInputError(InputError, ValueError):
     """A step argument is unusable (a missing file, a malformed URI, a contradictory option)."""
 
 
@@ -83,23 +83,23 @@ def run_step(step: str, outputs_file: Path | None, stack: str | None, endpoint_u
         result = body(context)
     except StepFailed as failure:
         _finish(step, result_dir, {**failure.result, "status": "failed", "error": str(failure)}, started,
-                EXIT_FAILED)
+                ExitCode.FAILED)
     except _input_errors() as error:
         _finish(step, result_dir, {"status": "error", "error": f"{type(error).__name__}: {error}"}, started,
-                EXIT_USAGE)
+                ExitCode.BAD_INPUT)
     except _failures() as error:
         _finish(step, result_dir, {"status": "failed", "error": f"{type(error).__name__}: {error}"}, started,
-                EXIT_FAILED)
+                ExitCode.FAILED)
     except Exception:  # noqa: BLE001 - a step container must always leave result.json behind
-        _finish(step, result_dir, {"status": "failed", "error": traceback.format_exc()}, started, EXIT_FAILED)
+        _finish(step, result_dir, {"status": "failed", "error": traceback.format_exc()}, started, ExitCode.FAILED)
     else:
-        _finish(step, result_dir, {**result, "status": result.get("status", "succeeded")}, started, EXIT_OK)
+        _finish(step, result_dir, {**result, "status": result.get("status", "succeeded")}, started, ExitCode.OK)
 
 
 def _finish(step: str, result_dir: Path, result: dict[str, Any], started: float, code: int) -> None:
     result = {**result, "step": step, "duration_seconds": round(time.perf_counter() - started, 3)}
     path = write_result(result_dir, result)
-    if code == EXIT_OK:
+    if code == ExitCode.OK:
         typer.echo(json.dumps(result, indent=2, sort_keys=True, default=str))
     else:
         typer.echo(f"{step} {result['status']}: {result['error']}\n(result: {path})", err=True)
@@ -108,7 +108,7 @@ def _finish(step: str, result_dir: Path, result: dict[str, Any], started: float,
 
 def run_module(step: str) -> None:
     """`python -m modelyard.pipelines.steps.<step> ARGS`: the same command as `modelyard pipeline <step> ARGS`."""
-    from modelyard.pipelines.cli import step_app
+    from modelyard.pipelines.steps.commands import step_app
 
     command = typer.main.get_command(step_app).commands[step]
     command.main(args=sys.argv[1:], prog_name=f"python -m modelyard.pipelines.steps.{step}")

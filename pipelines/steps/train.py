@@ -14,11 +14,9 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import AwsClients
-from modelyard.pipelines.definition.compiler import TRAINING_MODULES, training_job_request
-from modelyard.pipelines.definition.settings import PipelineSettings
 from modelyard.pipelines.definition.training_job_runner import (
     TrainingJobError,
     TrainingJobLayout,
@@ -26,6 +24,8 @@ from modelyard.pipelines.definition.training_job_runner import (
 )
 from modelyard.pipelines.quota import check_gpu_quota
 from modelyard.pipelines.steps.step_runtime import StepFailed, StepInputError, run_module
+from modelyard.workflow.compiler import TRAINING_MODULES, training_job_request
+from modelyard.workflow.settings import PipelineSettings
 
 TERMINAL_JOB_STATES = ("Completed", "Failed", "Stopped")
 # The host name SageMaker gives the only instance of a one-instance job.

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from modelyard.policies.instance_types import (
+from modelyard.catalog.instance_types import (
     INFERENCE_GPU_FAMILIES,
     TRAINING_GPU_FAMILIES,
     disallowed_gpu,

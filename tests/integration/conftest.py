@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from stack_fixture import dev_outputs
 
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.model_code.datasets import load_demo_frame
-from modelyard.outputs import StackOutputs
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.local_cloud.seeding import seed_stack_resources
 from modelyard.pipelines.local_cloud.server import start_cloud

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.stack_outputs import outputs_from_plan
 
 

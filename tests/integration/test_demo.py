@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from modelyard.pipelines.definition.compiler import (
+from modelyard.workflow.compiler import (
     DEPLOY,
     EVALUATE,
     GATE,

@@ -8,8 +8,8 @@ import pytest
 from stack_fixture import dev_outputs
 from typer.testing import CliRunner
 
+from modelyard.cli.local_cloud import local_cloud_app
 from modelyard.pipelines.aws_clients import AwsClients
-from modelyard.pipelines.cli import local_cloud_app
 from modelyard.pipelines.local_cloud import down, status, up
 
 

@@ -9,12 +9,12 @@ from conftest import FAST_HYPERPARAMETERS
 from modelyard.model_code.datasets import load_demo_frame
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.definition.local_executor import NOT_EXECUTED, SUCCEEDED
-from modelyard.pipelines.definition.settings import PipelineSettings
 from modelyard.pipelines.drift import drifted_frame
 from modelyard.pipelines.model_registry import CHAMPION
 from modelyard.pipelines.retrain import retrain_with_pipeline
 from modelyard.pipelines.steps.monitor import DRIFTED_FEATURES_METRIC, METRIC_NAME, monitor
 from modelyard.stacks.config import load_stack_config
+from modelyard.stacks.pipeline_settings import pipeline_settings
 
 DRIFTED = ["mean_radius", "mean_texture", "mean_perimeter", "mean_area"]
 
@@ -60,7 +60,7 @@ def test_drift_triggers_a_retrain_that_executes_the_compiled_definition(outputs,
     drifted_frame(load_demo_frame(), features=DRIFTED, shift_in_std=2.0).to_csv(labelled, index=False)
     landed = s3_objects.upload_file(clients, labelled, f"s3://{outputs.data_bucket}/landing/{outputs.pipeline_name}/"
                                     "drifted.csv", outputs.data_key_arn)
-    settings = PipelineSettings.for_stack(load_stack_config("dev"), outputs, hyperparameters={
+    settings = pipeline_settings(load_stack_config("dev"), outputs, hyperparameters={
         key: str(value) for key, value in FAST_HYPERPARAMETERS.items()})
 
     def retrain() -> dict:

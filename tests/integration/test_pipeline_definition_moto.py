@@ -11,13 +11,13 @@ import pytest
 from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
 
-from modelyard.outputs import StackOutputs
-from modelyard.pipelines.definition.cli import pipeline_app
-from modelyard.pipelines.definition.compiler import compile_definition, stack_outputs_uri
+from modelyard.catalog.outputs import StackOutputs
+from modelyard.cli.pipeline import pipeline_app
 from modelyard.pipelines.definition.sagemaker_pipeline import start_execution, upsert_pipeline
-from modelyard.pipelines.definition.settings import PipelineSettings
 from modelyard.pipelines.stack_outputs import outputs_from_file
 from modelyard.stacks.config import load_stack_config
+from modelyard.stacks.pipeline_settings import pipeline_settings
+from modelyard.workflow.compiler import compile_definition, stack_outputs_uri
 
 pytestmark = pytest.mark.integration
 
@@ -55,7 +55,7 @@ def outputs_file(tmp_path):
 def test_create_pipeline_accepts_each_stacks_definition(moto_endpoint, environment):
     outputs = StackOutputs.model_validate({**json.loads(FIXTURE.read_text()), "environment": environment,
                                            "pipeline_name": f"modelyard-{environment}-{uuid.uuid4().hex[:8]}"})
-    settings = PipelineSettings.for_stack(load_stack_config(environment), outputs)
+    settings = pipeline_settings(load_stack_config(environment), outputs)
     definition = compile_definition(outputs, settings)
     sagemaker = boto3.client("sagemaker", region_name=outputs.region, endpoint_url=moto_endpoint)
 

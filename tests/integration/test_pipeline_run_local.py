@@ -8,9 +8,9 @@ from stack_fixture import dev_outputs
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.definition.local_executor import FAILED, NOT_EXECUTED, SUCCEEDED
 from modelyard.pipelines.definition.local_run import run_pipeline_locally
-from modelyard.pipelines.definition.settings import PipelineSettings
 from modelyard.pipelines.stack_outputs import outputs_from_file
 from modelyard.stacks.config import load_stack_config
+from modelyard.stacks.pipeline_settings import pipeline_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -34,7 +34,7 @@ def run(local_cloud, **parameters):
     state, root = local_cloud
     outputs = outputs_from_file(state.outputs_file)
     clients = AwsClients(outputs.region, state.endpoint_url)
-    result = run_pipeline_locally(outputs, PipelineSettings.for_stack(load_stack_config("dev"), outputs),
+    result = run_pipeline_locally(outputs, pipeline_settings(load_stack_config("dev"), outputs),
                                   clients=clients, environment=state.environment(), work_dir=root / "runs",
                                   parameters=parameters)
     return result, outputs, clients

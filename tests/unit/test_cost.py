@@ -12,13 +12,13 @@ from modelyard.cli import app
 from modelyard.costing import (
     CostAssumptions,
     CostError,
-    assumptions_from_config,
     estimate_cost,
     load_price_table,
 )
 from modelyard.costing.schedule import ScheduledCapacity, ScheduleError, capacity_profile, parse_cron
 from modelyard.planning.assessment import estimate_plan_cost
 from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, plan_program
+from modelyard.stacks.cost_assumptions import assumptions_from_config
 
 PRICES = load_price_table().region("us-east-1")
 GPU_TYPE = re.compile(r"\b(ml\.)?(g5|g6|g6e|p4d|p5|inf2)\.\w+")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, plan_program
 
 

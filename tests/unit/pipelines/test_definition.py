@@ -13,13 +13,14 @@ import pytest
 from botocore.validate import ParamValidator
 from pydantic import ValidationError
 
-from modelyard.outputs import StackOutputs
-from modelyard.pipelines.definition import compiler
-from modelyard.pipelines.definition.compiler import compile_definition
-from modelyard.pipelines.definition.expressions import Resolver, referenced_steps
+from modelyard.catalog.outputs import StackOutputs
+from modelyard.workflow import compiler
 from modelyard.pipelines.definition.local_executor import execution_plan
-from modelyard.pipelines.definition.settings import PipelineSettings
 from modelyard.stacks.config import load_stack_config
+from modelyard.stacks.pipeline_settings import pipeline_settings
+from modelyard.workflow.compiler import compile_definition
+from modelyard.workflow.expressions import Resolver, referenced_steps
+from modelyard.workflow.settings import PipelineSettings
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "stack-outputs-dev.json"
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -50,7 +51,7 @@ def stack_outputs(**changes: Any) -> StackOutputs:
 def compiled(environment: str, outputs: StackOutputs | None = None) -> tuple[dict[str, Any], StackOutputs, Any]:
     outputs = outputs or stack_outputs(environment=environment)
     config = load_stack_config(environment)
-    return compile_definition(outputs, PipelineSettings.for_stack(config, outputs)), outputs, config
+    return compile_definition(outputs, pipeline_settings(config, outputs)), outputs, config
 
 
 def all_steps(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -11,7 +11,6 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from modelyard.pipelines.definition.expressions import get, join, json_get, parameter
 from modelyard.pipelines.definition.local_executor import (
     FAILED,
     NOT_EXECUTED,
@@ -21,6 +20,7 @@ from modelyard.pipelines.definition.local_executor import (
     execution_plan,
     resolve_parameters,
 )
+from modelyard.workflow.expressions import get, join, json_get, parameter
 
 REGION = "us-east-1"
 BUCKET = "executor-test-artifacts"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, plan_program
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "stack-outputs-dev.json"

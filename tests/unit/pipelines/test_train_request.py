@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.steps.step_runtime import StepInputError
 from modelyard.pipelines.steps.train import sagemaker_training_request
 

@@ -13,9 +13,9 @@ import yaml
 from kubeflow_trainer_api.models import TrainerV1alpha1TrainJob
 from typer.testing import CliRunner
 
+from modelyard.cli.train import train
 from modelyard.pipelines.eks_trainjob import TrainJobError, build_trainjob, submit_trainjob
 from modelyard.pipelines.stack_outputs import outputs_from_file
-from modelyard.pipelines.train_cli import train
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "stack-outputs-dev.json"
 

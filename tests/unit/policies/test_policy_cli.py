@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from modelyard.policies.cli import app
+from modelyard.cli.policies import app
 from modelyard.policies.pack_config import render
 from modelyard.policies.rules import RULES
 

@@ -17,14 +17,17 @@ import pulumi
 from pulumi.runtime import settings
 from pulumi.runtime.stack import run_in_stack
 
+import modelyard.stacks
+from modelyard.catalog.errors import InputError
 from modelyard.planning.mocks import PlanMocks
 from modelyard.planning.recorder import RecordedResource, RecordingMonitor, plain
-from modelyard.planning.stack_files import find_project, read_stack_file
+from modelyard.stacks.stack_files import find_project, read_stack_file
 
-DEFAULT_PROGRAM_DIR = Path(__file__).resolve().parent.parent.parent / "stacks"
+# The shipped program is the `modelyard.stacks` package itself, wherever it is installed (checkout or wheel).
+DEFAULT_PROGRAM_DIR = Path(modelyard.stacks.__file__).resolve().parent
 
 
-class ProgramError(Exception):
+class ProgramError(InputError):
     """The program failed (bad config, a raised error, a failed invoke): nothing it registered counts."""
 
     def __init__(self, message: str, registered: list[RecordedResource] | None = None):

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from modelyard.catalog.errors import InputError
+
 Expression = Any
 """A literal or one of the expression dicts below (JSON-serialisable)."""
 
@@ -13,7 +15,7 @@ Expression = Any
 _PATH_TOKEN = re.compile(r"\.?([A-Za-z0-9_\-]+)|\['([^']*)'\]|\[(\d+)\]")
 
 
-class ExpressionError(ValueError):
+class ExpressionError(InputError, ValueError):
     """An expression is malformed or refers to something that does not exist; the message names it."""
 
 

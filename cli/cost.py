@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-EXIT_OK, EXIT_ERROR = 0, 2
+from modelyard.catalog.errors import ExitCode
 
 
 def cost(
@@ -31,7 +31,7 @@ def cost(
     from modelyard.costing.report import render_cost
     from modelyard.planning.assessment import estimate_plan_cost
     from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, plan_program
-    from modelyard.planning.stack_files import StackFileError
+    from modelyard.stacks.stack_files import StackFileError
 
     errors = Console(stderr=True)
     program_dir = program or DEFAULT_PROGRAM_DIR
@@ -42,9 +42,9 @@ def cost(
         errors.print(
             f"[red]cost estimate failed for stack {stack!r}:[/red] {error}", highlight=False, soft_wrap=True
         )
-        raise typer.Exit(EXIT_ERROR) from None
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
     if as_json:
         sys.stdout.write(json.dumps({"stack": stack, **estimate}, indent=2) + "\n")
     else:
         render_cost(estimate, Console(), title=f"stack {stack}: estimated monthly cost")
-    raise typer.Exit(EXIT_OK)
+    raise typer.Exit(ExitCode.OK)

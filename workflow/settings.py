@@ -8,9 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from modelyard import __version__
-from modelyard.outputs import StackOutputs
-from modelyard.pipelines.dataset_source import BUNDLED_DEMO_SOURCE
-from modelyard.stacks.config import StackConfig
+from modelyard.catalog.datasets import BUNDLED_DEMO_SOURCE
 
 # SageMaker step and pipeline names.
 _NAME = r"^[A-Za-z0-9](-*[A-Za-z0-9]){0,255}$"
@@ -69,22 +67,3 @@ class PipelineSettings(BaseModel):
             raise ValueError(f"training_instance_count={self.training_instance_count} needs framework 'torch' "
                              f"(the scikit-learn entry point trains on one instance)")
         return self
-
-    @classmethod
-    def for_stack(cls, config: StackConfig, outputs: StackOutputs, **overrides) -> PipelineSettings:
-        """Settings from a stack's config (gate, instance types) and outputs (pipeline name); multi-instance
-        training selects the PyTorch entry point, the only one that runs data-parallel."""
-        values = {
-            "pipeline_name": outputs.pipeline_name,
-            "framework": "torch" if config.training.sagemaker_instance_count > 1 else "sklearn",
-            "min_accuracy": config.pipeline.min_accuracy,
-            "min_auc": config.pipeline.min_auc,
-            "max_regression": config.pipeline.max_regression,
-            "drift_psi_threshold": config.pipeline.drift_psi_threshold,
-            "training_instance_type": config.training.sagemaker_instance_type,
-            "training_instance_count": config.training.sagemaker_instance_count,
-            "processing_instance_type": config.pipeline.processing_instance_type,
-            "data_capture_percent": config.inference.data_capture_percent,
-        }
-        values.update(overrides)
-        return cls.model_validate(values)

@@ -1,4 +1,5 @@
-"""Typer commands: `local-cloud up|down|status` and one `pipeline <step>` command per step (thin wrappers)."""
+"""Each pipeline step's command line (`modelyard pipeline <step>`, and `python -m modelyard.pipelines.steps.<step>` in
+the SageMaker job): thin Typer wrappers over the step functions."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from modelyard.catalog.datasets import BUNDLED_DEMO_SOURCE
 from modelyard.pipelines.assignments import parse_assignments
-from modelyard.pipelines.dataset_source import BUNDLED_DEMO_SOURCE
-from modelyard.pipelines.local_cloud.lifecycle import DEFAULT_ROOT
 from modelyard.pipelines.steps.step_runtime import (
     EndpointOption,
     OutputsFileOption,
@@ -22,71 +22,11 @@ from modelyard.pipelines.steps.step_runtime import (
     run_step,
 )
 
-local_cloud_app = typer.Typer(help="The embedded local cloud: moto on 127.0.0.1, endpoint hosting, MLflow on sqlite.",
-                              no_args_is_help=True, pretty_exceptions_enable=False)
 step_app = typer.Typer(help="Run one pipeline step against a stack (AWS, the local cloud, or LocalStack).",
                        no_args_is_help=True, pretty_exceptions_enable=False)
 
-RootOption = Annotated[Path, typer.Option("--root", help="Folder holding <stack>/state.json.")]
 HyperparameterOption = Annotated[Optional[list[str]], typer.Option(
     "--hyperparameter", "-H", help="KEY=VALUE, repeatable (passed to the entry point as SageMaker would).")]
-
-
-@local_cloud_app.command("up")
-def local_cloud_up(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack whose outputs are seeded.")] = "dev",
-    outputs_file: Annotated[Optional[Path], typer.Option(
-        "--outputs-file", help="Seed from these outputs instead of the stack's offline plan.")] = None,
-    root: RootOption = DEFAULT_ROOT,
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
-) -> None:
-    """Start the local cloud (or report the running one) and seed the stack's resources."""
-    from modelyard.pipelines.local_cloud import LocalCloudError, up
-    from modelyard.pipelines.stack_outputs import StackOutputsError, outputs_from_file
-
-    try:
-        outputs = outputs_from_file(outputs_file) if outputs_file else None
-        state = up(stack, root, outputs=outputs, port=port)
-    except (LocalCloudError, StackOutputsError) as error:
-        typer.echo(f"local cloud up failed: {error}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(f"local cloud of {stack!r} running at {state.endpoint_url} (pid {state.pid})")
-    typer.echo(f"stack outputs: {state.outputs_file}")
-    typer.echo("environment for steps:")
-    for name, value in state.environment().items():
-        typer.echo(f"  export {name}={value}")
-
-
-@local_cloud_app.command("down")
-def local_cloud_down(
-    stack: Annotated[str, typer.Option("--stack", "-s")] = "dev",
-    root: RootOption = DEFAULT_ROOT,
-) -> None:
-    """Stop the local cloud; MLflow's database and artifacts stay under <root>/<stack>/mlflow."""
-    from modelyard.pipelines.local_cloud import down
-
-    previous = down(stack, root)
-    typer.echo(f"local cloud of {stack!r} stopped" if previous.state else f"local cloud of {stack!r}: {previous.detail}")
-
-
-@local_cloud_app.command("status")
-def local_cloud_status(
-    stack: Annotated[str, typer.Option("--stack", "-s")] = "dev",
-    root: RootOption = DEFAULT_ROOT,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON.")] = False,
-) -> None:
-    """Exit 0 when the local cloud runs and answers, 1 otherwise."""
-    from dataclasses import asdict
-
-    from modelyard.pipelines.local_cloud import status
-
-    current = status(stack, root)
-    if as_json:
-        typer.echo(json.dumps({"running": current.running, "detail": current.detail,
-                               "state": asdict(current.state) if current.state else None}, indent=2))
-    else:
-        typer.echo(f"local cloud of {stack!r}: {current.detail}")
-    raise typer.Exit(0 if current.running else 1)
 
 
 def _hyperparameters(pairs: list[str] | None) -> dict[str, str]:
@@ -261,9 +201,9 @@ def monitor_command(
     hyperparameter: HyperparameterOption = None,
 ) -> None:
     """Drift report (JSON + PNG), CloudWatch MaxFeaturePSI, optional retrain through the pipeline definition."""
-    from modelyard.pipelines.definition.settings import PipelineSettings
     from modelyard.pipelines.retrain import retrain_with_pipeline
     from modelyard.pipelines.steps.monitor import monitor
+    from modelyard.stacks.pipeline_settings import pipeline_settings
 
     def body(context: StepContext) -> dict[str, Any]:
         needs_config = psi_threshold is None or trigger_retrain
@@ -282,7 +222,7 @@ def monitor_command(
 
         def retrain() -> dict[str, Any]:
             overrides = {"hyperparameters": hyperparameters} if hyperparameters else {}
-            settings = PipelineSettings.for_stack(config, context.outputs, **overrides)
+            settings = pipeline_settings(config, context.outputs, **overrides)
             return retrain_with_pipeline(context.outputs, context.clients, settings, parameters=parameters)
 
         return monitor(context.outputs, context.clients, baseline_uri=baseline_uri, psi_threshold=threshold,

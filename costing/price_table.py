@@ -7,10 +7,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from modelyard.catalog.errors import InputError
+
 PRICE_FILE = Path(__file__).resolve().parent / "prices.json"
 
 
-class CostError(Exception):
+class CostError(InputError):
     """No estimate can be made: no prices for the region, a malformed price table, bad assumptions."""
 
 

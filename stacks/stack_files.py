@@ -9,11 +9,13 @@ from typing import Any
 
 import yaml
 
+from modelyard.catalog.errors import InputError
+
 # What a `secure:` value becomes offline: the plan cannot decrypt it, and never shows it.
 OFFLINE_SECRET_VALUE = "offline-plan-secret"
 
 
-class StackFileError(Exception):
+class StackFileError(InputError):
     """A project or stack file is missing or malformed."""
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from modelyard.costing.price_table import CostError
@@ -41,15 +40,3 @@ class CostAssumptions:
             problems.append(f"ceiling_usd must be > 0 (got {self.ceiling_usd})")
         if problems:
             raise CostError("invalid cost assumptions: " + "; ".join(problems))
-
-
-def assumptions_from_config(values: Mapping[str, str]) -> CostAssumptions:
-    """Assumptions from a stack's flat Pulumi config; defaults for a program that is not Modelyard's."""
-    from modelyard.stacks.config import ConfigError, parse_config
-
-    try:
-        config = parse_config(dict(values))
-    except ConfigError:
-        # A foreign program (`plan --program`) has no modelyard: config; its estimate uses the defaults.
-        return CostAssumptions()
-    return CostAssumptions(storage_gb=config.storage.expected_storage_gb, ceiling_usd=config.monthly_cost_ceiling_usd)

@@ -1,13 +1,12 @@
 """Monthly cost estimates of planned stacks from a shipped on-demand price table."""
 
-from modelyard.costing.assumptions import CostAssumptions, assumptions_from_config
+from modelyard.costing.assumptions import CostAssumptions
 from modelyard.costing.estimator import estimate_cost
 from modelyard.costing.price_table import CostError, load_price_table
 
 __all__ = [
     "CostAssumptions",
     "CostError",
-    "assumptions_from_config",
     "estimate_cost",
     "load_price_table",
 ]

@@ -11,18 +11,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.errors import ExitCode
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.assignments import parse_assignments
 from modelyard.pipelines.definition.local_executor import EXECUTING, SUCCEEDED, ExecutionResult, StepRecord
-from modelyard.pipelines.definition.settings import PipelineSettings
 from modelyard.pipelines.definition.target import resolve_target
+from modelyard.workflow.settings import PipelineSettings
 
 pipeline_app = typer.Typer(help="The pipeline as a SageMaker Pipeline: compile it, start it on SageMaker, or run "
                                 "the same definition locally.", no_args_is_help=True)
 console = Console()
 errors = Console(stderr=True)
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack name: dev, staging, prod.")]
 OutputsFileOption = Annotated[Optional[Path], typer.Option(
@@ -36,7 +35,7 @@ ImageTagOption = Annotated[Optional[str], typer.Option("--image-tag", help="Tag 
                                                                            "the package version).")]
 
 
-def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+def fail(message: str, code: int = ExitCode.BAD_INPUT) -> typer.Exit:
     """Print `message` as an error; the Exit to raise with `code` (2: bad input, 1: the work failed)."""
     errors.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
@@ -62,8 +61,8 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     from modelyard.pipelines.definition.local_executor import DefinitionError
     from modelyard.pipelines.stack_outputs import StackOutputsError
     from modelyard.planning.engine import ProgramError
-    from modelyard.planning.stack_files import StackFileError
     from modelyard.stacks.config import ConfigError
+    from modelyard.stacks.stack_files import StackFileError
 
     return (StackOutputsError, ConfigError, StackFileError, ProgramError, ValidationError, DefinitionError,
             FileNotFoundError)
@@ -79,8 +78,8 @@ def compile_command(
     image_tag: ImageTagOption = None,
 ) -> None:
     """Compile the stack's SageMaker Pipeline definition (JSON, version 2020-12-01)."""
-    from modelyard.pipelines.definition.compiler import compile_definition
     from modelyard.pipelines.stack_outputs import load_stack_outputs
+    from modelyard.workflow.compiler import compile_definition
 
     try:
         outputs = load_stack_outputs(outputs_file, stack, outputs_source)
@@ -110,9 +109,9 @@ def start_command(
     from botocore.exceptions import BotoCoreError, ClientError
 
     from modelyard.pipelines.aws_clients import AwsClients
-    from modelyard.pipelines.definition.compiler import compile_definition
     from modelyard.pipelines.definition.local_executor import resolve_parameters
     from modelyard.pipelines.definition.sagemaker_pipeline import start_pipeline
+    from modelyard.workflow.compiler import compile_definition
 
     overrides = _parameters(parameter)
     try:
@@ -127,7 +126,7 @@ def start_command(
         pipeline_arn, execution_arn = start_pipeline(clients, target.outputs, settings.pipeline_name, definition,
                                                      overrides)
     except (ClientError, BotoCoreError) as error:
-        raise fail(f"on {target.description}: {error}", EXIT_FAILED) from None
+        raise fail(f"on {target.description}: {error}", ExitCode.FAILED) from None
     errors.print(f"pipeline {pipeline_arn} on {target.description}", highlight=False)
     sys.stdout.write(execution_arn + "\n")
 
@@ -167,14 +166,14 @@ def run_command(
     except _input_errors() as error:
         raise fail(str(error)) from None
     except (ClientError, BotoCoreError) as error:
-        raise fail(f"on {target.description}: {error}", EXIT_FAILED) from None
+        raise fail(f"on {target.description}: {error}", ExitCode.FAILED) from None
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, default=str) + "\n")
     else:
         console.print(execution_table(result))
         if result.failure_reason:
             errors.print(f"[red]{result.status}:[/red] {result.failure_reason}", highlight=False, soft_wrap=True)
-    raise typer.Exit(EXIT_OK if result.status == SUCCEEDED else EXIT_FAILED)
+    raise typer.Exit(ExitCode.OK if result.status == SUCCEEDED else ExitCode.FAILED)
 
 
 def show_progress(record: StepRecord) -> None:

@@ -10,13 +10,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from modelyard.catalog.errors import InputError
+
 # A PR comment holds at most 65,536 characters for all stacks: cut long values and long tables.
 MAX_VALUE_CHARS = 120
 MAX_MARKDOWN_ROWS = 80
 _ABSENT = object()
 
 
-class PlanFileError(Exception):
+class PlanFileError(InputError):
     """A plan file to diff against is missing, not JSON, or not a `modelyard plan --json` object."""
 
 

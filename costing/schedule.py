@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from modelyard.catalog.errors import InputError
+
 # 52 whole weeks starting on a Monday, so weekly patterns come out exact (60 h of 168 is 35.71 %).
 REFERENCE_START = datetime(2025, 1, 6)
 REFERENCE_END = REFERENCE_START + timedelta(weeks=52)
@@ -24,7 +26,7 @@ _WEEKDAYS = {
 _CRON = re.compile(r"^cron\((.*)\)$")
 
 
-class ScheduleError(ValueError):
+class ScheduleError(InputError, ValueError):
     """A schedule expression this estimator cannot replay (rate(), at(), L/W/# fields, a malformed cron)."""
 
 

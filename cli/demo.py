@@ -68,7 +68,7 @@ def _timed(report: DemoReport, step: str, action: Callable[[], Any], key_metric:
 
 def _plan(console: Console, stack: str, report: DemoReport):
     """The offline plan of the stack: the tree, policy verdicts and cost; None when it has mandatory violations."""
-    from modelyard.outputs import StackOutputs
+    from modelyard.catalog.outputs import StackOutputs
     from modelyard.planning.assessment import assess
     from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, plan_program
     from modelyard.planning.render import render_plan
@@ -92,12 +92,12 @@ def _local_cloud_up(stack: str, root: Path, outputs):
 def _run_pipeline(console: Console, state, stack: str, runs_dir: Path, report: DemoReport, label: str,
                   parameters: dict[str, str] | None = None):
     """The compiled SageMaker Pipeline definition, executed step by step by the local executor."""
+    from modelyard.cli.pipeline import execution_table, show_progress
     from modelyard.pipelines.aws_clients import AwsClients
-    from modelyard.pipelines.definition.cli import execution_table, show_progress
     from modelyard.pipelines.definition.local_run import run_pipeline_locally
-    from modelyard.pipelines.definition.settings import PipelineSettings
     from modelyard.pipelines.stack_outputs import load_stack_outputs
     from modelyard.stacks.config import load_stack_config
+    from modelyard.workflow.settings import PipelineSettings
 
     outputs = load_stack_outputs(Path(state.outputs_file))
     settings = PipelineSettings.for_stack(load_stack_config(stack), outputs)
@@ -117,11 +117,11 @@ def _drift_and_retrain(console: Console, state, stack: str, work_dir: Path, firs
     from modelyard.model_code.datasets import load_demo_frame
     from modelyard.pipelines import s3_objects
     from modelyard.pipelines.aws_clients import AwsClients
-    from modelyard.pipelines.definition.compiler import INGEST, INGEST_REPORT
     from modelyard.pipelines.drift import drifted_frame
     from modelyard.pipelines.stack_outputs import load_stack_outputs
     from modelyard.pipelines.steps.monitor import monitor
     from modelyard.stacks.config import load_stack_config
+    from modelyard.workflow.compiler import INGEST, INGEST_REPORT
 
     outputs = load_stack_outputs(Path(state.outputs_file))
     clients = AwsClients(outputs.region, state.endpoint_url)

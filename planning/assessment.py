@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from modelyard.costing import CostError, assumptions_from_config, estimate_cost
+from modelyard.costing import CostError, estimate_cost
 from modelyard.planning.engine import Plan
 from modelyard.policies import evaluate
+from modelyard.stacks.cost_assumptions import assumptions_from_config
 
 
 def estimate_plan_cost(plan: Plan) -> dict:

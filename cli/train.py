@@ -12,7 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from modelyard.pipelines.definition.cli import EXIT_FAILED, errors, fail
+from modelyard.catalog.errors import ExitCode
+from modelyard.cli.pipeline import errors, fail
 
 
 class Platform(str, Enum):
@@ -114,7 +115,7 @@ def _train_on_eks(stack, outputs_file, outputs_source, job_name, data_version, n
     try:
         created = submit_trainjob(trainjob, outputs.kubeconfig)
     except TrainJobError as error:
-        raise fail(str(error), EXIT_FAILED) from None
+        raise fail(str(error), ExitCode.FAILED) from None
     metadata = created.get("metadata", {})
     errors.print(f"submitted TrainJob {metadata.get('namespace')}/{metadata.get('name')} on cluster "
                  f"{outputs.eks_cluster_name} ({nodes} node(s) x {gpus_per_node} GPU)", highlight=False)
@@ -122,13 +123,13 @@ def _train_on_eks(stack, outputs_file, outputs_source, job_name, data_version, n
 
 def _train_locally(target, job_name, data_version, nodes, framework, hyperparameters, work_dir, dry_run) -> None:
     from modelyard.pipelines.aws_clients import AwsClients
-    from modelyard.pipelines.definition.compiler import TRAINING_MODULES
     from modelyard.pipelines.definition.training_job_runner import (
         TrainingJobError,
         TrainingJobLayout,
         run_training_job,
     )
     from modelyard.pipelines.eks_trainjob import dataset_uri
+    from modelyard.workflow.compiler import TRAINING_MODULES
 
     outputs = target.outputs
     module = TRAINING_MODULES[framework]
@@ -154,7 +155,7 @@ def _train_locally(target, job_name, data_version, nodes, framework, hyperparame
             environment=target.environment, hosts=() if nodes > 1 else ("algo-1",),
         )
     except (TrainingJobError, ValueError) as error:
-        raise fail(str(error), EXIT_FAILED) from None
+        raise fail(str(error), ExitCode.FAILED) from None
     sys.stdout.write(json.dumps({"job_name": run.job_name, "model_uri": run.model_uri, "metrics": run.metrics},
                                 indent=2) + "\n")
 
@@ -181,5 +182,5 @@ def _train_on_sagemaker(target, job_name, data_version, nodes, framework, hyperp
     try:
         result = train_step(outputs, AwsClients(outputs.region, target.endpoint_url), **arguments)
     except (StepFailed, StepInputError, QuotaError, ClientError, BotoCoreError) as error:
-        raise fail(f"on {target.description}: {error}", EXIT_FAILED) from None
+        raise fail(f"on {target.description}: {error}", ExitCode.FAILED) from None
     sys.stdout.write(json.dumps(result, indent=2, default=str) + "\n")

@@ -1,24 +1,28 @@
-"""Instance-type facts the rules need: accelerator families, the allowed GPU families, local NVMe storage."""
+"""Instance-type facts: accelerator families, the GPU families the platform allows, families with local NVMe storage."""
 
 from __future__ import annotations
 
 import re
 
-# The stack config validates against the same families, so a stack that loads also passes the rule.
-from modelyard.stacks.config import INFERENCE_GPU_FAMILIES, TRAINING_GPU_FAMILIES
+# GPU families a training node group or training job may use (EC2 / SageMaker instance types).
+TRAINING_GPU_FAMILIES = ("g5", "g6", "g6e", "p4d", "p5")
+# GPU families an inference endpoint may use (SageMaker instance types, "ml." prefix).
+INFERENCE_GPU_FAMILIES = ("g5", "g6", "g6e", "p4d", "p5", "inf2")
 
 # GPU and ML-accelerator families (EC2 and SageMaker): p*, g*, gr*, inf*, trn*, dl*.
 ACCELERATED_FAMILY = re.compile(r"^(p\d|g\d|gr\d|inf\d|trn\d|dl\d)")
 
 # SageMaker families whose instances carry local NVMe instance storage. That storage is hardware-encrypted,
 # and SageMaker rejects a KMS key for the storage volume when any variant (or a training job) uses one
-# of them (CreateEndpointConfig KmsKeyId, ResourceConfig VolumeKmsKeyId; SageMaker "Instance Store Volumes").
+# of them (CreateEndpointConfig KmsKeyId, ResourceConfig VolumeKmsKeyId, ProcessingClusterConfig VolumeKmsKeyId:
+# "You can't request a VolumeKmsKeyId when using an instance type with local storage", SageMaker API reference;
+# list: https://docs.aws.amazon.com/sagemaker/latest/dg/host-instance-storage.html "Instance Store Volumes").
 LOCAL_STORAGE_FAMILIES = frozenset(
     {
         "c5d", "m5d", "r5d", "c6id", "m6id", "r6id",
         "g4dn", "g5", "g6", "g6e", "gr6",
         "p3dn", "p4d", "p4de", "p5", "p5e", "p5en",
-        "trn1", "trn1n",
+        "trn1", "trn1n", "trn2",
     }
 )
 

@@ -4,7 +4,7 @@ Every image, role, bucket, key and network id in the definition comes from `Stac
 code: the training image's `model_code` entry point, the `modelyard.pipelines.steps.*` modules, and the deploy
 step's `lambda_handler`.
 
-The step modules' command-line contract as this definition uses it (`modelyard.pipelines.cli`'s step commands;
+The step modules' command-line contract as this definition uses it (`modelyard.cli.local_cloud`'s step commands;
 each also takes `--outputs-file <stack-outputs.json> --result-dir <dir>` and writes `<dir>/result.json`):
 
     ingest    --source S3|bundled:demo --seed N
@@ -20,11 +20,11 @@ each also takes `--outputs-file <stack-outputs.json> --result-dir <dir>` and wri
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from modelyard.outputs import StackOutputs
-from modelyard.pipelines.definition.expressions import (
+from modelyard.catalog.instance_types import has_local_storage
+from modelyard.catalog.outputs import StackOutputs
+from modelyard.workflow.expressions import (
     Expression,
     execution_id,
     get,
@@ -32,7 +32,7 @@ from modelyard.pipelines.definition.expressions import (
     json_get,
     parameter,
 )
-from modelyard.pipelines.definition.settings import PipelineSettings
+from modelyard.workflow.settings import PipelineSettings
 
 DEFINITION_VERSION = "2020-12-01"
 
@@ -72,9 +72,6 @@ DEPLOY_OUTPUTS = ("endpoint_name", "endpoint_config_name", "model_name")
 
 PROCESSING_VOLUME_GB = 30
 TRAINING_VOLUME_GB = 50
-# Families whose instances bring their own NVMe storage, which SageMaker encrypts itself and for which it rejects
-# a VolumeKmsKeyId (every GPU training family the stack config allows is among them).
-_INSTANCE_STORAGE_FAMILIES = frozenset({"g5", "g6", "g6e", "gr6", "p5", "p5e", "p5en", "trn1", "trn1n", "trn2"})
 
 
 def parameters(settings: PipelineSettings) -> list[dict[str, Any]]:
@@ -134,7 +131,7 @@ def training_job_request(outputs: StackOutputs, settings: PipelineSettings, *, i
     }
     if settings.hyperparameters:
         request["HyperParameters"] = dict(settings.hyperparameters)
-    if not _has_instance_storage(settings.training_instance_type):
+    if not has_local_storage(settings.training_instance_type):
         request["ResourceConfig"]["VolumeKmsKeyId"] = outputs.data_key_arn
     return request
 
@@ -154,7 +151,7 @@ def compile_definition(outputs: StackOutputs, settings: PipelineSettings) -> dic
             "InstanceCount": 1,
             "VolumeSizeInGB": PROCESSING_VOLUME_GB,
         }
-        if not _has_instance_storage(settings.processing_instance_type):
+        if not has_local_storage(settings.processing_instance_type):
             cluster["VolumeKmsKeyId"] = outputs.data_key_arn
         definition: dict[str, Any] = {
             "Name": name,
@@ -322,12 +319,6 @@ def _processing_input(name: str, uri: Expression, local_path: str) -> dict[str, 
 
 def _vpc_config(outputs: StackOutputs) -> dict[str, Any]:
     return {"SecurityGroupIds": [outputs.training_security_group_id], "Subnets": list(outputs.private_subnet_ids)}
-
-
-def _has_instance_storage(instance_type: str) -> bool:
-    family = instance_type.removeprefix("ml.").split(".")[0]
-    # "d" after the generation marks local NVMe (m5d, c5d, r5dn, g4dn, p4d, p4de).
-    return family in _INSTANCE_STORAGE_FAMILIES or bool(re.fullmatch(r"[a-z]+\d+[a-z]*d[a-z]*", family))
 
 
 def _partition(region: str) -> str:

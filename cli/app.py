@@ -10,19 +10,19 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from modelyard.costing.cli import cost
+from modelyard.catalog.errors import ExitCode, ModelyardError
+from modelyard.cli.cost import cost
+from modelyard.cli.local_cloud import local_cloud_app
+from modelyard.cli.pipeline import pipeline_app
+from modelyard.cli.policies import app as policies_app
+from modelyard.cli.train import train
 from modelyard.model_code.serving.cli import serve
-from modelyard.pipelines.cli import local_cloud_app, step_app
-from modelyard.pipelines.definition.cli import pipeline_app
-from modelyard.pipelines.train_cli import train
-from modelyard.policies.cli import app as policies_app
+from modelyard.pipelines.steps.commands import step_app
 
 app = typer.Typer(help="Modelyard: an MLOps platform on AWS, planned offline and run locally or in the cloud.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 console = Console()
 errors = Console(stderr=True)
-
-EXIT_OK, EXIT_POLICY, EXIT_ERROR = 0, 1, 2
 
 
 def _print_version(value: bool) -> None:
@@ -64,17 +64,17 @@ def plan(
     )
     from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, plan_program
     from modelyard.planning.render import render_plan
-    from modelyard.planning.stack_files import StackFileError
+    from modelyard.stacks.stack_files import StackFileError
 
     if diff_markdown and not diff:
         errors.print("[red]--diff-markdown needs --diff OLD.json[/red]")
-        raise typer.Exit(EXIT_ERROR)
+        raise typer.Exit(ExitCode.BAD_INPUT)
     try:
         old_plan = load_plan_json(diff) if diff else None  # a bad file fails before the program runs
         result = assess(plan_program(program or DEFAULT_PROGRAM_DIR, stack, config_file=config))
     except (ProgramError, StackFileError, PlanFileError) as error:
         errors.print(f"[red]plan failed for stack {stack!r}:[/red] {error}", highlight=False, soft_wrap=True)
-        raise typer.Exit(EXIT_ERROR) from None
+        raise typer.Exit(ExitCode.BAD_INPUT) from None
     if outputs:
         outputs.write_text(json.dumps(result.outputs, indent=2))
         outputs.chmod(0o600)
@@ -91,14 +91,15 @@ def plan(
         if changes is not None:
             render_diff(changes, console)
     mandatory = [v for v in result.policy["violations"] if v["enforcement"] == "mandatory"]
-    raise typer.Exit(EXIT_POLICY if mandatory else EXIT_OK)
+    raise typer.Exit(ExitCode.FAILED if mandatory else ExitCode.OK)
 
 
 app.command()(cost)
 app.add_typer(policies_app, name="policies", help="The policy pack: list its rules, regenerate CrossGuard config.")
 app.add_typer(local_cloud_app, name="local-cloud")
-# One `pipeline` group: the compiled definition (compile, start, run) and each step on its own.
-pipeline_app.registered_commands.extend(step_app.registered_commands)
+# One `pipeline` group: the compiled definition (compile, start, run) and each step on its own (a Typer added
+# without a name contributes its commands to the group).
+pipeline_app.add_typer(step_app)
 app.add_typer(pipeline_app, name="pipeline")
 app.command("train")(train)
 app.command("serve")(serve)
@@ -112,15 +113,16 @@ def demo(
 
     Exit codes: 0 every phase succeeded and MLflow holds a champion, 1 otherwise.
     """
-    from modelyard.demo import run_demo
+    from modelyard.cli.demo import run_demo
 
     report = run_demo(console, work_dir.resolve())
     raise typer.Exit(0 if report.succeeded else 1)
 
 
 def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()
+    """The console script: an error of ours that no command turned into a message ends as one line and its exit code."""
+    try:
+        app()
+    except ModelyardError as error:
+        errors.print(f"[red]{type(error).__name__}:[/red] {error}", highlight=False, soft_wrap=True)
+        sys.exit(error.exit_code)

@@ -1,0 +1,3 @@
+"""Dataset locations every layer may name: the URI that stands for the bundled demo dataset."""
+
+BUNDLED_DEMO_SOURCE = "bundled:demo"
