@@ -97,10 +97,10 @@ def _run_pipeline(console: Console, state, stack: str, runs_dir: Path, report: D
     from modelyard.pipelines.definition.local_run import run_pipeline_locally
     from modelyard.pipelines.stack_outputs import load_stack_outputs
     from modelyard.stacks.config import load_stack_config
-    from modelyard.workflow.settings import PipelineSettings
+    from modelyard.stacks.pipeline_settings import pipeline_settings
 
     outputs = load_stack_outputs(Path(state.outputs_file))
-    settings = PipelineSettings.for_stack(load_stack_config(stack), outputs)
+    settings = pipeline_settings(load_stack_config(stack), outputs)
     result = run_pipeline_locally(
         outputs, settings, clients=AwsClients(outputs.region, state.endpoint_url), environment=state.environment(),
         work_dir=runs_dir.resolve(), parameters=parameters, on_step=show_progress,

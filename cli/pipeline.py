@@ -16,6 +16,7 @@ from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.assignments import parse_assignments
 from modelyard.pipelines.definition.local_executor import EXECUTING, SUCCEEDED, ExecutionResult, StepRecord
 from modelyard.pipelines.definition.target import resolve_target
+from modelyard.stacks.pipeline_settings import pipeline_settings
 from modelyard.workflow.settings import PipelineSettings
 
 pipeline_app = typer.Typer(help="The pipeline as a SageMaker Pipeline: compile it, start it on SageMaker, or run "
@@ -45,7 +46,7 @@ def _settings(stack: str, outputs: StackOutputs, image_tag: str | None) -> Pipel
     from modelyard.stacks.config import load_stack_config
 
     overrides = {"image_tag": image_tag} if image_tag else {}
-    return PipelineSettings.for_stack(load_stack_config(stack), outputs, **overrides)
+    return pipeline_settings(load_stack_config(stack), outputs, **overrides)
 
 
 def _parameters(items: list[str] | None) -> dict[str, str]:

@@ -14,10 +14,10 @@ from botocore.validate import ParamValidator
 from pydantic import ValidationError
 
 from modelyard.catalog.outputs import StackOutputs
-from modelyard.workflow import compiler
 from modelyard.pipelines.definition.local_executor import execution_plan
 from modelyard.stacks.config import load_stack_config
 from modelyard.stacks.pipeline_settings import pipeline_settings
+from modelyard.workflow import compiler
 from modelyard.workflow.compiler import compile_definition
 from modelyard.workflow.expressions import Resolver, referenced_steps
 from modelyard.workflow.settings import PipelineSettings
