@@ -30,6 +30,8 @@ from modelyard.policies.values import is_unknown
 # How a violation enters the policy verdicts: always mandatory, since AWS rejects the request in every stack.
 RULE_ID = "aws-api-constraints"
 SHOWN_VALUE_CHARS = 80
+# The shape traits that constrain a value (botocore.model.Shape.METADATA_KEYS holds these among others).
+CONSTRAINT_KEYS = ("enum", "pattern", "min", "max")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class _TypeCoverage:
     api: ResourceApi
     resources: int = 0
     fields: dict[str, str] = field(default_factory=dict)
+    constrained: set[str] = field(default_factory=set)
     unmatched: set[str] = field(default_factory=set)
 
     def to_json(self) -> dict[str, Any]:
@@ -76,6 +79,7 @@ class _TypeCoverage:
             "mapping": self.api.source,
             "resources": self.resources,
             "fields": dict(sorted(self.fields.items())),
+            "constrained_fields": sorted(self.constrained),
             "unmatched": sorted(self.unmatched),
         }
 
@@ -182,17 +186,19 @@ class ApiValidation:
                                f"{api_path}[].{key_member}")
                     self._walk(resource, item, shape.member.members[value_member], f"{input_path}.{key}",
                                f"{api_path}[].{value_member}")
-            return
+                return
         if isinstance(value, Sequence) and not isinstance(value, str):
             self._fail_all(resource, value, shape, input_path, api_path, check_size(len(value), shape))
             for index, item in enumerate(value):
                 self._walk(resource, item, shape.member, f"{input_path}[{index}]", f"{api_path}[]")
             return
-        # One value where the API takes a list of them (a single id sent as a one-item list).
+        # One value or block where the API takes a list of them (pulumi's `rule` block is the API's Rules[]).
         self._walk(resource, value, shape.member, input_path, f"{api_path}[]")
 
     def _fail_all(self, resource: _Resource, value: Any, shape: Shape, input_path: str, api_path: str,
                   failures: list[ConstraintFailure]) -> None:
+        if any(key in shape.metadata for key in CONSTRAINT_KEYS):
+            resource.coverage.constrained.add(_without_indices(input_path))
         record = resource.record
         for failure in failures:
             self.violations.append(
