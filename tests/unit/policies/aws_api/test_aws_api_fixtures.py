@@ -16,6 +16,8 @@ from modelyard.policies.aws_api import validate_api_inputs
 # (type, input path, bad value, the constraint it breaks, the request member that carries it)
 FAILING_INPUTS = [
     ("aws:appautoscaling/policy:Policy", ("policyType",), "TargetTracking", "enum", "PolicyType"),
+    ("aws:appautoscaling/scheduledAction:ScheduledAction", ("name",), "scale-down/weekdays", "pattern",
+     "ScheduledActionName"),
     ("aws:appautoscaling/target:Target", ("serviceNamespace",), "SageMaker", "enum", "ServiceNamespace"),
     ("aws:budgets/budget:Budget", ("timeUnit",), "MONTH", "enum", "Budget.TimeUnit"),
     ("aws:cloudwatch/eventRule:EventRule", ("description",), "x" * 513, "max", "Description"),
@@ -92,12 +94,13 @@ NO_CONSTRAINED_INPUT = {
 
 
 @pytest.fixture(scope="module")
-def prod_records() -> dict[str, dict]:
-    """One recorded resource per type of the shipped prod stack: the passing baseline of each fixture."""
-    plan = plan_program(DEFAULT_PROGRAM_DIR, "prod")
+def shipped_records() -> dict[str, dict]:
+    """One recorded resource per type of the shipped stacks (staging's types are prod's; dev adds the endpoint's
+    off-hours schedule): the passing baseline of each fixture."""
     records: dict[str, dict] = {}
-    for resource in plan.resources:
-        records.setdefault(resource.type, resource.to_json())
+    for stack in ("prod", "dev"):
+        for resource in plan_program(DEFAULT_PROGRAM_DIR, stack).resources:
+            records.setdefault(resource.type, resource.to_json())
     return records
 
 
@@ -112,8 +115,8 @@ def _with_value(record: dict, path: tuple, value) -> dict:
 
 @pytest.mark.parametrize(("token", "path", "bad", "constraint", "member"), FAILING_INPUTS,
                          ids=[row[0].rsplit(":", 1)[1] for row in FAILING_INPUTS])
-def test_each_type_passes_as_shipped_and_fails_with_a_bad_value(prod_records, token, path, bad, constraint, member):
-    baseline = prod_records[token]
+def test_each_type_passes_as_shipped_and_fails_with_a_bad_value(shipped_records, token, path, bad, constraint, member):
+    baseline = shipped_records[token]
     assert validate_api_inputs([baseline])["violations"] == []
 
     [violation] = validate_api_inputs([_with_value(baseline, path, bad)])["violations"]
@@ -124,9 +127,9 @@ def test_each_type_passes_as_shipped_and_fails_with_a_bad_value(prod_records, to
     assert member in violation["message"] and violation["operation"] in violation["message"]
 
 
-def test_every_shipped_type_is_mapped_and_has_a_failing_fixture_or_no_constraint(prod_records):
-    aws_types = {token for token, record in prod_records.items() if token.startswith("aws:") and record["custom"]}
-    report = validate_api_inputs(list(prod_records.values()))
+def test_every_shipped_type_is_mapped_and_has_a_failing_fixture_or_no_constraint(shipped_records):
+    aws_types = {token for token, record in shipped_records.items() if token.startswith("aws:") and record["custom"]}
+    report = validate_api_inputs(list(shipped_records.values()))
     assert report["unmapped_types"] == {}
     assert set(report["types"]) == aws_types
     with_fixture = {row[0] for row in FAILING_INPUTS}
