@@ -10,6 +10,7 @@ from typing import Any
 from botocore.model import Shape
 
 from modelyard.policies.aws_api.java_patterns import UnsupportedPattern, matches_whole
+from modelyard.policies.aws_api.service_models import MODELS_VERSION
 
 NUMERIC_TYPES = ("integer", "long", "float", "double")
 INTEGRAL_TYPES = ("integer", "long")
@@ -31,10 +32,12 @@ def is_number(value: Any) -> bool:
 def _enum_failure(value: str, allowed: list[str]) -> ConstraintFailure | None:
     if value in allowed:
         return None
-    close = difflib.get_close_matches(value, allowed, n=3)
+    # Case first: AWS enums are case-sensitive, and 'VPC' for 'vpc' is the usual slip.
+    close = [name for name in allowed if name.lower() == value.lower()] or difflib.get_close_matches(value, allowed, n=3)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
     listed = ", ".join(allowed) if len(allowed) <= 12 else f"{', '.join(allowed[:12])}, ... ({len(allowed)} values)"
-    return ConstraintFailure("enum", f"is not one of the API's values{hint}: {listed}")
+    # Enums grow (new instance types): a value newer than the installed models needs a newer botocore.
+    return ConstraintFailure("enum", f"is not one of the API's values in {MODELS_VERSION}{hint}: {listed}")
 
 
 def _size_failures(size: int, shape: Shape, unit: str) -> list[ConstraintFailure]:

@@ -39,7 +39,7 @@ class ResourceApi:
 
 # Resource types whose requests cannot be found by name: each says which calls the Terraform provider (which
 # pulumi-aws bridges) makes, citing its source in hashicorp/terraform-provider-aws.
-_OVERRIDES: Mapping[str, ResourceApi] = {
+OVERRIDES: Mapping[str, ResourceApi] = {
     # internal/service/appautoscaling/policy.go: PutScalingPolicy
     "aws:appautoscaling/policy:Policy": ResourceApi(
         "application-autoscaling", (ApiOperation("PutScalingPolicy", {"name": "PolicyName"}),),
@@ -169,8 +169,8 @@ class ResourceToken:
 
 def resource_api(token: str) -> ResourceApi | None:
     """The requests that create `token`, from the overrides or found by name; None when neither knows it."""
-    if token in _OVERRIDES:
-        return _OVERRIDES[token]
+    if token in OVERRIDES:
+        return OVERRIDES[token]
     parsed = ResourceToken.parse(token)
     if parsed is None:
         return None

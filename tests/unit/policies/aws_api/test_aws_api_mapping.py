@@ -3,7 +3,7 @@
 import pytest
 
 from modelyard.policies.aws_api.member_matching import find_member
-from modelyard.policies.aws_api.resource_operations import _OVERRIDES, resource_api
+from modelyard.policies.aws_api.resource_operations import OVERRIDES, resource_api
 from modelyard.policies.aws_api.service_models import operation_input
 
 
@@ -30,9 +30,9 @@ def test_tokens_without_an_api_map_to_nothing(token):
     assert resource_api(token) is None
 
 
-@pytest.mark.parametrize("token", sorted(_OVERRIDES))
+@pytest.mark.parametrize("token", sorted(OVERRIDES))
 def test_every_override_names_real_operations_and_members(token):
-    api = _OVERRIDES[token]
+    api = OVERRIDES[token]
     assert api.source.startswith("terraform-provider-aws internal/service/")
     for operation in api.operations:
         request = operation_input(api.service, operation.name)  # KeyError for a typo

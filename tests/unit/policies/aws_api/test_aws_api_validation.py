@@ -23,6 +23,11 @@ def test_a_bad_instance_type_names_field_member_and_close_values():
     assert "did you mean 'ml.g5.xlarge'" in violation["message"]
 
 
+def test_an_enum_in_the_wrong_case_suggests_the_right_one():
+    [violation] = validate_api_inputs([_record("aws:ec2/eip:Eip", {"domain": "VPC"})])["violations"]
+    assert "did you mean 'vpc'" in violation["message"] and "botocore" in violation["message"]
+
+
 def test_an_integer_member_refuses_a_fraction():
     [violation] = validate_api_inputs([_endpoint_config("ml.g5.xlarge", count=1.5)])["violations"]
     assert (violation["member"], violation["constraint"]) == ("ProductionVariants[].InitialInstanceCount", "integer")
