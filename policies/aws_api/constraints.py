@@ -33,9 +33,10 @@ def _enum_failure(value: str, allowed: list[str]) -> ConstraintFailure | None:
     if value in allowed:
         return None
     # Case first: AWS enums are case-sensitive, and 'VPC' for 'vpc' is the usual slip.
-    close = [name for name in allowed if name.lower() == value.lower()] or difflib.get_close_matches(value, allowed, n=3)
+    close = [name for name in allowed if name.lower() == value.lower()]
+    close = close or difflib.get_close_matches(value, allowed, n=3)
     hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
-    listed = ", ".join(allowed) if len(allowed) <= 12 else f"{', '.join(allowed[:12])}, ... ({len(allowed)} values)"
+    listed = ", ".join(allowed[:12]) + (f", ... ({len(allowed)} values)" if len(allowed) > 12 else "")
     # Enums grow (new instance types): a value newer than the installed models needs a newer botocore.
     return ConstraintFailure("enum", f"is not one of the API's values in {MODELS_VERSION}{hint}: {listed}")
 

@@ -58,7 +58,8 @@ def _translate_escape(match: regex.Match) -> str:
     if match.group("code"):
         return f"\\U{int(match.group('code'), 16):08X}"
     if match.group("property"):
-        return f"[{'^' if match.group('property_sign') == 'P' else ''}{_JAVA_PROPERTY_SETS[match.group('property')]}]"
+        negation = "^" if match.group("property_sign") == "P" else ""
+        return f"[{negation}{_JAVA_PROPERTY_SETS[match.group('property')]}]"
     if match.group("shorthand"):
         letter = match.group("shorthand")
         return f"[{'^' if letter.isupper() else ''}{_JAVA_SHORTHAND_SETS[letter.lower()]}]"

@@ -40,7 +40,9 @@ def _name_variants(key: str) -> set[str]:
     return variants
 
 
-def _members_below(shape: Shape, prefix: str, depth: int, through_lists: bool) -> Iterator[tuple[str, str, Shape]]:
+def _members_below(
+    shape: Shape, prefix: str, depth: int, through_lists: bool
+) -> Iterator[tuple[str, str, Shape]]:
     """(path, member name, member shape) of the members `depth` levels below `shape`."""
     if isinstance(shape, ListShape) and through_lists:
         shape, prefix = shape.member, f"{prefix}[]"

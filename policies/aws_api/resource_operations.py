@@ -75,9 +75,11 @@ OVERRIDES: Mapping[str, ResourceApi] = {
         "ec2", (ApiOperation("AuthorizeSecurityGroupIngress", {"ingress": "IpPermissions"}),
                 ApiOperation("AuthorizeSecurityGroupEgress", {"egress": "IpPermissions"})),
         "terraform-provider-aws internal/service/ec2/vpc_default_security_group.go"),
-    # internal/service/ec2/vpc_flow_log.go: CreateFlowLogs, iam_role_arn as DeliverLogsPermissionArn, vpc_id in ResourceIds
+    # internal/service/ec2/vpc_flow_log.go: CreateFlowLogs, iam_role_arn as DeliverLogsPermissionArn,
+    # vpc_id in ResourceIds
     "aws:ec2/flowLog:FlowLog": ResourceApi(
-        "ec2", (ApiOperation("CreateFlowLogs", {"iamRoleArn": "DeliverLogsPermissionArn", "vpcId": "ResourceIds"}),),
+        "ec2",
+        (ApiOperation("CreateFlowLogs", {"iamRoleArn": "DeliverLogsPermissionArn", "vpcId": "ResourceIds"}),),
         "terraform-provider-aws internal/service/ec2/vpc_flow_log.go"),
     # internal/service/ec2/ec2_launch_template.go: CreateLaunchTemplate, description is the VersionDescription
     "aws:ec2/launchTemplate:LaunchTemplate": ResourceApi(
@@ -146,7 +148,8 @@ OVERRIDES: Mapping[str, ResourceApi] = {
         "terraform-provider-aws internal/service/sns/topic_policy.go"),
     # internal/service/sns/topic_subscription.go: Subscribe
     "aws:sns/topicSubscription:TopicSubscription": ResourceApi(
-        "sns", (ApiOperation("Subscribe"),), "terraform-provider-aws internal/service/sns/topic_subscription.go"),
+        "sns", (ApiOperation("Subscribe"),),
+        "terraform-provider-aws internal/service/sns/topic_subscription.go"),
 }
 
 

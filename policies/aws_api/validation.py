@@ -174,7 +174,8 @@ class ApiValidation:
             self._record_field(resource, child_input, child_api)
             self._walk(resource, item, match.shape, child_input, child_api)
 
-    def _walk_list(self, resource: _Resource, value: Any, shape: ListShape, input_path: str, api_path: str) -> None:
+    def _walk_list(self, resource: _Resource, value: Any, shape: ListShape, input_path: str,
+                   api_path: str) -> None:
         if isinstance(value, Mapping):
             tag = _key_value_members(shape.member)
             if tag is not None:
