@@ -48,13 +48,16 @@ OVERRIDES: Mapping[str, ResourceApi] = {
     "aws:appautoscaling/target:Target": ResourceApi(
         "application-autoscaling", (ApiOperation("RegisterScalableTarget"),),
         "terraform-provider-aws internal/service/appautoscaling/target.go"),
-    # internal/service/budgets/budget.go: CreateBudget, tags sent as ResourceTags
+    # internal/service/budgets/budget.go: CreateBudget, limit_amount/limit_unit in Budget.BudgetLimit, tags sent
+    # as ResourceTags
     "aws:budgets/budget:Budget": ResourceApi(
-        "budgets", (ApiOperation("CreateBudget", {"tags": "ResourceTags"}),),
+        "budgets",
+        (ApiOperation("CreateBudget", {"tags": "ResourceTags", "limitAmount": "Amount", "limitUnit": "Unit"}),),
         "terraform-provider-aws internal/service/budgets/budget.go"),
-    # internal/service/cloudwatch/metric_alarm.go: PutMetricAlarm, alarm_name is the alarm's name
+    # internal/service/cloudwatch/metric_alarm.go: PutMetricAlarm, alarm_name is the alarm's name, metric_query
+    # blocks are its Metrics
     "aws:cloudwatch/metricAlarm:MetricAlarm": ResourceApi(
-        "cloudwatch", (ApiOperation("PutMetricAlarm", {"name": "AlarmName"}),),
+        "cloudwatch", (ApiOperation("PutMetricAlarm", {"name": "AlarmName", "metricQueries": "Metrics"}),),
         "terraform-provider-aws internal/service/cloudwatch/metric_alarm.go"),
     # internal/service/logs/group.go: CreateLogGroup, then PutRetentionPolicy for retention_in_days
     "aws:cloudwatch/logGroup:LogGroup": ResourceApi(

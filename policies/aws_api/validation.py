@@ -179,7 +179,7 @@ class ApiValidation:
         if isinstance(value, Mapping):
             tag = _key_value_members(shape.member)
             if tag is not None:
-                # pulumi's tag map is the API's list of {Key, Value} (or {TagKey, TagValue}) pairs.
+                # pulumi's map is the API's list of pairs ({Key, Value}, {TagKey, TagValue}, {Name, Value}).
                 key_member, value_member = tag
                 self._fail_all(resource, value, shape, input_path, api_path, check_size(len(value), shape))
                 for key, item in value.items():
@@ -238,10 +238,11 @@ def _without_indices(path: str) -> str:
 
 
 def _key_value_members(shape: Shape) -> tuple[str, str] | None:
-    """The key and value members of a tag-like structure ({Key, Value}, {TagKey, TagValue}), or None."""
+    """The key and value members of a pair the API lists where pulumi has a map: tags ({Key, Value},
+    {TagKey, TagValue}) and CloudWatch dimensions ({Name, Value}); None for any other shape."""
     if not isinstance(shape, StructureShape) or len(shape.members) != 2:
         return None
-    keys = [name for name in shape.members if name.endswith("Key")]
+    keys = [name for name in shape.members if name.endswith(("Key", "Name"))]
     values = [name for name in shape.members if name.endswith("Value")]
     return (keys[0], values[0]) if len(keys) == 1 and len(values) == 1 else None
 

@@ -53,6 +53,13 @@ def test_tag_maps_are_checked_as_the_apis_key_value_pairs():
     assert (violation["field"], violation["member"]) == ("tags.owner", "Tags[].TagValue")
 
 
+def test_dimension_maps_are_checked_as_name_value_pairs():
+    token = "aws:cloudwatch/metricAlarm:MetricAlarm"
+    [violation] = validate_api_inputs([_record(token, {"dimensions": {"EndpointName": ""}})])["violations"]
+    assert (violation["field"], violation["member"], violation["constraint"]) == (
+        "dimensions.EndpointName", "Dimensions[].Value", "min")
+
+
 def test_coverage_lists_unmapped_types_and_unmatched_inputs():
     report = validate_api_inputs([
         _record("aws:s3/nothingLikeThis:NothingLikeThis", {"a": 1}),
