@@ -140,7 +140,7 @@ class ApiValidation:
             self._walk_list(resource, value, shape, input_path, api_path)
         elif isinstance(shape, MapShape):
             if isinstance(value, Mapping):
-                self._fail_all(resource, value, shape, input_path, api_path, check_size(len(value), shape))
+                self._judge(resource, value, shape, input_path, api_path, check_size(len(value), shape))
                 for key, item in value.items():
                     self._walk(resource, key, shape.key, f"{input_path}.<key>", f"{api_path}.<key>")
                     self._walk(resource, item, shape.value, f"{input_path}.{key}", f"{api_path}.<value>")
@@ -149,10 +149,10 @@ class ApiValidation:
             if not pattern_checked:
                 self.patterns_unsupported[shape.metadata["pattern"]] += 1
             self.values_checked += 1
-            self._fail_all(resource, value, shape, input_path, api_path, failures)
+            self._judge(resource, value, shape, input_path, api_path, failures)
         elif shape.type_name in NUMERIC_TYPES and is_number(value):
             self.values_checked += 1
-            self._fail_all(resource, value, shape, input_path, api_path, check_number(value, shape))
+            self._judge(resource, value, shape, input_path, api_path, check_number(value, shape))
 
     def _walk_structure(self, resource: _Resource, value: Any, shape: StructureShape, input_path: str,
                         api_path: str) -> None:
@@ -181,7 +181,7 @@ class ApiValidation:
             if tag is not None:
                 # pulumi's map is the API's list of pairs ({Key, Value}, {TagKey, TagValue}, {Name, Value}).
                 key_member, value_member = tag
-                self._fail_all(resource, value, shape, input_path, api_path, check_size(len(value), shape))
+                self._judge(resource, value, shape, input_path, api_path, check_size(len(value), shape))
                 for key, item in value.items():
                     self._walk(resource, key, shape.member.members[key_member], f"{input_path}.<key>",
                                f"{api_path}[].{key_member}")
@@ -189,15 +189,16 @@ class ApiValidation:
                                f"{api_path}[].{value_member}")
                 return
         if isinstance(value, Sequence) and not isinstance(value, str):
-            self._fail_all(resource, value, shape, input_path, api_path, check_size(len(value), shape))
+            self._judge(resource, value, shape, input_path, api_path, check_size(len(value), shape))
             for index, item in enumerate(value):
                 self._walk(resource, item, shape.member, f"{input_path}[{index}]", f"{api_path}[]")
             return
         # One value or block where the API takes a list of them (pulumi's `rule` block is the API's Rules[]).
         self._walk(resource, value, shape.member, input_path, f"{api_path}[]")
 
-    def _fail_all(self, resource: _Resource, value: Any, shape: Shape, input_path: str, api_path: str,
-                  failures: list[ConstraintFailure]) -> None:
+    def _judge(self, resource: _Resource, value: Any, shape: Shape, input_path: str, api_path: str,
+               failures: list[ConstraintFailure]) -> None:
+        """Count the field as constrained where its shape has a constraint; keep each failure as a violation."""
         if any(key in shape.metadata for key in CONSTRAINT_KEYS):
             resource.coverage.constrained.add(_without_indices(input_path))
         record = resource.record
