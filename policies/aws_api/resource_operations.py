@@ -107,9 +107,11 @@ OVERRIDES: Mapping[str, ResourceApi] = {
     "aws:eks/cluster:Cluster": ResourceApi(
         "eks", (ApiOperation("CreateCluster", {"vpcConfig": "resourcesVpcConfig"}),),
         "terraform-provider-aws internal/service/eks/cluster.go"),
-    # internal/service/eks/addon.go: CreateAddon, resolve_conflicts_on_create sent as ResolveConflicts
+    # internal/service/eks/addon.go: CreateAddon with resolve_conflicts_on_create as ResolveConflicts; updates
+    # send resolve_conflicts_on_update the same way (UpdateAddon)
     "aws:eks/addon:Addon": ResourceApi(
-        "eks", (ApiOperation("CreateAddon", {"resolveConflictsOnCreate": "resolveConflicts"}),),
+        "eks", (ApiOperation("CreateAddon", {"resolveConflictsOnCreate": "resolveConflicts"}),
+                ApiOperation("UpdateAddon", {"resolveConflictsOnUpdate": "resolveConflicts"})),
         "terraform-provider-aws internal/service/eks/addon.go"),
     # internal/service/eks/node_group.go: CreateNodegroup, node_role_arn as NodeRole, subnet_ids as Subnets
     "aws:eks/nodeGroup:NodeGroup": ResourceApi(

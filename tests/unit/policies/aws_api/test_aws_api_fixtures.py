@@ -33,6 +33,7 @@ FAILING_INPUTS = [
     ("aws:ecr/lifecyclePolicy:LifecyclePolicy", ("policy",), '{"rules": []}', "min", "lifecyclePolicyText"),
     ("aws:ecr/repository:Repository", ("name",), "Modelyard-Training", "pattern", "repositoryName"),
     ("aws:eks/addon:Addon", ("resolveConflictsOnCreate",), "REPLACE", "enum", "resolveConflicts"),
+    ("aws:eks/addon:Addon", ("resolveConflictsOnUpdate",), "KEEP", "enum", "resolveConflicts"),
     ("aws:eks/cluster:Cluster", ("name",), "-gpu", "pattern", "name"),
     ("aws:eks/nodeGroup:NodeGroup", ("capacityType",), "ONDEMAND", "enum", "capacityType"),
     ("aws:eks/podIdentityAssociation:PodIdentityAssociation", ("tags", "owner"), "x" * 257, "max",
@@ -119,7 +120,7 @@ def _with_value(record: dict, path: tuple, value) -> dict:
 
 
 @pytest.mark.parametrize(("token", "path", "bad", "constraint", "member"), FAILING_INPUTS,
-                         ids=[row[0].rsplit(":", 1)[1] for row in FAILING_INPUTS])
+                         ids=[f"{row[0].rsplit(':', 1)[1]}-{row[1][-1] or 'key'}" for row in FAILING_INPUTS])
 def test_each_type_passes_as_shipped_and_fails_with_a_bad_value(token, path, bad, constraint, member):
     baseline = SHIPPED_RECORDS[token]
     assert validate_api_inputs([baseline])["violations"] == []
