@@ -1,10 +1,12 @@
-"""Judges a recorded plan: its monthly cost estimate first, then the policy pack (whose cost-ceiling rule reads it)."""
+"""Judges a recorded plan: its monthly cost estimate first, then the policy pack (whose cost-ceiling rule reads it),
+then every AWS input against botocore's API models."""
 
 from __future__ import annotations
 
 from modelyard.costing import CostError, estimate_cost
 from modelyard.planning.engine import Plan
 from modelyard.policies import evaluate
+from modelyard.policies.aws_api import as_policy_violations, validate_api_inputs
 from modelyard.stacks.cost_assumptions import assumptions_from_config
 
 
@@ -15,12 +17,16 @@ def estimate_plan_cost(plan: Plan) -> dict:
 
 
 def assess(plan: Plan) -> Plan:
-    """Fill `plan.cost` and `plan.policy` in place; a region without prices leaves an error in `cost`, not a failure."""
+    """Fill `plan.cost`, `plan.policy` and `plan.api_validation` in place; a region without prices leaves an error
+    in `cost`, not a failure. Inputs AWS's API would reject count as mandatory policy violations."""
     try:
         plan.cost = estimate_plan_cost(plan)
     except CostError as error:
         plan.cost = {"error": str(error)}
     environment = plan.config_values.get("modelyard:environment", plan.stack)
     cost = plan.cost if "total_monthly_usd" in plan.cost else None
-    plan.policy = evaluate([resource.to_json() for resource in plan.resources], environment, cost)
+    resources = [resource.to_json() for resource in plan.resources]
+    plan.policy = evaluate(resources, environment, cost)
+    plan.api_validation = validate_api_inputs(resources)
+    plan.policy["violations"].extend(as_policy_violations(plan.api_validation))
     return plan

@@ -48,6 +48,7 @@ class Plan:
     secret_outputs: set[str] = field(default_factory=set)
     policy: dict[str, Any] = field(default_factory=lambda: {"violations": [], "rules_evaluated": 0})
     cost: dict[str, Any] = field(default_factory=dict)
+    api_validation: dict[str, Any] = field(default_factory=dict)
 
     def public_outputs(self) -> dict[str, Any]:
         """Outputs with secret values masked (what a log or a PR comment may show)."""
@@ -62,6 +63,7 @@ class Plan:
             "outputs": self.public_outputs(),
             "policy": self.policy,
             "cost": self.cost,
+            "api_validation": self.api_validation,
         }
 
 

@@ -47,8 +47,22 @@ def render_plan(plan: Plan, console: Console) -> None:
         style = "red" if violation["enforcement"] == "mandatory" else "yellow"
         verdict.add_row(violation["rule_id"], f"[{style}]{violation['enforcement']}[/{style}]", violation["urn"], violation["message"])
     console.print(verdict)
+    if plan.api_validation:
+        _render_api_validation(plan.api_validation, console)
 
     if "total_monthly_usd" in plan.cost:
         render_cost(plan.cost, console, title=f"stack {plan.stack}: estimated monthly cost")
     elif "error" in plan.cost:
         console.print(f"[yellow]no cost estimate:[/yellow] {plan.cost['error']}")
+
+
+def _render_api_validation(report: dict, console: Console) -> None:
+    """One line of coverage (its violations are already in the policy table, as aws-api-constraints)."""
+    unmapped = report["unmapped_types"]
+    console.print(
+        f"AWS API validation ({report['models']}): {report['values_checked']} values of "
+        f"{report['resources_checked']} resources checked, {report['values_unknown']} unknown until apply, "
+        f"{len(report['violations'])} violations"
+        + (f"; no API mapping for {', '.join(sorted(unmapped))}" if unmapped else ""),
+        highlight=False, soft_wrap=True,
+    )
