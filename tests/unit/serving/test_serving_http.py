@@ -114,6 +114,13 @@ BAD_REQUESTS = {
         "non_finite_value",
         "column 29",
     ),
+    "NaN literal in JSON (json.dumps's default)": (
+        JSON_HEADERS,
+        lambda m: json.dumps([row_with(m, 4, float("nan"))]).encode(),
+        400,
+        "non_finite_value",
+        "row 0, column 4: nan",
+    ),
     "infinity in npy": (
         {"Content-Type": "application/x-npy"},
         lambda m: npy(np.full((1, 30), -np.inf)),
