@@ -153,24 +153,20 @@ def test_sigterm_lets_the_in_flight_request_finish_then_exits_cleanly(demo_model
     assert "server stopped" in server.log_tail()
 
 
-def test_cli_rejects_bad_settings_naming_each(demo_model):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "modelyard.model_code.serving",
-            "--model-dir",
-            str(demo_model.directory),
-            "--port",
-            "70000",
-            "--host",
-            "localhost",
-            "--backend",
-            "tpu",
-        ],
+def serve_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`python -m modelyard.model_code.serving ARGS`, run to completion (a server that starts fails by timing out)."""
+    return subprocess.run(
+        [sys.executable, "-m", "modelyard.model_code.serving", *args],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "500"},  # no wrapping
+    )
+
+
+def test_cli_rejects_bad_settings_naming_each(demo_model):
+    result = serve_cli(
+        "--model-dir", str(demo_model.directory), "--port", "70000", "--host", "localhost", "--backend", "tpu"
     )
     assert result.returncode == 2
     for words in (
@@ -182,14 +178,39 @@ def test_cli_rejects_bad_settings_naming_each(demo_model):
 
 
 def test_cli_rejects_a_missing_model_dir(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "modelyard.model_code.serving", "--model-dir", str(tmp_path / "nope")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "500"},  # no wrapping
-    )
+    result = serve_cli("--model-dir", str(tmp_path / "nope"))
     assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def port_in_use_error(port: int) -> str:
+    return (
+        f"Error: cannot listen on 127.0.0.1:{port}: address already in use by another process; "
+        "stop it or pick another --port"
+    )
+
+
+def test_a_second_server_on_a_port_a_server_holds_is_refused_and_takes_no_traffic(demo_model, tmp_path):
+    with start_server(demo_model.directory, port=0, workers=2, log_path=tmp_path / "server.log") as first:
+        # Before the fix the second server joined the first one's SO_REUSEPORT group and ran (here: timed out).
+        second = serve_cli(
+            "--model-dir", str(demo_model.directory), "--port", str(first.port), "--workers", "1", timeout=30
+        )
+        assert second.returncode == 2
+        assert second.stderr.splitlines() == [port_in_use_error(first.port)]
+        assert [request(first, "GET", "/ping")[0] for _ in range(20)] == [200] * 20
+
+
+@pytest.mark.parametrize("reuse_port", [False, True], ids=["plain-socket", "SO_REUSEPORT-socket"])
+def test_a_port_another_program_holds_is_one_line_and_exit_2(demo_model, reuse_port):
+    with socket.socket() as holder:
+        if reuse_port:  # e.g. another server started with reuse_port: joining it would split its traffic
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = serve_cli("--model-dir", str(demo_model.directory), "--port", str(port), timeout=30)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [port_in_use_error(port)]  # one line, no traceback
 
 
 def worker_pids(supervisor_pid: int) -> set[int]:
