@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -16,7 +17,8 @@ import pytest
 import uvloop
 from serving_http_client import request
 
-from modelyard.model_code.serving import ServerStartError, start_server
+from modelyard.model_code.serving import ServerStartError, http_protocol, start_server
+from modelyard.model_code.serving import worker as worker_module
 from modelyard.model_code.serving.backend import load_backend
 from modelyard.model_code.serving.cpu_count import usable_cpu_count
 from modelyard.model_code.serving.listen_socket import open_listener
@@ -151,6 +153,78 @@ def test_sigterm_lets_the_in_flight_request_finish_then_exits_cleanly(demo_model
         idle.close()
         server.stop()
     assert "server stopped" in server.log_tail()
+
+
+def test_sigterm_with_back_to_back_keep_alive_clients_loses_no_request(demo_model, tmp_path):
+    server = start_server(demo_model.directory, port=0, workers=2, log_path=tmp_path / "server.log")
+    body = json.dumps({"instances": demo_model.features[:1].tolist()}).encode()
+    answered = threading.Semaphore(0)
+    histories: dict[int, list] = {}
+
+    def client(number: int) -> None:
+        """Send back to back on one keep-alive connection until told Connection: close, then reconnect."""
+        history = histories[number] = []
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=10)
+        try:
+            while not history or history[-1] == (200, None):
+                connection.request(
+                    "POST", "/invocations", body=body, headers={"Content-Type": "application/json"}
+                )
+                response = connection.getresponse()
+                response.read()
+                history.append((response.status, response.getheader("Connection")))
+                answered.release()
+            connection.request("GET", "/ping")  # http.client opens a new connection after Connection: close
+            history.append(("new connection", connection.getresponse().status))
+        except (OSError, http.client.HTTPException) as error:
+            history.append(type(error).__name__)
+        finally:
+            connection.close()
+
+    clients = [threading.Thread(target=client, args=(number,)) for number in range(3)]
+    try:
+        for thread in clients:
+            thread.start()
+        for _ in range(60):  # every client is busy by now
+            assert answered.acquire(timeout=10)
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.05)
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection((server.host, server.port), timeout=2)
+        for thread in clients:
+            thread.join(20)
+        assert server.process.wait(20) == 0
+    finally:
+        server.stop()
+    for history in histories.values():
+        # Every request sent was answered; the last answer announced the close; a new connection was refused.
+        assert history[:-2] == [(200, None)] * (len(history) - 2)
+        assert history[-2:] == [(200, "close"), "ConnectionRefusedError"], history[-5:]
+
+
+def test_a_lingering_close_ends_when_the_client_goes_quiet(demo_model, monkeypatch):
+    # The server says its last word (a 413) and then reads what the client still sends, but not forever.
+    monkeypatch.setattr(http_protocol, "LINGERING_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(worker_module, "SWEEP_INTERVAL_S", 0.05)
+    settings = ServerSettings(model_dir=demo_model.directory, max_payload_bytes=10)
+    worker = InProcessWorker(
+        settings, MetricsBoard(1), 0, lambda: load_backend(demo_model.directory, "auto", 1, 256)
+    )
+    try:
+        with socket.create_connection((worker.host, worker.port), timeout=5) as sock:
+            sock.sendall(
+                b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b" " * 500
+            )
+            received = b""
+            started = time.monotonic()
+            while chunk := sock.recv(65536):  # the 413, then our FIN: this end may still send
+                received += chunk
+            sock.sendall(b" " * 400)  # still read and dropped: no reset
+            assert received.startswith(b"HTTP/1.1 413 ") and b"Connection: close" in received
+            wait_for(lambda: not worker.worker._connections, timeout=5)  # closed once the client went quiet
+            assert 0.2 <= time.monotonic() - started < 3
+    finally:
+        worker.stop()
 
 
 def serve_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
