@@ -137,7 +137,8 @@ def test_sigterm_lets_the_in_flight_request_finish_then_exits_cleanly(demo_model
         )
         assert request(server, "GET", "/ping")[0] == 200  # the half-sent request has surely been read
         server.process.send_signal(signal.SIGTERM)
-        assert idle.recv(100) == b""  # an idle keep-alive connection is closed (after the drain's 1 s keep-alive)
+        # An idle keep-alive connection is closed (after the drain's 1 s keep-alive).
+        assert idle.recv(100) == b""
         time.sleep(0.3)
         in_flight.sendall(body[20:])
         response = b""
