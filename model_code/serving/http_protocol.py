@@ -210,7 +210,7 @@ class HttpConnection(asyncio.Protocol):
                 exchanges.clear()
                 break
         if not self._open and not exchanges and self.message_started is None:
-            self._close()
+            self._close_after_last_response()
 
     def drain(self) -> None:
         """Graceful shutdown: answer what has begun, the last response with Connection: close, take nothing after.
@@ -222,11 +222,12 @@ class HttpConnection(asyncio.Protocol):
         else:
             self._last_request_next = True
 
-    def _close_when_idle(self) -> None:
-        """Take no new request; close after the one in flight (if any) is answered."""
+    def _close_idle(self) -> None:
+        """Close a connection with nothing in flight at once: no response is left to protect by lingering."""
         self._open = False
-        if not self._exchanges and self.message_started is None:
-            self._close()
+        if not self._closed:
+            self._closed = True
+            self._transport.close()
 
     def enforce_timeouts(self, now: float, request_timeout_s: float, keep_alive_timeout_s: float) -> None:
         """408 a request slower to arrive than request_timeout_s, close a connection idle for longer than
@@ -240,7 +241,7 @@ class HttpConnection(asyncio.Protocol):
         elif self.message_started is not None and now - self.message_started > request_timeout_s:
             self._time_out()
         elif self._idle_for(now) > keep_alive_timeout_s:
-            self._close_when_idle()
+            self._close_idle()
 
     def _idle_for(self, now: float) -> float:
         """Seconds since the last byte in or out, or 0 while a request is in flight."""
@@ -253,7 +254,7 @@ class HttpConnection(asyncio.Protocol):
         self._fail(RequestError(ErrorCode.REQUEST_TIMEOUT, "request not fully received in time"))
         self.flush_responses()
 
-    def _close(self) -> None:
+    def _close_after_last_response(self) -> None:
         if self._closed:
             return
         self._closed = True

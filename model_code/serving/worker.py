@@ -122,7 +122,7 @@ class Worker:
             self._enforce_timeouts(keep_alive_timeout_s)
         if self._connections:
             log.warning(
-                "shutdown timeout: closing connections with requests in flight",
+                "shutdown timeout: closing connections still open (requests in flight or clients yet to close)",
                 extra={"connections": len(self._connections)},
             )
 
