@@ -33,8 +33,9 @@ def _bind(sock: socket.socket, host: str, port: int) -> None:
         hint = (
             " by another process; stop it or pick another --port" if error.errno == errno.EADDRINUSE else ""
         )
+        address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         raise PortUnavailableError(
-            f"cannot listen on {host}:{port}: {(error.strerror or str(error)).lower()}{hint}"
+            f"cannot listen on {address}: {(error.strerror or str(error)).lower()}{hint}"
         ) from None
 
 
