@@ -191,7 +191,7 @@ def test_sigterm_with_back_to_back_keep_alive_clients_loses_no_request(demo_mode
         server.process.send_signal(signal.SIGTERM)
         wait_for(lambda: "stopping: draining workers" in server.log_tail())  # however busy this machine is
         time.sleep(0.05)
-        with pytest.raises(ConnectionRefusedError):  # while the workers still drain
+        with pytest.raises(ConnectionRefusedError):
             socket.create_connection((server.host, server.port), timeout=2)
         for thread in clients:
             thread.join(20)
