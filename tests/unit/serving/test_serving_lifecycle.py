@@ -229,6 +229,24 @@ def test_a_lingering_close_ends_when_the_client_goes_quiet(demo_model, monkeypat
         worker.stop()
 
 
+def test_a_request_slower_than_the_request_timeout_is_408_and_closed(demo_model, monkeypatch):
+    monkeypatch.setattr(worker_module, "SWEEP_INTERVAL_S", 0.05)
+    settings = ServerSettings(model_dir=demo_model.directory, request_timeout_s=0.3)
+    worker = InProcessWorker(
+        settings, MetricsBoard(1), 0, lambda: load_backend(demo_model.directory, "auto", 1, 256)
+    )
+    try:
+        with socket.create_connection((worker.host, worker.port), timeout=5) as sock:
+            sock.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[[1,")
+            received = b""
+            while chunk := sock.recv(65536):
+                received += chunk
+        assert received.startswith(b"HTTP/1.1 408 ") and b"Connection: close" in received
+        assert b'"error":"request_timeout"' in received
+    finally:
+        worker.stop()
+
+
 def serve_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     """`python -m modelyard.model_code.serving ARGS`, run to completion (a server that starts fails by timing out)."""
     return subprocess.run(
