@@ -330,3 +330,13 @@ def test_a_crashed_worker_is_replaced_and_ping_recovers(demo_model, tmp_path):
         wait_for(lambda: request(server, "GET", "/ping")[0] == 200)
         assert request(server, "GET", "/invocations")[0] == 405  # both workers answer again
     assert "worker exited unexpectedly; restarting it" in server.log_tail()
+
+
+def test_an_address_this_host_does_not_have_is_one_line_and_exit_2(demo_model):
+    result = serve_cli(
+        "--model-dir", str(demo_model.directory), "--host", "192.0.2.1", timeout=30
+    )  # TEST-NET-1
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "Error: cannot listen on 192.0.2.1:8080: cannot assign requested address"
+    ]
