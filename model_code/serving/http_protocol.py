@@ -231,10 +231,11 @@ class HttpConnection(asyncio.Protocol):
 
     def enforce_timeouts(self, now: float, request_timeout_s: float, keep_alive_timeout_s: float) -> None:
         """408 a request slower to arrive than request_timeout_s, close a connection idle for longer than
-        keep_alive_timeout_s, and end a lingering close that has outlasted its bounds."""
+        keep_alive_timeout_s, and end a lingering close that has outlasted its bounds (a shorter keep-alive,
+        as while draining, also shortens the wait for a quiet client)."""
         if self._lingering_since is not None:
             if (
-                now - self.last_activity > LINGERING_TIMEOUT_S
+                now - self.last_activity > min(LINGERING_TIMEOUT_S, keep_alive_timeout_s)
                 or now - self._lingering_since > LINGERING_TIME_S
             ):
                 self._transport.close()

@@ -125,11 +125,25 @@ def test_default_worker_count_is_the_usable_cores(demo_model, tmp_path):
     assert len(re.findall(r"modelyard_worker_model_state\{worker=", metrics)) == usable_cpu_count()
 
 
+def served_connection(server) -> socket.socket:
+    """A keep-alive connection a worker has accepted: it has had one answer (GET /ping) and is now idle."""
+    sock = socket.create_connection((server.host, server.port), timeout=10)
+    sock.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    length = int(re.search(rb"Content-Length: (\d+)", head)[1])
+    while length:
+        length -= len(sock.recv(length))
+    return sock
+
+
 def test_sigterm_lets_the_in_flight_request_finish_then_exits_cleanly(demo_model, tmp_path):
     server = start_server(demo_model.directory, port=0, workers=2, log_path=tmp_path / "server.log")
     body = json.dumps({"instances": demo_model.features[:2].tolist()}).encode()
-    in_flight = socket.create_connection((server.host, server.port), timeout=10)
-    idle = socket.create_connection((server.host, server.port), timeout=10)
+    # Accepted before SIGTERM: one still in the kernel's accept queue then is reset with the listener.
+    in_flight = served_connection(server)
+    idle = served_connection(server)
     try:
         in_flight.sendall(
             b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
