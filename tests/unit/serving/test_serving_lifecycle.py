@@ -57,6 +57,15 @@ def wait_for(predicate, timeout=10.0):
         time.sleep(0.02)
 
 
+def ready_worker(settings: ServerSettings) -> InProcessWorker:
+    """One in-process worker of `settings`, returned once its model has loaded (so stop() races no loader)."""
+    worker = InProcessWorker(
+        settings, MetricsBoard(1), 0, lambda: load_backend(settings.model_dir, "auto", 1, 256)
+    )
+    wait_for(lambda: request(worker, "GET", "/ping")[0] == 200)
+    return worker
+
+
 @pytest.fixture()
 def gated_worker(demo_model):
     """One worker whose model load blocks until the test opens the gate."""
@@ -223,9 +232,7 @@ def test_a_lingering_close_ends_when_the_client_goes_quiet(demo_model, monkeypat
     monkeypatch.setattr(http_protocol, "LINGERING_TIMEOUT_S", 0.2)
     monkeypatch.setattr(worker_module, "SWEEP_INTERVAL_S", 0.05)
     settings = ServerSettings(model_dir=demo_model.directory, max_payload_bytes=10)
-    worker = InProcessWorker(
-        settings, MetricsBoard(1), 0, lambda: load_backend(demo_model.directory, "auto", 1, 256)
-    )
+    worker = ready_worker(settings)
     try:
         with socket.create_connection((worker.host, worker.port), timeout=5) as sock:
             sock.sendall(
@@ -246,9 +253,7 @@ def test_a_lingering_close_ends_when_the_client_goes_quiet(demo_model, monkeypat
 def test_a_request_slower_than_the_request_timeout_is_408_and_closed(demo_model, monkeypatch):
     monkeypatch.setattr(worker_module, "SWEEP_INTERVAL_S", 0.05)
     settings = ServerSettings(model_dir=demo_model.directory, request_timeout_s=0.3)
-    worker = InProcessWorker(
-        settings, MetricsBoard(1), 0, lambda: load_backend(demo_model.directory, "auto", 1, 256)
-    )
+    worker = ready_worker(settings)
     try:
         with socket.create_connection((worker.host, worker.port), timeout=5) as sock:
             sock.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[[1,")
