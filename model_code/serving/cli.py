@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from .listen_socket import PortUnavailableError
 from .settings import BACKENDS, LOG_LEVELS, ServerSettings
 
 
@@ -59,4 +60,9 @@ def serve(
     # Imported here: the server's event loop, parser and codecs need not load for the rest of the CLI.
     from .workers import run_server
 
-    raise typer.Exit(run_server(settings))
+    try:
+        code = run_server(settings)
+    except PortUnavailableError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(code)

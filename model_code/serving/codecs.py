@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import numpy as np
 import orjson
@@ -52,7 +53,7 @@ def _json_rows(body: bytes) -> list:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as error:
-        raise RequestError(ErrorCode.MALFORMED_JSON, f"body is not valid JSON: {error}") from None
+        document = _json_with_non_finite_literals(body, error)
     if type(document) is dict:
         if "instances" not in document:
             raise RequestError(
@@ -64,6 +65,26 @@ def _json_rows(body: bytes) -> list:
         raise RequestError(
             ErrorCode.INVALID_SHAPE, f"instances must be a list of rows, got {type(document).__name__}"
         )
+    return document
+
+
+def _json_with_non_finite_literals(body: bytes, orjson_error: orjson.JSONDecodeError) -> object:
+    """The document of a body orjson refused, if NaN/Infinity/-Infinity literals (what Python's json.dumps
+    writes by default) were its only fault: they become floats that _check_finite rejects by row and column."""
+    malformed = RequestError(ErrorCode.MALFORMED_JSON, f"body is not valid JSON: {orjson_error}")
+    literals = []
+
+    def non_finite(literal: str) -> float:
+        literals.append(literal)
+        return float(literal)
+
+    try:
+        # Decoded here, as orjson does, so that only the literals differ between the two parsers.
+        document = json.loads(body.decode("utf-8"), parse_constant=non_finite)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise malformed from None
+    if not literals:
+        raise malformed
     return document
 
 

@@ -33,6 +33,12 @@ _HEADS = {
 }
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _LARGE_BODY = 64 * 1024  # above this, write head and body separately instead of copying them together
+# Lingering close, as nginx's (https://nginx.org/en/docs/http/ngx_http_core_module.html#lingering_close): once
+# the server has said its last word it sends FIN and reads and drops what the client still sends, because
+# closing with unread input makes the kernel send RST, which can discard the response before the client has
+# read it (a 413 sent while the client still uploads the body). nginx's defaults bound the wait.
+LINGERING_TIMEOUT_S = 5.0  # most time between two reads from the client (nginx's lingering_timeout)
+LINGERING_TIME_S = 30.0  # most time in all (nginx's lingering_time)
 
 
 class _Exchange:
@@ -71,7 +77,9 @@ class HttpConnection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._exchanges: deque[_Exchange] = deque()
         self._open = True  # False once no further request will be taken (client close, error, shutdown)
+        self._last_request_next = False  # draining while idle: the next request to begin is the last taken
         self._closed = False
+        self._lingering_since: float | None = None  # when our FIN went out (lingering close)
         self.last_activity = perf_counter()
         self.message_started: float | None = None  # set while a request is being received
         self._reset_message()
@@ -87,9 +95,9 @@ class HttpConnection(asyncio.Protocol):
         self._exchanges.clear()
 
     def data_received(self, data: bytes) -> None:
-        if self._closed:
-            return
         self.last_activity = perf_counter()
+        if self._closed:
+            return  # lingering close: what the client still sends is read and dropped
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -119,6 +127,8 @@ class HttpConnection(asyncio.Protocol):
 
     def on_message_begin(self) -> None:
         self._reset_message()
+        if self._last_request_next:
+            self._open = False  # this request is taken and answered with Connection: close
         if not self._ignored:
             self.message_started = perf_counter()
 
@@ -200,29 +210,63 @@ class HttpConnection(asyncio.Protocol):
                 exchanges.clear()
                 break
         if not self._open and not exchanges and self.message_started is None:
-            self._close()
+            self._close_after_last_response()
 
-    def close_when_idle(self) -> None:
-        """Graceful shutdown: take no new request; close after the one in flight (if any) is answered."""
+    def drain(self) -> None:
+        """Graceful shutdown: answer what has begun, the last response with Connection: close, take nothing after.
+
+        An idle connection still takes one more request, answered with Connection: close: a keep-alive client
+        may have sent it while the server decided to stop. The worker closes connections that stay idle."""
+        if self._exchanges or self.message_started is not None:
+            self._open = False
+        else:
+            self._last_request_next = True
+
+    def _close_idle(self) -> None:
+        """Close a connection with nothing in flight at once: no response is left to protect by lingering."""
         self._open = False
-        if not self._exchanges and self.message_started is None:
-            self._close()
+        if not self._closed:
+            self._closed = True
+            self._transport.close()
 
-    def idle_for(self, now: float) -> float:
+    def enforce_timeouts(self, now: float, request_timeout_s: float, keep_alive_timeout_s: float) -> None:
+        """408 a request slower to arrive than request_timeout_s, close a connection idle for longer than
+        keep_alive_timeout_s, and end a lingering close that has outlasted its bounds (a shorter keep-alive,
+        as while draining, also shortens the wait for a quiet client)."""
+        if self._lingering_since is not None:
+            if (
+                now - self.last_activity > min(LINGERING_TIMEOUT_S, keep_alive_timeout_s)
+                or now - self._lingering_since > LINGERING_TIME_S
+            ):
+                self._transport.close()
+        elif self.message_started is not None and now - self.message_started > request_timeout_s:
+            self._time_out()
+        elif self._idle_for(now) > keep_alive_timeout_s:
+            self._close_idle()
+
+    def _idle_for(self, now: float) -> float:
         """Seconds since the last byte in or out, or 0 while a request is in flight."""
         if self._exchanges or self.message_started is not None:
             return 0.0
         return now - self.last_activity
 
-    def time_out(self) -> None:
+    def _time_out(self) -> None:
         """The request took longer than the request timeout to arrive: answer 408 and close."""
         self._fail(RequestError(ErrorCode.REQUEST_TIMEOUT, "request not fully received in time"))
         self.flush_responses()
 
-    def _close(self) -> None:
-        if not self._closed:
-            self._closed = True
+    def _close_after_last_response(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if not self._transport.can_write_eof():
             self._transport.close()  # asyncio transports still flush what is buffered before closing
+            return
+        # Lingering close (see LINGERING_TIMEOUT_S): FIN once the response is flushed, then read until the
+        # client closes (the transport then closes itself) or enforce_timeouts() gives up.
+        self._transport.write_eof()
+        self._transport.resume_reading()  # in case a slow reader had paused it: input is dropped now
+        self._lingering_since = perf_counter()
 
     def _fail(self, error: RequestError) -> None:
         exchange = _Exchange(self, self.message_started or perf_counter(), keep_alive=False)

@@ -18,7 +18,6 @@ from .app import InferenceApp
 from .backend import Backend, load_backend
 from .batching import MicroBatcher
 from .http_protocol import HttpConnection
-from .listen_socket import open_listener
 from .logs import configure_logging
 from .metrics import MetricsBoard, WorkerMetrics
 from .settings import ServerSettings
@@ -26,6 +25,10 @@ from .settings import ServerSettings
 log = logging.getLogger("modelyard.serving")
 
 SWEEP_INTERVAL_S = 1.0  # how often idle and stalled connections are looked for
+DRAIN_POLL_S = 0.01  # how often connections are checked while draining
+# While draining, the keep-alive timeout shrinks to this: a client that has just had a response may already
+# have sent its next request (it is answered, with Connection: close); one idle for longer is closed at once.
+DRAIN_KEEP_ALIVE_S = 1.0
 
 
 class Worker:
@@ -102,42 +105,53 @@ class Worker:
             if os.getppid() != parent:  # the supervisor was killed outright: do not linger as an orphan
                 log.error("supervisor gone; stopping")
                 self._stop.set()
-            now = perf_counter()
-            for connection in list(self._connections):
-                started = connection.message_started
-                if started is not None and now - started > settings.request_timeout_s:
-                    connection.time_out()
-                elif connection.idle_for(now) > settings.keep_alive_timeout_s:
-                    connection.close_when_idle()
+            self._enforce_timeouts(settings.keep_alive_timeout_s)
+
+    def _enforce_timeouts(self, keep_alive_timeout_s: float) -> None:
+        now = perf_counter()
+        for connection in list(self._connections):
+            connection.enforce_timeouts(now, self._settings.request_timeout_s, keep_alive_timeout_s)
 
     async def _drain(self) -> None:
         for connection in list(self._connections):
-            connection.close_when_idle()
+            connection.drain()
+        keep_alive_timeout_s = min(DRAIN_KEEP_ALIVE_S, self._settings.keep_alive_timeout_s)
         deadline = perf_counter() + self._settings.shutdown_timeout_s
         while self._connections and perf_counter() < deadline:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(DRAIN_POLL_S)  # first, requests already sent are read (and so answered)
+            self._enforce_timeouts(keep_alive_timeout_s)
         if self._connections:
             log.warning(
-                "shutdown timeout: closing connections with requests in flight",
+                "shutdown timeout: closing connections still open (requests in flight or clients yet to close)",
                 extra={"connections": len(self._connections)},
             )
 
 
 def run_worker_process(
-    settings: ServerSettings, index: int, port: int, board: MetricsBoard, threads: int
+    settings: ServerSettings,
+    index: int,
+    listener: socket.socket,
+    not_ours: list[socket.socket],
+    board: MetricsBoard,
+    threads: int,
 ) -> None:
-    """Entry point of a forked worker: its own socket, event loop (uvloop), signals and model session."""
+    """Entry point of a forked worker: its own socket (opened by the supervisor), event loop (uvloop), signals
+    and model session. `not_ours`: the supervisor's other sockets, inherited by the fork and closed here, so
+    that a socket lives no longer than its own worker and the supervisor."""
     # Until our handlers are installed, the supervisor's inherited ones must not run here.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sock in not_ours:
+        sock.close()
     configure_logging(settings.log_level, worker=index)
     # Values beyond float32 turn into inf when rows are converted and are then rejected by name
     # (codecs._check_finite); numpy's RuntimeWarning for each would only be noise in the logs.
     np.seterr(over="ignore")
+    port = listener.getsockname()[1]
     worker = Worker(
         settings,
         index,
-        open_listener(settings.host, port),
+        listener,
         board,
         lambda: load_backend(settings.model_dir, settings.backend, threads, settings.max_batch_rows),
     )

@@ -66,7 +66,28 @@ BAD_INPUTS = [
     ),
     (json.dumps({"instances": [[True] + ROW[1:]]}).encode(), JSON, ErrorCode.NON_NUMERIC_VALUE, "True"),
     (json.dumps({"instances": [[None] + ROW[1:]]}).encode(), JSON, ErrorCode.NON_NUMERIC_VALUE, "None"),
-    (b'{"instances": [[NaN]]}', JSON, ErrorCode.MALFORMED_JSON, "not valid JSON"),
+    # json.dumps writes NaN and ±Infinity literals by default: they are non-finite values, not bad JSON.
+    (
+        json.dumps({"instances": [ROW[:3] + [float("nan")] + ROW[4:]]}).encode(),
+        JSON,
+        ErrorCode.NON_FINITE_VALUE,
+        "row 0, column 3: nan",
+    ),
+    (
+        json.dumps([ROW, ROW[:29] + [float("inf")]]).encode(),
+        JSON,
+        ErrorCode.NON_FINITE_VALUE,
+        "row 1, column 29: inf",
+    ),
+    (
+        json.dumps([[-float("inf")] + ROW[1:]]).encode(),
+        JSON,
+        ErrorCode.NON_FINITE_VALUE,
+        "row 0, column 0: -inf",
+    ),
+    (b'{"instances": [[NaN]', JSON, ErrorCode.MALFORMED_JSON, "not valid JSON"),
+    (b'[["\\ud800"]]', JSON, ErrorCode.MALFORMED_JSON, "not valid JSON"),  # Python's json alone accepts it
+    ('[[1.0, "é"]]'.encode("utf-16"), JSON, ErrorCode.MALFORMED_JSON, "not valid JSON"),
     (
         json.dumps({"instances": [[1e39] + ROW[1:]]}).encode(),
         JSON,

@@ -6,10 +6,14 @@ import http.client
 import io
 import json
 import re
+import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
 from serving_http_client import MAX_PAYLOAD_BYTES, raw_exchange, request
+
+from modelyard.model_code.serving import start_server
 
 JSON_HEADERS = {"Content-Type": "application/json"}
 
@@ -114,6 +118,13 @@ BAD_REQUESTS = {
         "non_finite_value",
         "column 29",
     ),
+    "NaN literal in JSON (json.dumps's default)": (
+        JSON_HEADERS,
+        lambda m: json.dumps([row_with(m, 4, float("nan"))]).encode(),
+        400,
+        "non_finite_value",
+        "row 0, column 4: nan",
+    ),
     "infinity in npy": (
         {"Content-Type": "application/x-npy"},
         lambda m: npy(np.full((1, 30), -np.inf)),
@@ -176,6 +187,43 @@ def test_bad_input_gets_its_4xx_naming_the_problem_and_the_next_request_succeeds
         assert follow_up.status == 200 and "predictions" in json.loads(follow_up.read())
     finally:
         connection.close()
+
+
+@pytest.fixture(scope="module")
+def default_limit_server(demo_model, tmp_path_factory):
+    """One worker with the default 6 MiB payload limit (SageMaker's)."""
+    log = tmp_path_factory.mktemp("default-limit-server") / "server.log"
+    with start_server(demo_model.directory, port=0, workers=1, log_path=log) as running:
+        yield running
+
+
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize("size", [7 * MIB, 6 * MIB + 1], ids=["7MiB", "6MiB+1"])
+def test_stdlib_clients_read_the_413_of_a_body_over_the_default_limit(default_limit_server, size):
+    # The server answers as soon as it has read Content-Length, while the client is still sending: closing
+    # then (RST) made http.client and urllib fail on BrokenPipe/ConnectionReset before reading the 413.
+    server, body = default_limit_server, b" " * size
+    for _ in range(3):
+        connection = http.client.HTTPConnection(server.host, server.port, timeout=10)  # keep-alive
+        try:
+            connection.request("POST", "/invocations", body=body, headers=JSON_HEADERS)
+            response = connection.getresponse()
+            document = json.loads(response.read())
+        finally:
+            connection.close()
+        assert response.status == 413 and response.getheader("Connection") == "close"
+        assert document == {
+            "error": "payload_too_large",
+            "message": f"request body of {size} bytes exceeds the {6 * MIB}-byte limit",
+        }
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(
+                urllib.request.Request(f"{server.url}/invocations", data=body, headers=JSON_HEADERS),
+                timeout=10,
+            )
+        assert raised.value.code == 413 and json.loads(raised.value.read())["error"] == "payload_too_large"
 
 
 def test_chunked_bodies_count_against_the_limit_too(server):
