@@ -68,7 +68,9 @@ PUSH_ACTIONS = [
 ]
 
 _NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_MAINTENANCE = re.compile(r"^(MON|TUE|WED|THU|FRI|SAT|SUN):([01]\d|2[0-3]):[0-5]\d$")
+# CreateMlflowTrackingServer's WeeklyMaintenanceWindowStart pattern, from botocore's
+# data/sagemaker/2017-07-24/service-2.json: title-case day names, so "SUN:03:00" is refused.
+_MAINTENANCE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):([0-5]\d)$")
 
 
 @dataclass
@@ -87,8 +89,8 @@ class ModelRegistryArgs:
     """Tracking server size: Small, Medium or Large. Default Small."""
     mlflow_version: str | None = None
     """MLflow version of the tracking server. Default None (SageMaker's current default)."""
-    mlflow_maintenance_window: str = "SUN:03:00"
-    """Weekly maintenance start (UTC), DDD:HH:MM. Default SUN:03:00."""
+    mlflow_maintenance_window: str = "Sun:03:00"
+    """Weekly maintenance start (UTC), Ddd:HH:MM with a title-case day. Default Sun:03:00."""
     untagged_image_days: int = 7
     """Days before untagged images expire. Default 7."""
     tagged_images_kept: int = 30
@@ -106,7 +108,8 @@ class ModelRegistryArgs:
             )
         if not _MAINTENANCE.match(self.mlflow_maintenance_window):
             found.append(
-                f"mlflow_maintenance_window: {self.mlflow_maintenance_window!r} must look like SUN:03:00"
+                f"mlflow_maintenance_window: {self.mlflow_maintenance_window!r} must look like Sun:03:00 "
+                "(a title-case day, as the SageMaker API requires)"
             )
         if self.untagged_image_days < 1:
             found.append(f"untagged_image_days: {self.untagged_image_days} must be at least 1")
