@@ -9,6 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from modelyard.image_refs import DIGEST_REF_FORM, is_digest_ref
+
 NAMESPACE = "modelyard"
 
 AWS_REGIONS = frozenset(
@@ -277,6 +279,27 @@ class PipelineConfig(_Section):
     """Instance type of processing steps. Default ml.m5.large."""
 
 
+class ImagesConfig(_Section):
+    """The training and serving images: built and pushed by `pulumi up`, or digests a CI pipeline built."""
+
+    training: str | None = None
+    """`<ecr-repo-uri>@sha256:<64 hex>` of a prebuilt training image. Default None: `pulumi up` builds it."""
+    serving: str | None = None
+    """`<ecr-repo-uri>@sha256:<64 hex>` of a prebuilt serving image. Default None: `pulumi up` builds it."""
+
+    @field_validator("training", "serving")
+    @classmethod
+    def _pinned_by_digest(cls, value: str | None) -> str | None:
+        if value is not None and not is_digest_ref(value):
+            raise ValueError(f"{value!r} is not an ECR image pinned by digest ({DIGEST_REF_FORM}); tags can move")
+        return value
+
+    @property
+    def prebuilt(self) -> dict[str, str]:
+        """Image role -> digest reference, for the roles set here."""
+        return {role: ref for role, ref in (("training", self.training), ("serving", self.serving)) if ref}
+
+
 class StackConfig(_Section):
     """Everything a stack is configured with, under the `modelyard:` namespace (plus `aws:region`)."""
 
@@ -302,6 +325,7 @@ class StackConfig(_Section):
     inference: InferenceConfig = InferenceConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     pipeline: PipelineConfig = PipelineConfig()
+    images: ImagesConfig = ImagesConfig()
 
     @field_validator("region")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -11,6 +12,8 @@ from modelyard import __version__
 from modelyard.components import (
     ArtifactStore,
     ArtifactStoreArgs,
+    ContainerImages,
+    ContainerImagesArgs,
     EncryptionKey,
     EncryptionKeyArgs,
     InferenceEndpoint,
@@ -38,6 +41,8 @@ from modelyard.pipelines.steps.monitor import DRIFTED_FEATURES_METRIC
 from modelyard.stacks.config import ConfigError, StackConfig, parse_config, read_pulumi_config
 
 DRIFT_METRIC_NAMESPACE = "Modelyard/Drift"
+# The Docker build context of model_code/Dockerfile.*: the checkout this program runs from.
+BUILD_CONTEXT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
@@ -157,9 +162,20 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
         ),
     )
 
+    # Built and pushed in this update (or CI's digests), so Lambda and SageMaker find their image at creation.
+    images = ContainerImages(
+        prefix,
+        ContainerImagesArgs(
+            repository_urls={"training": registry.training_repository_url, "serving": registry.serving_repository_url},
+            registry_id=identity.account_id,
+            version=__version__,
+            context=BUILD_CONTEXT,
+            prebuilt=config.images.prebuilt,
+        ),
+    )
     inference = config.inference
-    serving_image = pulumi.Output.concat(registry.serving_repository_url, ":", __version__)
-    training_image = pulumi.Output.concat(registry.training_repository_url, ":", __version__)
+    serving_image = images.refs["serving"]
+    training_image = images.refs["training"]
     endpoint = InferenceEndpoint(
         prefix,
         InferenceEndpointArgs(

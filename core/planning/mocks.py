@@ -76,6 +76,13 @@ class PlanMocks(pulumi.runtime.Mocks):
             state["metadata"] = metadata
             if token.startswith("kubernetes:helm.sh/"):
                 state["status"] = {"status": "deployed", "name": inputs.get("name") or physical}
+        elif token == "docker-build:index:Image":
+            # A pushed build's digest, derived from what is built so plans are stable; `ref` as the provider
+            # forms it (a pushed tag with the digest).
+            digest = "sha256:" + hashlib.sha256(json.dumps([self.stack, args.name, inputs], sort_keys=True,
+                                                           default=str).encode()).hexdigest()
+            tags = inputs.get("tags") or []
+            state.update(digest=digest, ref=f"{tags[0]}@{digest}" if tags else "")
         return resource_id, state
 
     def _physical_name(self, token: str, name: str, inputs: dict[str, Any]) -> str:
