@@ -144,14 +144,14 @@ class PlatformRolesArgs:
     github_repository: str
     """owner/name of the GitHub repository whose Actions may assume the CI roles. Required."""
     tags: dict[str, str]
-    """Tags on every role and the OIDC provider (project, environment, owner, cost-center). Required."""
+    """Tags on every role (project, environment, owner, cost-center). Required."""
+    github_oidc_provider_arn: pulumi.Input[str]
+    """The account's GitHub OIDC provider (an account holds one per URL: see AccountSingletons). Required."""
     github_deploy_branch: str = "main"
     """Branch whose workflow runs may assume the release role (and the preview role). Default main."""
     github_environment: str | None = None
     """GitHub environment the release jobs run in; the release role trusts only its subject.
     Default None: trust the deploy branch ref."""
-    github_oidc_provider_arn: pulumi.Input[str] | None = None
-    """An existing GitHub OIDC provider (an account holds one per URL). Default None: create it."""
     model_package_group_name: pulumi.Input[str] | None = None
     """Model package group the pipeline registers into. Default None: no registration rights."""
     deploy_function_arn: pulumi.Input[str] | None = None
@@ -302,20 +302,7 @@ class PlatformRoles(pulumi.ComponentResource):
             self,
         )
 
-        if args.github_oidc_provider_arn is None:
-            provider = aws.iam.OpenIdConnectProvider(
-                f"{name}-github-oidc",
-                aws.iam.OpenIdConnectProviderArgs(
-                    url=GITHUB_OIDC_URL,
-                    client_id_lists=["sts.amazonaws.com"],
-                    # No thumbprints: IAM verifies GitHub's certificate against its own trusted CAs.
-                    tags=args.tags,
-                ),
-                opts=child,
-            )
-            self.github_oidc_provider_arn = provider.arn
-        else:
-            self.github_oidc_provider_arn = pulumi.Output.from_input(args.github_oidc_provider_arn)
+        self.github_oidc_provider_arn = pulumi.Output.from_input(args.github_oidc_provider_arn)
 
         repository = args.github_repository
         deploy_ref = f"refs/heads/{args.github_deploy_branch}"

@@ -300,6 +300,16 @@ class ImagesConfig(_Section):
         return {role: ref for role, ref in (("training", self.training), ("serving", self.serving)) if ref}
 
 
+class AccountConfig(_Section):
+    """Account-wide resources: when dev, staging and prod share an account, exactly one stack creates them."""
+
+    create_github_oidc_provider: bool = False
+    """This stack creates the account's GitHub OIDC provider; the others look it up. Default False."""
+    create_auto_scaling_role: bool = False
+    """This stack creates AWSServiceRoleForAutoScaling (only for an account that never ran an Auto Scaling group
+    or EKS node group: `aws iam get-role --role-name AWSServiceRoleForAutoScaling` fails). Default False."""
+
+
 class StackConfig(_Section):
     """Everything a stack is configured with, under the `modelyard:` namespace (plus `aws:region`)."""
 
@@ -326,6 +336,7 @@ class StackConfig(_Section):
     monitoring: MonitoringConfig = MonitoringConfig()
     pipeline: PipelineConfig = PipelineConfig()
     images: ImagesConfig = ImagesConfig()
+    account: AccountConfig = AccountConfig()
 
     @field_validator("region")
     @classmethod

@@ -10,6 +10,8 @@ import pulumi_aws as aws
 
 from modelyard import __version__
 from modelyard.components import (
+    AccountSingletons,
+    AccountSingletonsArgs,
     ArtifactStore,
     ArtifactStoreArgs,
     ContainerImages,
@@ -69,10 +71,25 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
         "arn:", partition.partition, ":lambda:", config.region, ":", identity.account_id, ":function:", deploy_function_name
     )
 
+    account = AccountSingletons(
+        prefix,
+        AccountSingletonsArgs(
+            tags=tags,
+            create_github_oidc_provider=config.account.create_github_oidc_provider,
+            create_auto_scaling_role=config.account.create_auto_scaling_role,
+        ),
+    )
     key = EncryptionKey(
         f"{prefix}-data",
-        EncryptionKeyArgs(alias=f"{prefix}-data", tags=tags, services=["logs", "cloudwatch", "events", "budgets"]),
-        stateful,
+        EncryptionKeyArgs(
+            alias=f"{prefix}-data",
+            tags=tags,
+            services=["logs", "cloudwatch", "events", "budgets"],
+            # The EKS node groups' launch templates encrypt their volumes with this key.
+            auto_scaling_role_arn=account.auto_scaling_role_arn,
+        ),
+        # A key policy may only name principals that exist.
+        pulumi.ResourceOptions(protect=config.deletion_protection, depends_on=account.created),
     )
     network_config = config.network
     network = Network(
@@ -112,6 +129,7 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
             github_repository=config.github_repository,
             github_environment=config.environment,
             tags=tags,
+            github_oidc_provider_arn=account.github_oidc_provider_arn,
             model_package_group_name=registry.model_package_group_name,
             deploy_function_arn=deploy_function_arn,
         ),

@@ -129,6 +129,12 @@ class PlanMocks(pulumi.runtime.Mocks):
                 f"{resource_kind}/{physical}"
             )
             attributes = {"arn": self._arn("iam", path), "name": physical, "uniqueId": f"AROA{_digest(physical).upper()}"}
+        elif token == "aws:iam/serviceLinkedRole:ServiceLinkedRole":
+            service = inputs.get("awsServiceName") or "service.amazonaws.com"
+            # IAM names the role after the service (the EC2 Auto Scaling user guide spells autoscaling's).
+            role_name = {"autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling"}.get(
+                service, "AWSServiceRoleFor" + service.split(".")[0].replace("-", " ").title().replace(" ", ""))
+            attributes = {"arn": self._arn("iam", f"role/aws-service-role/{service}/{role_name}"), "name": role_name}
         elif token == "aws:kms/key:Key":
             attributes = {"arn": self._arn("kms", f"key/{resource_id}"), "keyId": resource_id}
         elif token == "aws:kms/alias:Alias":
@@ -205,6 +211,9 @@ class PlanMocks(pulumi.runtime.Mocks):
         if token == "aws:ec2/getPrefixList:getPrefixList":
             name = inputs.get("name") or f"com.amazonaws.{self.region}.s3"
             return {"id": f"pl-{_digest(name, length=8)}", "prefixListId": f"pl-{_digest(name, length=8)}", "name": name, "cidrBlocks": ["52.216.0.0/15"]}
+        if token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+            host = str(inputs.get("url") or "").removeprefix("https://")
+            return {"arn": self._arn("iam", f"oidc-provider/{host}"), "url": host, "id": self._arn("iam", f"oidc-provider/{host}")}
         if token == "aws:ec2/getVpc:getVpc":
             return {"id": inputs.get("id") or "vpc-existing", "cidrBlock": "10.0.0.0/16", "arn": self._arn("ec2", "vpc/existing")}
         return {}
