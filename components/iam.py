@@ -48,6 +48,7 @@ PREVIEW_ACTIONS = [
     "ec2:DescribeVpcs",
     "ec2:DescribePrefixLists",
     "ec2:DescribeManagedPrefixLists",
+    "ec2:DescribeVpcEndpointServices",
 ]
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"

@@ -203,8 +203,14 @@ class PlanMocks(pulumi.runtime.Mocks):
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            zones = [f"{self.region}{letter}" for letter in "abcdef"]
-            return {"names": zones, "zoneIds": [f"use1-az{i}" for i in range(1, 7)], "id": self.region, "groupNames": [self.region]}
+            excluded = set(inputs.get("excludeZoneIds") or ())
+            pairs = [(f"{self.region}{letter}", f"use1-az{i}") for i, letter in enumerate("abcdef", start=1)]
+            pairs = [(name, zone_id) for name, zone_id in pairs if zone_id not in excluded]
+            return {"names": [name for name, _ in pairs], "zoneIds": [zone_id for _, zone_id in pairs], "id": self.region, "groupNames": [self.region]}
+        if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+            name = f"com.amazonaws.{self.region}.{inputs.get('service')}"
+            return {"serviceName": name, "serviceType": inputs.get("serviceType") or "Interface", "id": name,
+                    "availabilityZones": [f"{self.region}{letter}" for letter in "abcdef"]}
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             document = _policy_document(inputs.get("statements") or [])
             return {"json": json.dumps(document), "minifiedJson": json.dumps(document, separators=(",", ":")), "id": _digest(json.dumps(document))}
