@@ -222,6 +222,9 @@ class PlatformRoles(pulumi.ComponentResource):
     ci_preview_role_arn: pulumi.Output[str]
     ci_release_role_arn: pulumi.Output[str]
     github_oidc_provider_arn: pulumi.Output[str]
+    policies: dict[str, list[aws.iam.RolePolicy]]
+    """The policies this component attaches, by role: training, execution, pipeline, deploy, ci_preview, ci_release
+    (grant helpers of other components add more; what runs under a role waits for all of them)."""
 
     def __init__(self, name: str, args: PlatformRolesArgs, opts: pulumi.ResourceOptions | None = None):
         problems = args.problems()
@@ -233,6 +236,7 @@ class PlatformRoles(pulumi.ComponentResource):
         super().__init__("modelyard:iam:PlatformRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         account = AccountContext.lookup(self)
+        self.policies = {}
         sagemaker_source = account.arn("sagemaker", "*")
 
         self.training_role = aws.iam.Role(
@@ -244,12 +248,12 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        attach_policy(
+        self.policies["training"] = [attach_policy(
             f"{name}-sagemaker-training-runtime",
             self.training_role,
             _sagemaker_runtime_statements(account, "TrainingJobs"),
             self,
-        )
+        )]
         self.execution_role = aws.iam.Role(
             f"{name}-sagemaker-execution",
             aws.iam.RoleArgs(
@@ -259,12 +263,12 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        attach_policy(
+        self.policies["execution"] = [attach_policy(
             f"{name}-sagemaker-execution-runtime",
             self.execution_role,
             _sagemaker_runtime_statements(account, "Endpoints"),
             self,
-        )
+        )]
 
         self.pipeline_role = aws.iam.Role(
             f"{name}-pipeline",
@@ -275,7 +279,7 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        attach_policy(
+        self.policies["pipeline"] = [attach_policy(
             f"{name}-pipeline-steps",
             self.pipeline_role,
             _pipeline_statements(
@@ -284,7 +288,7 @@ class PlatformRoles(pulumi.ComponentResource):
                 passable_roles=[self.training_role.arn, self.execution_role.arn, *args.extra_pass_role_arns],
             ),
             self,
-        )
+        )]
 
         self.deploy_role = aws.iam.Role(
             f"{name}-deploy",
@@ -296,12 +300,12 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        attach_policy(
+        self.policies["deploy"] = [attach_policy(
             f"{name}-deploy-endpoint",
             self.deploy_role,
             _deploy_statements(account, args, self.execution_role.arn),
             self,
-        )
+        )]
 
         self.github_oidc_provider_arn = pulumi.Output.from_input(args.github_oidc_provider_arn)
 
@@ -325,7 +329,7 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        attach_policy(
+        self.policies["ci_preview"] = [attach_policy(
             f"{name}-ci-preview-read",
             self.ci_preview_role,
             [
@@ -339,7 +343,7 @@ class PlatformRoles(pulumi.ComponentResource):
                 }
             ],
             self,
-        )
+        )]
         self.ci_release_role = aws.iam.Role(
             f"{name}-ci-release",
             aws.iam.RoleArgs(
@@ -351,7 +355,7 @@ class PlatformRoles(pulumi.ComponentResource):
             opts=child,
         )
         prefix = args.resource_prefix
-        attach_policy(
+        self.policies["ci_release"] = [attach_policy(
             f"{name}-ci-release-pipeline",
             self.ci_release_role,
             [
@@ -373,7 +377,7 @@ class PlatformRoles(pulumi.ComponentResource):
                 },
             ],
             self,
-        )
+        )]
 
         self.training_role_arn = self.training_role.arn
         self.execution_role_arn = self.execution_role.arn

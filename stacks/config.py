@@ -119,8 +119,8 @@ class NodeGroupConfig(_Section):
 class TrainingConfig(_Section):
     """The GPU training cluster (EKS) and SageMaker training settings."""
 
-    eks_version: str = Field("1.33", pattern=r"^1\.\d{2}$")
-    """Kubernetes version of the EKS control plane. Default 1.33."""
+    eks_version: str = Field("1.35", pattern=r"^1\.\d{2}$")
+    """Kubernetes version of the EKS control plane (in standard support until 2027-03-27). Default 1.35."""
     public_endpoint: bool = False
     """Expose the EKS API endpoint publicly (needs public_access_cidrs). Default False."""
     public_access_cidrs: list[str] = []

@@ -134,7 +134,7 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
             deploy_function_arn=deploy_function_arn,
         ),
     )
-    _grant_data_access(store, registry, key, roles)
+    role_policies = _grant_data_access(store, registry, key, roles)
 
     monitoring_config = config.monitoring
     cluster_name = f"{prefix}-gpu"
@@ -227,9 +227,10 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
             )
             if inference.schedule
             else None,
+            execution_role_policies=role_policies["execution"],
+            # Our log group must exist before SageMaker creates its own for the endpoint.
+            endpoint_log_group=monitoring.endpoint_log_group,
         ),
-        # Our log group must exist before SageMaker creates its own for the endpoint.
-        pulumi.ResourceOptions(depends_on=[monitoring]),
     )
 
     outputs: dict[str, pulumi.Input] = {
@@ -280,6 +281,8 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
             deploy_function_name=deploy_function_name,
             deploy_image_uri=training_image,
             deploy_role_arn=roles.deploy_role_arn,
+            role_policies=role_policies["pipeline"],
+            deploy_role_policies=role_policies["deploy"],
             subnet_ids=network.private_subnet_ids,
             security_group_ids=[network.inference_security_group_id],
             tags=tags,
@@ -296,23 +299,39 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
     return outputs
 
 
-def _grant_data_access(store: ArtifactStore, registry: ModelRegistry, key: EncryptionKey, roles: PlatformRoles) -> None:
-    """Least privilege per role: each gets the buckets, prefixes and repositories its job touches."""
-    store.grant_read(roles.training_role, "datasets")
-    store.grant_read_write(roles.training_role, "artifacts", "training/")
-    store.grant_read(roles.execution_role, "artifacts")
-    store.grant_write(roles.execution_role, "capture")
-    store.grant_read_write(roles.pipeline_role, "datasets")
-    store.grant_read_write(roles.pipeline_role, "artifacts")
-    store.grant_read(roles.pipeline_role, "capture")
-    store.grant_read(roles.deploy_role, "artifacts")
-    registry.grant_pull(roles.training_role, ("training",))
-    registry.grant_pull(roles.execution_role, ("serving",))
-    registry.grant_push(roles.ci_release_role)
-    registry.grant_tracking(roles.pipeline_role)  # register: log the run, create the version, alias challenger
-    registry.grant_tracking(roles.deploy_role)  # deploy: promote the version to champion after the smoke test
-    for role in (roles.training_role, roles.execution_role, roles.pipeline_role, roles.deploy_role):
-        key.grant_encrypt_decrypt(role)
+def _grant_data_access(
+    store: ArtifactStore, registry: ModelRegistry, key: EncryptionKey, roles: PlatformRoles
+) -> dict[str, list[pulumi.Resource]]:
+    """Least privilege per role: each gets the buckets, prefixes and repositories its job touches.
+
+    Returns every policy of each role (its own and these grants), by PlatformRoles.policies' keys.
+    """
+    grants: dict[str, list[pulumi.Resource]] = {role: list(policies) for role, policies in roles.policies.items()}
+    grants["training"] += [
+        store.grant_read(roles.training_role, "datasets"),
+        store.grant_read_write(roles.training_role, "artifacts", "training/"),
+        registry.grant_pull(roles.training_role, ("training",)),
+    ]
+    grants["execution"] += [
+        store.grant_read(roles.execution_role, "artifacts"),
+        store.grant_write(roles.execution_role, "capture"),
+        registry.grant_pull(roles.execution_role, ("serving",)),
+    ]
+    grants["pipeline"] += [
+        store.grant_read_write(roles.pipeline_role, "datasets"),
+        store.grant_read_write(roles.pipeline_role, "artifacts"),
+        store.grant_read(roles.pipeline_role, "capture"),
+        registry.grant_tracking(roles.pipeline_role),  # register: log the run, create the version, alias challenger
+    ]
+    grants["deploy"] += [
+        store.grant_read(roles.deploy_role, "artifacts"),
+        registry.grant_tracking(roles.deploy_role),  # deploy: promote the version to champion after the smoke test
+    ]
+    grants["ci_release"].append(registry.grant_push(roles.ci_release_role))
+    for role_key, role in (("training", roles.training_role), ("execution", roles.execution_role),
+                           ("pipeline", roles.pipeline_role), ("deploy", roles.deploy_role)):
+        grants[role_key].append(key.grant_encrypt_decrypt(role))
+    return grants
 
 
 def _compiled_definition(config: StackConfig, outputs: dict[str, pulumi.Input]) -> pulumi.Output[str]:
