@@ -17,7 +17,9 @@ IMAGE_INPUTS: dict[str, tuple[tuple[str, tuple[str | int, ...]], ...]] = {
     "aws:sagemaker/model:Model": (("primaryContainer", ("image",)), ("containers", ("*", "image"))),
 }
 BUILD_TYPES = frozenset({"docker-build:index:Image", "docker:index/image:Image"})
+REPOSITORY_TYPES = frozenset({"aws:ecr/repository:Repository"})
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+REMEDY = "build it here (docker-build Image, by its digest) or pin it (<repository>@sha256:...)"
 
 
 def _images(resource: Resource) -> Iterator[tuple[str, Any]]:
@@ -38,18 +40,23 @@ def _pinned_or_built(stack: StackResources) -> list[Finding] | NotApplicable:
     if not users:
         return NotApplicable("no Lambda function or SageMaker model names a container image")
     builds = {image.urn for image in stack.of_types(BUILD_TYPES)}
+    repositories = {repository.urn: repository for repository in stack.of_types(REPOSITORY_TYPES)}
     findings = []
     for resource in users:
+        before = waits_for(stack, resource)
         for path, value in _images(resource):
             if is_unknown(value):
-                if not builds & waits_for(stack, resource):
+                # Unknown until the update runs: only an image computed from a repository this update creates,
+                # with no build in between, is known to be missing.
+                created = sorted(repositories[urn].name for urn in before if urn in repositories)
+                if created and not builds & before:
                     findings.append(Finding(resource.urn, (
-                        f"{path} is computed, but not from an image built in this update: build it here "
-                        "(docker-build Image, by its digest) or pin it by digest (<repository>@sha256:...)")))
+                        f"{path} names an image in repository {', '.join(created)}, which this update creates and "
+                        f"no build in it pushes to: {REMEDY}")))
             elif not _DIGEST.search(str(value)):
                 findings.append(Finding(resource.urn, (
                     f"{path} {value!r} is not pinned by digest: nothing in this update pushes it, and a tag can "
-                    "move; build it here (docker-build Image, by its digest) or pin it (<repository>@sha256:...)")))
+                    f"move; {REMEDY}")))
     return findings
 
 
