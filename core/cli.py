@@ -16,6 +16,7 @@ from modelyard.pipelines.cli import local_cloud_app, step_app
 from modelyard.pipelines.definition.cli import pipeline_app
 from modelyard.pipelines.train_cli import train
 from modelyard.policies.cli import app as policies_app
+from modelyard.preflight import preflight
 
 app = typer.Typer(help="Modelyard: an MLOps platform on AWS, planned offline and run locally or in the cloud.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -102,6 +103,7 @@ pipeline_app.registered_commands.extend(step_app.registered_commands)
 app.add_typer(pipeline_app, name="pipeline")
 app.command("train")(train)
 app.command("serve")(serve)
+app.command("preflight")(preflight)
 
 
 @app.command()
