@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from modelyard.components.iam import GITHUB_OIDC_URL, AccountContext
+from modelyard.components.iam import GITHUB_OIDC_HOST, GITHUB_OIDC_URL, AccountContext
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import raise_for_problems
 
@@ -22,6 +22,13 @@ AUTO_SCALING_ROLE_PATH = "role/aws-service-role/autoscaling.amazonaws.com/AWSSer
 def auto_scaling_role_arn(account: AccountContext) -> pulumi.Output[str]:
     """ARN of AWSServiceRoleForAutoScaling in the account."""
     return pulumi.Output.concat("arn:", account.partition, ":iam::", account.account_id, ":", AUTO_SCALING_ROLE_PATH)
+
+
+def github_oidc_provider_arn(account: AccountContext) -> pulumi.Output[str]:
+    """ARN of the account's GitHub Actions OIDC provider."""
+    return pulumi.Output.concat(
+        "arn:", account.partition, ":iam::", account.account_id, ":oidc-provider/", GITHUB_OIDC_HOST
+    )
 
 
 @dataclass(kw_only=True)
@@ -71,8 +78,11 @@ class AccountSingletons(pulumi.ComponentResource):
             self.created.append(provider)
             self.github_oidc_provider_arn = provider.arn
         else:
+            # By ARN (IAM names a provider after its URL), so reading it needs only iam:GetOpenIDConnectProvider on
+            # that one ARN; a missing provider fails the preview, naming it, before anything is created.
+            account = AccountContext.lookup(self)
             self.github_oidc_provider_arn = aws.iam.get_open_id_connect_provider_output(
-                url=GITHUB_OIDC_URL, opts=pulumi.InvokeOutputOptions(parent=self)
+                arn=github_oidc_provider_arn(account), opts=pulumi.InvokeOutputOptions(parent=self)
             ).arn
         if args.create_auto_scaling_role:
             role = aws.iam.ServiceLinkedRole(

@@ -49,6 +49,8 @@ PREVIEW_ACTIONS = [
     "ec2:DescribePrefixLists",
     "ec2:DescribeManagedPrefixLists",
     "ec2:DescribeVpcEndpointServices",
+    # ContainerImages asks for a registry token even when the preview builds nothing.
+    "ecr:GetAuthorizationToken",
 ]
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
@@ -340,7 +342,14 @@ class PlatformRoles(pulumi.ComponentResource):
                     # (zones, an existing VPC, the S3 prefix list); Describe has no resource type.
                     "Action": PREVIEW_ACTIONS,
                     "Resource": "*",
-                }
+                },
+                {
+                    "Sid": "ReadGithubProvider",
+                    "Effect": "Allow",
+                    # Stacks that do not own the provider look it up by its ARN during preview.
+                    "Action": "iam:GetOpenIDConnectProvider",
+                    "Resource": self.github_oidc_provider_arn,
+                },
             ],
             self,
         )]

@@ -218,7 +218,7 @@ class PlanMocks(pulumi.runtime.Mocks):
             name = inputs.get("name") or f"com.amazonaws.{self.region}.s3"
             return {"id": f"pl-{_digest(name, length=8)}", "prefixListId": f"pl-{_digest(name, length=8)}", "name": name, "cidrBlocks": ["52.216.0.0/15"]}
         if token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
-            host = str(inputs.get("url") or "").removeprefix("https://")
+            host = str(inputs.get("url") or "").removeprefix("https://") or str(inputs.get("arn")).split("oidc-provider/")[-1]
             return {"arn": self._arn("iam", f"oidc-provider/{host}"), "url": host, "id": self._arn("iam", f"oidc-provider/{host}")}
         if token == "aws:ec2/getVpc:getVpc":
             return {"id": inputs.get("id") or "vpc-existing", "cidrBlock": "10.0.0.0/16", "arn": self._arn("ec2", "vpc/existing")}

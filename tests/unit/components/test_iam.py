@@ -301,8 +301,10 @@ def test_ci_release_starts_only_prefixed_pipelines(program, tags):
     assert follow["Resource"] == [
         f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:pipeline/modelyard-unit*/execution/*"
     ]
-    (preview,) = run.statements(run.named("platform-ci-preview-read"))
-    assert all(action.startswith("ec2:Describe") for action in preview["Action"])
+    preview, provider = run.statements(run.named("platform-ci-preview-read"))
+    # Read-only: the invokes of a preview (zones, endpoint services, prefix lists, the registry token).
+    assert all(action.startswith("ec2:Describe") or action == "ecr:GetAuthorizationToken" for action in preview["Action"])
+    assert provider["Action"] == ["iam:GetOpenIDConnectProvider"] and provider["Resource"] == [PROVIDER_ARN]
 
 
 @pytest.mark.parametrize(
