@@ -212,7 +212,8 @@ class TrainingCluster(pulumi.ComponentResource):
     cluster_arn: pulumi.Output[str]
     """ARN of the EKS cluster."""
     kubeconfig: pulumi.Output[str]
-    """Kubeconfig (JSON) authenticating with `aws eks get-token`; a secret."""
+    """Kubeconfig (JSON) authenticating with `aws eks get-token`, so the AWS CLI v2 must be installed wherever it is
+    used (the Kubernetes provider during `pulumi up`, kubectl); a secret."""
     kubernetes_provider: k8s.Provider
     """Provider for further Kubernetes resources on this cluster."""
     node_role_arn: pulumi.Output[str]
