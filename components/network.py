@@ -12,7 +12,7 @@ import pulumi_aws as aws
 from modelyard.components.iam import AccountContext, attach_policy, service_trust_policy
 from modelyard.components.monitoring import LOG_RETENTION_DAYS
 from modelyard.components.tagging import named_tags, tag_problems
-from modelyard.components.validation import raise_for_problems
+from modelyard.components.validation import ComponentArgsError, raise_for_problems
 
 MAX_AZS = 3
 # AWS's smallest subnet; a public subnet holds only a NAT gateway.
@@ -187,7 +187,7 @@ class Network(pulumi.ComponentResource):
             }
         )
 
-    def _usable_zones(self, count: int) -> list[pulumi.Output[str]]:
+    def _usable_zones(self, name: str, count: int) -> list[pulumi.Output[str]]:
         """The first `count` zones where EKS runs and every interface endpoint service is offered."""
         invoke = pulumi.InvokeOutputOptions(parent=self)
         zones = aws.get_availability_zones_output(
@@ -209,11 +209,11 @@ class Network(pulumi.ComponentResource):
             names, *per_service = values
             found = [name for name in names if all(name in service_zones for service_zones in per_service)]
             if len(found) < count:
-                raise pulumi.ResourceError(
+                # Known only once the provider answers, so raised from here rather than by args.problems().
+                raise ComponentArgsError("Network", name, [
                     f"az_count: {count} zones are needed, but only {found} support EKS and the interface endpoints "
-                    f"({', '.join(INTERFACE_ENDPOINT_SERVICES)}) here",
-                    self,
-                )
+                    f"({', '.join(INTERFACE_ENDPOINT_SERVICES)}) here"
+                ])
             return found
 
         chosen = pulumi.Output.all(zones, *offered).apply(usable)
@@ -243,7 +243,7 @@ class Network(pulumi.ComponentResource):
             aws.ec2.DefaultSecurityGroupArgs(vpc_id=vpc.id, tags=named_tags(tags, f"{name}-default-unused")),
             opts=self._opts(),
         )
-        zone_names = self._usable_zones(args.az_count)
+        zone_names = self._usable_zones(name, args.az_count)
 
         internet_gateway = aws.ec2.InternetGateway(
             f"{name}-igw",

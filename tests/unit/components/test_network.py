@@ -250,3 +250,39 @@ def test_invalid_existing_vpc_args_name_each_bad_id(program, tags):
         "existing_private_subnet_ids[1]: 'sn-2' is not a subnet id (subnet-...)",
     ]
     assert run.resources == []
+
+
+def _offer_service_in(monkeypatch, service: str, zones: list[str]) -> None:
+    """Make the plan's AWS answer that one interface endpoint service is offered only in `zones`."""
+    from modelyard.planning.mocks import PlanMocks
+
+    answer = PlanMocks.call
+
+    def call(self, args):
+        result = answer(self, args)
+        if args.token == "aws:ec2/getVpcEndpointService:getVpcEndpointService" and args.args.get("service") == service:
+            result = {**result, "availabilityZones": zones}
+        return result
+
+    monkeypatch.setattr(PlanMocks, "call", call)
+
+
+def test_zones_are_those_every_interface_endpoint_service_offers(program, tags, monkeypatch):
+    _offer_service_in(monkeypatch, "sagemaker.runtime", ["us-east-1b", "us-east-1d", "us-east-1e"])
+
+    def build():
+        network = _network(tags, az_count=2)
+        pulumi.export("zones", network.availability_zones)
+
+    run = program(build)
+    assert run.error is None, run.error
+    # us-east-1a lacks the SageMaker runtime endpoint; us-east-1c is use1-az3, which EKS refuses.
+    assert run.outputs["zones"] == ["us-east-1b", "us-east-1d"]
+
+
+def test_too_few_usable_zones_is_an_error_naming_them(program, tags, monkeypatch):
+    _offer_service_in(monkeypatch, "sts", ["us-east-1a", "us-east-1b"])
+
+    run = program(lambda: _network(tags, az_count=3))
+    assert "az_count: 3 zones are needed, but only ['us-east-1a', 'us-east-1b'] support EKS and the interface " \
+           "endpoints" in str(run.error)
