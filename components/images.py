@@ -24,14 +24,19 @@ _COPY = re.compile(r"^COPY\s+(?!--from)(?:--\S+\s+)*(?P<sources>.+?)\s+\S+\s*$",
 _SKIPPED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache"}
 
 
-def context_fingerprint(context: Path, dockerfile: Path) -> str:
-    """A short hash of the Dockerfile and every file its COPY lines take from the context.
+def context_fingerprint(context: Path, dockerfiles: list[Path]) -> str:
+    """A short hash of the Dockerfiles and every file their COPY lines take from the context.
 
     ECR repositories here have immutable tags, so each distinct build needs its own tag: the fingerprint
-    changes exactly when the image's inputs change, and a rebuild of unchanged sources keeps its tag.
+    changes exactly when the images' inputs change, and a rebuild of unchanged sources keeps its tag. One
+    fingerprint covers both images, so the pipeline names both with one ImageTag.
     """
-    digest = hashlib.sha256(dockerfile.read_bytes())
-    for source in sorted(_copied_paths(context, dockerfile.read_text())):
+    digest = hashlib.sha256()
+    sources: set[Path] = set()
+    for dockerfile in sorted(dockerfiles):
+        digest.update(dockerfile.read_bytes())
+        sources |= _copied_paths(context, dockerfile.read_text())
+    for source in sorted(sources):
         digest.update(str(source.relative_to(context)).encode())
         digest.update(source.read_bytes())
     return digest.hexdigest()[:12]
@@ -101,12 +106,19 @@ class ContainerImages(pulumi.ComponentResource):
 
     refs: dict[str, pulumi.Output[str]]
     """Image role -> `<repository-url>@sha256:<digest>` (the build's digest, or the prebuilt reference)."""
+    tag: str | None
+    """`<version>-<fingerprint>`, the tag every image built here carries; None when nothing is built."""
 
     def __init__(self, name: str, args: ContainerImagesArgs, opts: pulumi.ResourceOptions | None = None):
         raise_for_problems("ContainerImages", name, args.problems())
         super().__init__(TYPE_TOKEN, name, None, opts)
         self.refs = {}
         to_build = [role for role in IMAGE_ROLES if role not in args.prebuilt]
+        self.tag = (
+            f"{args.version}-{context_fingerprint(args.context, [args.dockerfile(role) for role in to_build])}"
+            if to_build
+            else None
+        )
         if to_build:
             # A short-lived (12 h) registry token; the provider logs in with it for the push only.
             credentials = aws.ecr.get_authorization_token_output(
@@ -118,14 +130,13 @@ class ContainerImages(pulumi.ComponentResource):
                 continue
             dockerfile = args.dockerfile(role)
             repository_url = pulumi.Output.from_input(args.repository_urls[role])
-            tag = f"{args.version}-{context_fingerprint(args.context, dockerfile)}"
             image = docker_build.Image(
                 f"{name}-{role}",
                 docker_build.ImageArgs(
                     context=docker_build.BuildContextArgs(location=str(args.context)),
                     dockerfile=docker_build.DockerfileArgs(location=str(dockerfile)),
                     platforms=[PLATFORM],
-                    tags=[pulumi.Output.concat(repository_url, ":", tag)],
+                    tags=[pulumi.Output.concat(repository_url, ":", self.tag)],
                     push=True,
                     # Preview must not need Docker: CI previews without it (the plan runs offline).
                     build_on_preview=False,

@@ -274,7 +274,8 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
         prefix,
         TrainingPipelineArgs(
             pipeline_name=pipeline_name,
-            definition=_compiled_definition(config, outputs),
+            # The pipeline's ImageTag names the images this update built (CI-built ones: the package version).
+            definition=_compiled_definition(config, outputs, images.tag if not config.images.prebuilt else None),
             role_arn=roles.pipeline_role_arn,
             kms_key_arn=key.key_arn,
             alarm_topic_arn=monitoring.topic_arn,
@@ -334,14 +335,17 @@ def _grant_data_access(
     return grants
 
 
-def _compiled_definition(config: StackConfig, outputs: dict[str, pulumi.Input]) -> pulumi.Output[str]:
-    """The SageMaker Pipeline definition, compiled from the same outputs the stack exports."""
+def _compiled_definition(
+    config: StackConfig, outputs: dict[str, pulumi.Input], image_tag: str | None
+) -> pulumi.Output[str]:
+    """The SageMaker Pipeline definition, compiled from the same outputs the stack exports; `image_tag` (when
+    not None) is its default ImageTag."""
     # The kubeconfig is a secret the definition never uses; leaving it out keeps the definition non-secret.
     references = {key: value for key, value in outputs.items() if key != "kubeconfig"}
 
     def compile_from(values: dict) -> str:
         stack_outputs = StackOutputs.model_validate({**values, "kubeconfig": ""})
-        settings = PipelineSettings.for_stack(config, stack_outputs)
+        settings = PipelineSettings.for_stack(config, stack_outputs, **({"image_tag": image_tag} if image_tag else {}))
         return json.dumps(compile_definition(stack_outputs, settings), sort_keys=True)
 
     return pulumi.Output.all(**references).apply(compile_from)

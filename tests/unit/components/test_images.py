@@ -27,9 +27,13 @@ def test_both_images_are_built_for_amd64_pushed_to_their_repository_and_referred
     def build():
         images = _images()
         pulumi.export("refs", images.refs)
+        pulumi.export("tag", images.tag)
 
     run = program(build)
     assert run.error is None
+    # One tag for both images (the pipeline's ImageTag names both), changing with what they copy.
+    dockerfiles = [ROOT / "model_code" / f"Dockerfile.{role}" for role in ("training", "serving")]
+    assert run.outputs["tag"] == f"0.1.0-{context_fingerprint(ROOT, dockerfiles)}"
     builds = {image.name: image for image in run.of_type("docker-build:index:Image")}
     assert sorted(builds) == ["modelyard-unit-serving", "modelyard-unit-training"]
     for role in ("training", "serving"):
@@ -41,7 +45,7 @@ def test_both_images_are_built_for_amd64_pushed_to_their_repository_and_referred
         assert image.inputs["push"] is True
         assert image.inputs["buildOnPreview"] is False
         # Immutable ECR tags: one tag per distinct content.
-        assert image.inputs["tags"] == [f"{REPOSITORIES[role]}:0.1.0-{context_fingerprint(ROOT, dockerfile)}"]
+        assert image.inputs["tags"] == [f"{REPOSITORIES[role]}:{run.outputs['tag']}"]
         ref = run.outputs["refs"][role]
         assert ref.startswith(REPOSITORIES[role] + "@sha256:") and is_digest_ref(ref)
 
@@ -50,10 +54,12 @@ def test_prebuilt_digests_replace_their_build(program):
     def build():
         images = _images(prebuilt={"serving": PREBUILT})
         pulumi.export("refs", images.refs)
+        pulumi.export("tag", images.tag)
 
     run = program(build)
     assert run.error is None
     assert [image.name for image in run.of_type("docker-build:index:Image")] == ["modelyard-unit-training"]
+    assert run.outputs["tag"].startswith("0.1.0-")
     assert run.outputs["refs"]["serving"] == PREBUILT
 
 
@@ -63,12 +69,12 @@ def test_fingerprint_follows_the_files_the_dockerfile_copies(tmp_path):
     (tmp_path / "unrelated.txt").write_text("not copied\n")
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text("FROM scratch\nCOPY pkg pkg\nCOPY --from=builder /out /out\n")
-    before = context_fingerprint(tmp_path, dockerfile)
+    before = context_fingerprint(tmp_path, [dockerfile])
 
     (tmp_path / "unrelated.txt").write_text("changed\n")
-    assert context_fingerprint(tmp_path, dockerfile) == before
+    assert context_fingerprint(tmp_path, [dockerfile]) == before
     (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
-    assert context_fingerprint(tmp_path, dockerfile) != before
+    assert context_fingerprint(tmp_path, [dockerfile]) != before
 
 
 def test_invalid_args_name_every_problem_before_any_resource(program, tmp_path):

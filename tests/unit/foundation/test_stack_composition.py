@@ -110,6 +110,11 @@ def test_deploy_and_model_run_images_built_in_the_update_by_digest(plans):
         for resource, image in ((function, function.inputs["imageUri"]), (model, model.inputs["primaryContainer"]["image"])):
             assert is_digest_ref(image), image
             assert set(builds) & set(resource.dependencies), f"{resource.name} does not wait for its image build"
+        # The pipeline's jobs and deploy step name the images by tag: the one tag both builds push.
+        [tag] = {image.inputs["tags"][0].rsplit(":", 1)[1] for image in builds.values()}
+        [pipeline] = of_type(plan, "aws:sagemaker/pipeline:Pipeline")
+        parameters = json.loads(pipeline.inputs["pipelineDefinition"])["Parameters"]
+        assert {"Name": "ImageTag", "Type": "String", "DefaultValue": tag} in parameters
 
 
 def test_what_runs_under_a_role_waits_for_its_policies_and_the_endpoint_for_its_log_group(plans):
