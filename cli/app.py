@@ -15,6 +15,7 @@ from modelyard.cli.cost import cost
 from modelyard.cli.local_cloud import local_cloud_app
 from modelyard.cli.pipeline import pipeline_app
 from modelyard.cli.policies import app as policies_app
+from modelyard.cli.preflight import preflight
 from modelyard.cli.train import train
 from modelyard.model_code.serving.cli import serve
 from modelyard.pipelines.steps.commands import step_app
@@ -103,6 +104,7 @@ pipeline_app.add_typer(step_app)
 app.add_typer(pipeline_app, name="pipeline")
 app.command("train")(train)
 app.command("serve")(serve)
+app.command("preflight")(preflight)
 
 
 @app.command()

@@ -1,7 +1,9 @@
 """Modelyard's Pulumi ComponentResources, importable by any Pulumi program."""
 
 # ruff: noqa: F401 - this module only re-exports: `from modelyard.components import ArtifactStore`.
+from modelyard.components.account import AccountSingletons, AccountSingletonsArgs
 from modelyard.components.iam import PlatformRoles, PlatformRolesArgs
+from modelyard.components.images import ContainerImages, ContainerImagesArgs
 from modelyard.components.inference import InferenceEndpoint, InferenceEndpointArgs, ScaleSchedule
 from modelyard.components.keys import EncryptionKey, EncryptionKeyArgs
 from modelyard.components.monitoring import Monitoring, MonitoringArgs

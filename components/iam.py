@@ -48,6 +48,9 @@ PREVIEW_ACTIONS = [
     "ec2:DescribeVpcs",
     "ec2:DescribePrefixLists",
     "ec2:DescribeManagedPrefixLists",
+    "ec2:DescribeVpcEndpointServices",
+    # ContainerImages asks for a registry token even when the preview builds nothing.
+    "ecr:GetAuthorizationToken",
 ]
 
 GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
@@ -144,14 +147,14 @@ class PlatformRolesArgs:
     github_repository: str
     """owner/name of the GitHub repository whose Actions may assume the CI roles. Required."""
     tags: dict[str, str]
-    """Tags on every role and the OIDC provider (project, environment, owner, cost-center). Required."""
+    """Tags on every role (project, environment, owner, cost-center). Required."""
+    github_oidc_provider_arn: pulumi.Input[str]
+    """The account's GitHub OIDC provider (an account holds one per URL: see AccountSingletons). Required."""
     github_deploy_branch: str = "main"
     """Branch whose workflow runs may assume the release role (and the preview role). Default main."""
     github_environment: str | None = None
     """GitHub environment the release jobs run in; the release role trusts only its subject.
     Default None: trust the deploy branch ref."""
-    github_oidc_provider_arn: pulumi.Input[str] | None = None
-    """An existing GitHub OIDC provider (an account holds one per URL). Default None: create it."""
     model_package_group_name: pulumi.Input[str] | None = None
     """Model package group the pipeline registers into. Default None: no registration rights."""
     deploy_function_arn: pulumi.Input[str] | None = None
@@ -221,6 +224,9 @@ class PlatformRoles(pulumi.ComponentResource):
     ci_preview_role_arn: pulumi.Output[str]
     ci_release_role_arn: pulumi.Output[str]
     github_oidc_provider_arn: pulumi.Output[str]
+    policies: dict[str, list[aws.iam.RolePolicy]]
+    """The policies this component attaches, by role: training, execution, pipeline, deploy, ci_preview, ci_release
+    (grant helpers of other components add more; what runs under a role waits for all of them)."""
 
     def __init__(self, name: str, args: PlatformRolesArgs, opts: pulumi.ResourceOptions | None = None):
         problems = args.problems()
@@ -232,6 +238,7 @@ class PlatformRoles(pulumi.ComponentResource):
         super().__init__("modelyard:iam:PlatformRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         account = AccountContext.lookup(self)
+        self.policies = {}
         sagemaker_source = account.arn("sagemaker", "*")
 
         self.training_role = aws.iam.Role(
@@ -243,12 +250,12 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        attach_policy(
+        self.policies["training"] = [attach_policy(
             f"{name}-sagemaker-training-runtime",
             self.training_role,
             _sagemaker_runtime_statements(account, "TrainingJobs"),
             self,
-        )
+        )]
         self.execution_role = aws.iam.Role(
             f"{name}-sagemaker-execution",
             aws.iam.RoleArgs(
@@ -258,12 +265,12 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        attach_policy(
+        self.policies["execution"] = [attach_policy(
             f"{name}-sagemaker-execution-runtime",
             self.execution_role,
             _sagemaker_runtime_statements(account, "Endpoints"),
             self,
-        )
+        )]
 
         self.pipeline_role = aws.iam.Role(
             f"{name}-pipeline",
@@ -274,7 +281,7 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        attach_policy(
+        self.policies["pipeline"] = [attach_policy(
             f"{name}-pipeline-steps",
             self.pipeline_role,
             _pipeline_statements(
@@ -283,7 +290,7 @@ class PlatformRoles(pulumi.ComponentResource):
                 passable_roles=[self.training_role.arn, self.execution_role.arn, *args.extra_pass_role_arns],
             ),
             self,
-        )
+        )]
 
         self.deploy_role = aws.iam.Role(
             f"{name}-deploy",
@@ -295,27 +302,14 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        attach_policy(
+        self.policies["deploy"] = [attach_policy(
             f"{name}-deploy-endpoint",
             self.deploy_role,
             _deploy_statements(account, args, self.execution_role.arn),
             self,
-        )
+        )]
 
-        if args.github_oidc_provider_arn is None:
-            provider = aws.iam.OpenIdConnectProvider(
-                f"{name}-github-oidc",
-                aws.iam.OpenIdConnectProviderArgs(
-                    url=GITHUB_OIDC_URL,
-                    client_id_lists=["sts.amazonaws.com"],
-                    # No thumbprints: IAM verifies GitHub's certificate against its own trusted CAs.
-                    tags=args.tags,
-                ),
-                opts=child,
-            )
-            self.github_oidc_provider_arn = provider.arn
-        else:
-            self.github_oidc_provider_arn = pulumi.Output.from_input(args.github_oidc_provider_arn)
+        self.github_oidc_provider_arn = pulumi.Output.from_input(args.github_oidc_provider_arn)
 
         repository = args.github_repository
         deploy_ref = f"refs/heads/{args.github_deploy_branch}"
@@ -337,7 +331,7 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        attach_policy(
+        self.policies["ci_preview"] = [attach_policy(
             f"{name}-ci-preview-read",
             self.ci_preview_role,
             [
@@ -348,10 +342,17 @@ class PlatformRoles(pulumi.ComponentResource):
                     # (zones, an existing VPC, the S3 prefix list); Describe has no resource type.
                     "Action": PREVIEW_ACTIONS,
                     "Resource": "*",
-                }
+                },
+                {
+                    "Sid": "ReadGithubProvider",
+                    "Effect": "Allow",
+                    # Stacks that do not own the provider look it up by its ARN during preview.
+                    "Action": "iam:GetOpenIDConnectProvider",
+                    "Resource": self.github_oidc_provider_arn,
+                },
             ],
             self,
-        )
+        )]
         self.ci_release_role = aws.iam.Role(
             f"{name}-ci-release",
             aws.iam.RoleArgs(
@@ -363,7 +364,7 @@ class PlatformRoles(pulumi.ComponentResource):
             opts=child,
         )
         prefix = args.resource_prefix
-        attach_policy(
+        self.policies["ci_release"] = [attach_policy(
             f"{name}-ci-release-pipeline",
             self.ci_release_role,
             [
@@ -385,7 +386,7 @@ class PlatformRoles(pulumi.ComponentResource):
                 },
             ],
             self,
-        )
+        )]
 
         self.training_role_arn = self.training_role.arn
         self.execution_role_arn = self.execution_role.arn

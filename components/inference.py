@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
@@ -48,7 +48,8 @@ class InferenceEndpointArgs:
     execution_role_arn: pulumi.Input[str]
     """Role SageMaker runs the model with (pulls the image, reads the model data). Required."""
     image_uri: pulumi.Input[str]
-    """Serving image, `<our ECR serving repository URL>:<tag>`; it must be pushed before the endpoint is created. Required."""
+    """Serving image, `<ECR serving repository URL>@sha256:<digest>` (e.g. ContainerImages' ref); it must exist
+    before the model is created. Required."""
     artifact_bucket_name: pulumi.Input[str]
     """Bucket holding model artifacts, including the bootstrap model. Required."""
     capture_bucket_name: pulumi.Input[str]
@@ -95,6 +96,12 @@ class InferenceEndpointArgs:
     """Instance type of a shadow variant mirroring traffic to the same model; None has no shadow. Default None."""
     schedule: ScaleSchedule | None = None
     """Scheduled off-hours capacity; None keeps min/max around the clock. Default None."""
+    execution_role_policies: list[pulumi.Resource] = field(default_factory=list)
+    """Every policy of the execution role; the model waits for them (CreateModel checks image and VPC access).
+    Default []."""
+    endpoint_log_group: pulumi.Resource | None = None
+    """The log group SageMaker writes the endpoint's logs to (/aws/sagemaker/Endpoints/<name>); the endpoint waits
+    for it, so SageMaker does not create its own without our retention and key. Default None."""
     tags: dict[str, str]
     """Tags on every AWS resource that takes them: project, environment, owner, cost-center. Required."""
 
@@ -234,7 +241,7 @@ class InferenceEndpoint(pulumi.ComponentResource):
                 ),
                 tags=args.tags,
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=model_after),
+            pulumi.ResourceOptions(parent=self, depends_on=[*model_after, *args.execution_role_policies]),
         )
 
         variant_types = [args.instance_type] + (
@@ -315,7 +322,11 @@ class InferenceEndpoint(pulumi.ComponentResource):
                 tags=args.tags,
             ),
             # The pipeline's deploy step owns which endpoint config is live (see the class docstring).
-            pulumi.ResourceOptions(parent=self, ignore_changes=["endpointConfigName"]),
+            pulumi.ResourceOptions(
+                parent=self,
+                ignore_changes=["endpointConfigName"],
+                depends_on=[args.endpoint_log_group] if args.endpoint_log_group else None,
+            ),
         )
 
         self.scaling_resource_id = self._autoscaling(endpoint)

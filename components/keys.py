@@ -50,6 +50,9 @@ USE_ACTIONS = [
     "kms:DescribeKey",
 ]
 DECRYPT_ACTIONS = ["kms:Decrypt", "kms:DescribeKey"]
+# What AWSServiceRoleForAutoScaling needs on a key that encrypts the volumes of instances it launches, as the
+# EC2 Auto Scaling user guide lists them ("Required AWS KMS key policy for use with encrypted volumes").
+AUTO_SCALING_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
 # Services that may use the key as their own principal (not on behalf of a role), e.g. CloudWatch
 # Logs encrypting a log group, or CloudWatch alarms publishing to an encrypted SNS topic.
@@ -70,6 +73,9 @@ class EncryptionKeyArgs:
     """Key description shown in the console. Default "Modelyard customer-managed key"."""
     services: list[str] = field(default_factory=list)
     """AWS services (from KEY_USER_SERVICES) that use the key as themselves. Default [] (none)."""
+    auto_scaling_role_arn: pulumi.Input[str] | None = None
+    """ARN of AWSServiceRoleForAutoScaling, to let EC2 Auto Scaling launch instances whose EBS volumes this key
+    encrypts (EKS node groups' launch templates); the role must exist. Default None: no such use."""
     deletion_window_days: int = 30
     """Waiting period before a scheduled deletion takes effect (7-30). Default 30."""
     rotation_period_days: int = 365
@@ -113,7 +119,10 @@ class EncryptionKey(pulumi.ComponentResource):
                 enable_key_rotation=True,
                 rotation_period_in_days=args.rotation_period_days,
                 deletion_window_in_days=args.deletion_window_days,
-                policy=policy_document(_key_policy(self._account, args.services)),
+                policy=policy_document(
+                    _key_policy(self._account, args.services)
+                    + (_auto_scaling_statements(args.auto_scaling_role_arn) if args.auto_scaling_role_arn else [])
+                ),
                 tags=args.tags,
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -210,3 +219,27 @@ def _key_policy(account: AccountContext, services: list[str]) -> list[Statement]
             }
         )
     return statements
+
+
+def _auto_scaling_statements(role_arn: pulumi.Input[str]) -> list[Statement]:
+    """The two statements AWS requires for Auto Scaling instances with volumes encrypted by a customer managed key:
+    https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html (Example 1)."""
+    principal = {"AWS": role_arn}
+    return [
+        {
+            "Sid": "AutoScalingServiceLinkedRoleUsesKey",
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": AUTO_SCALING_USE_ACTIONS,
+            "Resource": "*",
+        },
+        {
+            # EC2 attaches the encrypted volumes through grants that the service-linked role creates.
+            "Sid": "AutoScalingServiceLinkedRoleAttachesVolumes",
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": "kms:CreateGrant",
+            "Resource": "*",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    ]

@@ -110,6 +110,8 @@ class Monitoring(pulumi.ComponentResource):
     """Alarm ARNs by role."""
     log_group_names: list[pulumi.Output[str]]
     """Names of the log groups this component owns."""
+    endpoint_log_group: aws.cloudwatch.LogGroup
+    """The endpoint's log group (the endpoint must wait for it)."""
     budget_name: pulumi.Output[str]
     """Name of the AWS Budgets budget."""
 
@@ -129,8 +131,8 @@ class Monitoring(pulumi.ComponentResource):
             log_groups["gpu-metrics-logs"] = pulumi.Output.concat(
                 "/aws/containerinsights/", args.cluster_name, "/prometheus"
             )
-        self.log_group_names = [
-            aws.cloudwatch.LogGroup(
+        groups = {
+            role: aws.cloudwatch.LogGroup(
                 f"{name}-{role}",
                 aws.cloudwatch.LogGroupArgs(
                     name=group_name,
@@ -139,9 +141,11 @@ class Monitoring(pulumi.ComponentResource):
                     tags=args.tags,
                 ),
                 child,
-            ).name
+            )
             for role, group_name in log_groups.items()
-        ]
+        }
+        self.log_group_names = [group.name for group in groups.values()]
+        self.endpoint_log_group = groups["endpoint-logs"]
 
         topic = aws.sns.Topic(
             f"{name}-alarms",

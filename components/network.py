@@ -12,7 +12,7 @@ import pulumi_aws as aws
 from modelyard.components.iam import AccountContext, attach_policy, service_trust_policy
 from modelyard.components.monitoring import LOG_RETENTION_DAYS
 from modelyard.components.tagging import named_tags, tag_problems
-from modelyard.components.validation import raise_for_problems
+from modelyard.components.validation import ComponentArgsError, raise_for_problems
 
 MAX_AZS = 3
 # AWS's smallest subnet; a public subnet holds only a NAT gateway.
@@ -20,6 +20,11 @@ SMALLEST_SUBNET_PREFIX = 28
 # Interface endpoints that keep image pulls, SageMaker control/runtime calls, credentials and logs
 # inside the VPC (S3 gets a free gateway endpoint instead).
 INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime", "sts", "logs")
+# Zone ids (the same physical zone in every account, unlike zone names) where EKS refuses control-plane subnets
+# with UnsupportedAvailabilityZoneException: the EKS user guide's subnet requirements
+# (https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html#network-requirements-subnets) and eksctl's
+# zone denylist (pkg/az/az.go).
+EKS_UNSUPPORTED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
 ALL_IPV4 = "0.0.0.0/0"
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
@@ -182,6 +187,38 @@ class Network(pulumi.ComponentResource):
             }
         )
 
+    def _usable_zones(self, name: str, count: int) -> list[pulumi.Output[str]]:
+        """The first `count` zones where EKS runs and every interface endpoint service is offered."""
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        zones = aws.get_availability_zones_output(
+            state="available",
+            exclude_zone_ids=list(EKS_UNSUPPORTED_ZONE_IDS),
+            # Skip Local and Wavelength Zones: SageMaker and NAT gateways are not offered there.
+            filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+            opts=invoke,
+        ).names
+        # An interface endpoint can only have subnets in zones its service supports (CreateVpcEndpoint refuses
+        # the others); each service lists its zones.
+        offered = [
+            aws.ec2.get_vpc_endpoint_service_output(service=service, service_type="Interface", opts=invoke)
+            .availability_zones
+            for service in INTERFACE_ENDPOINT_SERVICES
+        ]
+
+        def usable(values: list[list[str]]) -> list[str]:
+            names, *per_service = values
+            found = [name for name in names if all(name in service_zones for service_zones in per_service)]
+            if len(found) < count:
+                # Known only once the provider answers, so raised from here rather than by args.problems().
+                raise ComponentArgsError("Network", name, [
+                    f"az_count: {count} zones are needed, but only {found} support EKS and the interface endpoints "
+                    f"({', '.join(INTERFACE_ENDPOINT_SERVICES)}) here"
+                ])
+            return found
+
+        chosen = pulumi.Output.all(zones, *offered).apply(usable)
+        return [chosen.apply(lambda names, i=index: names[i]) for index in range(count)]
+
     def _opts(self, **extra) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **extra)
 
@@ -206,15 +243,7 @@ class Network(pulumi.ComponentResource):
             aws.ec2.DefaultSecurityGroupArgs(vpc_id=vpc.id, tags=named_tags(tags, f"{name}-default-unused")),
             opts=self._opts(),
         )
-        zones = aws.get_availability_zones_output(
-            state="available",
-            # Skip Local and Wavelength Zones: SageMaker and NAT gateways are not offered there.
-            filters=[
-                aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])
-            ],
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        ).names
-        zone_names = [zones.apply(lambda names, i=index: names[i]) for index in range(args.az_count)]
+        zone_names = self._usable_zones(name, args.az_count)
 
         internet_gateway = aws.ec2.InternetGateway(
             f"{name}-igw",

@@ -113,8 +113,8 @@ class TrainingClusterArgs:
     """Execution role of SageMaker training jobs, exported with the training settings. Required."""
     sagemaker_security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Security groups of SageMaker training jobs (exported with the training settings). Required."""
-    version: str = "1.33"
-    """Kubernetes version of the control plane. Default "1.33"."""
+    version: str = "1.35"
+    """Kubernetes version of the control plane (see policies/eks_versions.py). Default "1.35"."""
     public_endpoint: bool = False
     """Also expose the API endpoint publicly, reachable only from public_access_cidrs. Default False (private)."""
     public_access_cidrs: list[str] = field(default_factory=list)
@@ -212,7 +212,8 @@ class TrainingCluster(pulumi.ComponentResource):
     cluster_arn: pulumi.Output[str]
     """ARN of the EKS cluster."""
     kubeconfig: pulumi.Output[str]
-    """Kubeconfig (JSON) authenticating with `aws eks get-token`; a secret."""
+    """Kubeconfig (JSON) authenticating with `aws eks get-token`, so the AWS CLI v2 must be installed wherever it is
+    used (the Kubernetes provider during `pulumi up`, kubectl); a secret."""
     kubernetes_provider: k8s.Provider
     """Provider for further Kubernetes resources on this cluster."""
     node_role_arn: pulumi.Output[str]

@@ -72,6 +72,11 @@ class TrainingPipelineArgs:
     """Handler awslambdaric runs in the deploy image. Default "modelyard.pipelines.steps.deploy.lambda_handler"."""
     deploy_environment: dict[str, pulumi.Input[str]] = field(default_factory=dict)
     """Environment variables of the deploy Lambda. Default {}."""
+    role_policies: list[pulumi.Resource] = field(default_factory=list)
+    """Every policy of `role_arn`'s role; the pipeline waits for them (CreatePipeline checks the role). Default []."""
+    deploy_role_policies: list[pulumi.Resource] = field(default_factory=list)
+    """Every policy of `deploy_role_arn`'s role; the Lambda waits for them (CreateFunction checks its VPC ENI
+    permissions). Default []."""
     deploy_memory_mb: int = 1024
     """Memory of the deploy Lambda, in MB. Default 1024."""
     deploy_timeout_seconds: int = LAMBDA_MAX_TIMEOUT_SECONDS
@@ -196,7 +201,7 @@ class TrainingPipeline(pulumi.ComponentResource):
                 ),
                 tags=args.tags,
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            pulumi.ResourceOptions(parent=self, depends_on=[log_group, *args.deploy_role_policies]),
         )
 
         pipeline = aws.sagemaker.Pipeline(
@@ -208,7 +213,7 @@ class TrainingPipeline(pulumi.ComponentResource):
                 role_arn=args.role_arn,
                 tags=args.tags,
             ),
-            pulumi.ResourceOptions(parent=self, depends_on=[function]),
+            pulumi.ResourceOptions(parent=self, depends_on=[function, *args.role_policies]),
         )
 
         self.schedule_arn = self._schedule(pipeline) if args.schedule_expression is not None else None
@@ -238,8 +243,9 @@ class TrainingPipeline(pulumi.ComponentResource):
 
     def _starter_role(
         self, role: str, service: str, pipeline: aws.sagemaker.Pipeline, with_key: bool
-    ) -> aws.iam.Role:
-        """A role `service` assumes (for this account only) that may start this one pipeline and nothing else."""
+    ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
+        """A role `service` assumes (for this account only) that may start this one pipeline and nothing else,
+        and its policy (what uses the role waits for it)."""
         trust = aws.iam.get_policy_document_output(
             statements=[
                 aws.iam.GetPolicyDocumentStatementArgs(
@@ -274,18 +280,18 @@ class TrainingPipeline(pulumi.ComponentResource):
                     sid="DecryptSchedule", actions=["kms:Decrypt"], resources=[self._args.kms_key_arn]
                 )
             )
-        aws.iam.RolePolicy(
+        policy = aws.iam.RolePolicy(
             f"{self._name}-{role}-policy",
             aws.iam.RolePolicyArgs(
                 role=iam_role.name, policy=aws.iam.get_policy_document_output(statements=statements).json
             ),
             pulumi.ResourceOptions(parent=self),
         )
-        return iam_role
+        return iam_role, policy
 
     def _schedule(self, pipeline: aws.sagemaker.Pipeline) -> pulumi.Output[str]:
         args = self._args
-        role = self._starter_role("scheduler-role", "scheduler.amazonaws.com", pipeline, with_key=True)
+        role, policy = self._starter_role("scheduler-role", "scheduler.amazonaws.com", pipeline, with_key=True)
         schedule = aws.scheduler.Schedule(
             f"{self._name}-schedule",
             aws.scheduler.ScheduleArgs(
@@ -314,7 +320,7 @@ class TrainingPipeline(pulumi.ComponentResource):
                     ),
                 ),
             ),
-            pulumi.ResourceOptions(parent=self),
+            pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
         return schedule.arn
 
@@ -364,7 +370,7 @@ class TrainingPipeline(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self),
         )
-        role = self._starter_role("events-role", "events.amazonaws.com", pipeline, with_key=False)
+        role, policy = self._starter_role("events-role", "events.amazonaws.com", pipeline, with_key=False)
         aws.cloudwatch.EventTarget(
             f"{self._name}-drift-target",
             aws.cloudwatch.EventTargetArgs(
@@ -381,6 +387,6 @@ class TrainingPipeline(pulumi.ComponentResource):
                     or None
                 ),
             ),
-            pulumi.ResourceOptions(parent=self),
+            pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
         return alarm, rule

@@ -76,6 +76,13 @@ class PlanMocks(pulumi.runtime.Mocks):
             state["metadata"] = metadata
             if token.startswith("kubernetes:helm.sh/"):
                 state["status"] = {"status": "deployed", "name": inputs.get("name") or physical}
+        elif token == "docker-build:index:Image":
+            # A pushed build's digest, derived from what is built so plans are stable; `ref` as the provider
+            # forms it (a pushed tag with the digest).
+            digest = "sha256:" + hashlib.sha256(json.dumps([self.stack, args.name, inputs], sort_keys=True,
+                                                           default=str).encode()).hexdigest()
+            tags = inputs.get("tags") or []
+            state.update(digest=digest, ref=f"{tags[0]}@{digest}" if tags else "")
         return resource_id, state
 
     def _physical_name(self, token: str, name: str, inputs: dict[str, Any]) -> str:
@@ -122,6 +129,12 @@ class PlanMocks(pulumi.runtime.Mocks):
                 f"{resource_kind}/{physical}"
             )
             attributes = {"arn": self._arn("iam", path), "name": physical, "uniqueId": f"AROA{_digest(physical).upper()}"}
+        elif token == "aws:iam/serviceLinkedRole:ServiceLinkedRole":
+            service = inputs.get("awsServiceName") or "service.amazonaws.com"
+            # IAM names the role after the service (the EC2 Auto Scaling user guide spells autoscaling's).
+            role_name = {"autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling"}.get(
+                service, "AWSServiceRoleFor" + service.split(".")[0].replace("-", " ").title().replace(" ", ""))
+            attributes = {"arn": self._arn("iam", f"role/aws-service-role/{service}/{role_name}"), "name": role_name}
         elif token == "aws:kms/key:Key":
             attributes = {"arn": self._arn("kms", f"key/{resource_id}"), "keyId": resource_id}
         elif token == "aws:kms/alias:Alias":
@@ -190,14 +203,23 @@ class PlanMocks(pulumi.runtime.Mocks):
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            zones = [f"{self.region}{letter}" for letter in "abcdef"]
-            return {"names": zones, "zoneIds": [f"use1-az{i}" for i in range(1, 7)], "id": self.region, "groupNames": [self.region]}
+            excluded = set(inputs.get("excludeZoneIds") or ())
+            pairs = [(f"{self.region}{letter}", f"use1-az{i}") for i, letter in enumerate("abcdef", start=1)]
+            pairs = [(name, zone_id) for name, zone_id in pairs if zone_id not in excluded]
+            return {"names": [name for name, _ in pairs], "zoneIds": [zone_id for _, zone_id in pairs], "id": self.region, "groupNames": [self.region]}
+        if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+            name = f"com.amazonaws.{self.region}.{inputs.get('service')}"
+            return {"serviceName": name, "serviceType": inputs.get("serviceType") or "Interface", "id": name,
+                    "availabilityZones": [f"{self.region}{letter}" for letter in "abcdef"]}
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             document = _policy_document(inputs.get("statements") or [])
             return {"json": json.dumps(document), "minifiedJson": json.dumps(document, separators=(",", ":")), "id": _digest(json.dumps(document))}
         if token == "aws:ec2/getPrefixList:getPrefixList":
             name = inputs.get("name") or f"com.amazonaws.{self.region}.s3"
             return {"id": f"pl-{_digest(name, length=8)}", "prefixListId": f"pl-{_digest(name, length=8)}", "name": name, "cidrBlocks": ["52.216.0.0/15"]}
+        if token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+            host = str(inputs.get("url") or "").removeprefix("https://") or str(inputs.get("arn")).split("oidc-provider/")[-1]
+            return {"arn": self._arn("iam", f"oidc-provider/{host}"), "url": host, "id": self._arn("iam", f"oidc-provider/{host}")}
         if token == "aws:ec2/getVpc:getVpc":
             return {"id": inputs.get("id") or "vpc-existing", "cidrBlock": "10.0.0.0/16", "arn": self._arn("ec2", "vpc/existing")}
         return {}

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from modelyard.catalog.errors import InputError
+from modelyard.catalog.image_refs import DIGEST_REF_FORM, is_digest_ref
 from modelyard.catalog.instance_types import INFERENCE_GPU_FAMILIES, TRAINING_GPU_FAMILIES, family
 
 NAMESPACE = "modelyard"
@@ -112,8 +113,8 @@ class NodeGroupConfig(_Section):
 class TrainingConfig(_Section):
     """The GPU training cluster (EKS) and SageMaker training settings."""
 
-    eks_version: str = Field("1.33", pattern=r"^1\.\d{2}$")
-    """Kubernetes version of the EKS control plane. Default 1.33."""
+    eks_version: str = Field("1.35", pattern=r"^1\.\d{2}$")
+    """Kubernetes version of the EKS control plane (in standard support until 2027-03-27). Default 1.35."""
     public_endpoint: bool = False
     """Expose the EKS API endpoint publicly (needs public_access_cidrs). Default False."""
     public_access_cidrs: list[str] = []
@@ -272,6 +273,37 @@ class PipelineConfig(_Section):
     """Instance type of processing steps. Default ml.m5.large."""
 
 
+class ImagesConfig(_Section):
+    """The training and serving images: built and pushed by `pulumi up`, or digests a CI pipeline built."""
+
+    training: str | None = None
+    """`<ecr-repo-uri>@sha256:<64 hex>` of a prebuilt training image. Default None: `pulumi up` builds it."""
+    serving: str | None = None
+    """`<ecr-repo-uri>@sha256:<64 hex>` of a prebuilt serving image. Default None: `pulumi up` builds it."""
+
+    @field_validator("training", "serving")
+    @classmethod
+    def _pinned_by_digest(cls, value: str | None) -> str | None:
+        if value is not None and not is_digest_ref(value):
+            raise ValueError(f"{value!r} is not an ECR image pinned by digest ({DIGEST_REF_FORM}); tags can move")
+        return value
+
+    @property
+    def prebuilt(self) -> dict[str, str]:
+        """Image role -> digest reference, for the roles set here."""
+        return {role: ref for role, ref in (("training", self.training), ("serving", self.serving)) if ref}
+
+
+class AccountConfig(_Section):
+    """Account-wide resources: when dev, staging and prod share an account, exactly one stack creates them."""
+
+    create_github_oidc_provider: bool = False
+    """This stack creates the account's GitHub OIDC provider; the others look it up. Default False."""
+    create_auto_scaling_role: bool = False
+    """This stack creates AWSServiceRoleForAutoScaling (only for an account that never ran an Auto Scaling group
+    or EKS node group: `aws iam get-role --role-name AWSServiceRoleForAutoScaling` fails). Default False."""
+
+
 class StackConfig(_Section):
     """Everything a stack is configured with, under the `modelyard:` namespace (plus `aws:region`)."""
 
@@ -297,6 +329,8 @@ class StackConfig(_Section):
     inference: InferenceConfig = InferenceConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     pipeline: PipelineConfig = PipelineConfig()
+    images: ImagesConfig = ImagesConfig()
+    account: AccountConfig = AccountConfig()
 
     @field_validator("region")
     @classmethod

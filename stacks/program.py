@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -11,8 +12,12 @@ from modelyard import __version__
 from modelyard.catalog.drift_metrics import DRIFT_METRIC_NAMESPACE, DRIFTED_FEATURES_METRIC
 from modelyard.catalog.outputs import StackOutputs
 from modelyard.components import (
+    AccountSingletons,
+    AccountSingletonsArgs,
     ArtifactStore,
     ArtifactStoreArgs,
+    ContainerImages,
+    ContainerImagesArgs,
     EncryptionKey,
     EncryptionKeyArgs,
     InferenceEndpoint,
@@ -36,6 +41,9 @@ from modelyard.model_code.bootstrap import BOOTSTRAP_ARCHIVE
 from modelyard.stacks.config import ConfigError, StackConfig, parse_config, read_pulumi_config
 from modelyard.stacks.pipeline_settings import pipeline_settings
 from modelyard.workflow.compiler import compile_definition
+
+# The Docker build context of model_code/Dockerfile.*: the checkout this program runs from.
+BUILD_CONTEXT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
@@ -62,10 +70,25 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
         "arn:", partition.partition, ":lambda:", config.region, ":", identity.account_id, ":function:", deploy_function_name
     )
 
+    account = AccountSingletons(
+        prefix,
+        AccountSingletonsArgs(
+            tags=tags,
+            create_github_oidc_provider=config.account.create_github_oidc_provider,
+            create_auto_scaling_role=config.account.create_auto_scaling_role,
+        ),
+    )
     key = EncryptionKey(
         f"{prefix}-data",
-        EncryptionKeyArgs(alias=f"{prefix}-data", tags=tags, services=["logs", "cloudwatch", "events", "budgets"]),
-        stateful,
+        EncryptionKeyArgs(
+            alias=f"{prefix}-data",
+            tags=tags,
+            services=["logs", "cloudwatch", "events", "budgets"],
+            # The EKS node groups' launch templates encrypt their volumes with this key.
+            auto_scaling_role_arn=account.auto_scaling_role_arn,
+        ),
+        # A key policy may only name principals that exist.
+        pulumi.ResourceOptions(protect=config.deletion_protection, depends_on=account.created),
     )
     network_config = config.network
     network = Network(
@@ -105,11 +128,12 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
             github_repository=config.github_repository,
             github_environment=config.environment,
             tags=tags,
+            github_oidc_provider_arn=account.github_oidc_provider_arn,
             model_package_group_name=registry.model_package_group_name,
             deploy_function_arn=deploy_function_arn,
         ),
     )
-    _grant_data_access(store, registry, key, roles)
+    role_policies = _grant_data_access(store, registry, key, roles)
 
     monitoring_config = config.monitoring
     cluster_name = f"{prefix}-gpu"
@@ -155,9 +179,20 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
         ),
     )
 
+    # Built and pushed in this update (or CI's digests), so Lambda and SageMaker find their image at creation.
+    images = ContainerImages(
+        prefix,
+        ContainerImagesArgs(
+            repository_urls={"training": registry.training_repository_url, "serving": registry.serving_repository_url},
+            registry_id=identity.account_id,
+            version=__version__,
+            context=BUILD_CONTEXT,
+            prebuilt=config.images.prebuilt,
+        ),
+    )
     inference = config.inference
-    serving_image = pulumi.Output.concat(registry.serving_repository_url, ":", __version__)
-    training_image = pulumi.Output.concat(registry.training_repository_url, ":", __version__)
+    serving_image = images.refs["serving"]
+    training_image = images.refs["training"]
     endpoint = InferenceEndpoint(
         prefix,
         InferenceEndpointArgs(
@@ -191,9 +226,10 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
             )
             if inference.schedule
             else None,
+            execution_role_policies=role_policies["execution"],
+            # Our log group must exist before SageMaker creates its own for the endpoint.
+            endpoint_log_group=monitoring.endpoint_log_group,
         ),
-        # Our log group must exist before SageMaker creates its own for the endpoint.
-        pulumi.ResourceOptions(depends_on=[monitoring]),
     )
 
     outputs: dict[str, pulumi.Input] = {
@@ -237,13 +273,16 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
         prefix,
         TrainingPipelineArgs(
             pipeline_name=pipeline_name,
-            definition=_compiled_definition(config, outputs),
+            # The pipeline's ImageTag names the images this update built (CI-built ones: the package version).
+            definition=_compiled_definition(config, outputs, images.tag if not config.images.prebuilt else None),
             role_arn=roles.pipeline_role_arn,
             kms_key_arn=key.key_arn,
             alarm_topic_arn=monitoring.topic_arn,
             deploy_function_name=deploy_function_name,
             deploy_image_uri=training_image,
             deploy_role_arn=roles.deploy_role_arn,
+            role_policies=role_policies["pipeline"],
+            deploy_role_policies=role_policies["deploy"],
             subnet_ids=network.private_subnet_ids,
             security_group_ids=[network.inference_security_group_id],
             tags=tags,
@@ -260,33 +299,52 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
     return outputs
 
 
-def _grant_data_access(store: ArtifactStore, registry: ModelRegistry, key: EncryptionKey, roles: PlatformRoles) -> None:
-    """Least privilege per role: each gets the buckets, prefixes and repositories its job touches."""
-    store.grant_read(roles.training_role, "datasets")
-    store.grant_read_write(roles.training_role, "artifacts", "training/")
-    store.grant_read(roles.execution_role, "artifacts")
-    store.grant_write(roles.execution_role, "capture")
-    store.grant_read_write(roles.pipeline_role, "datasets")
-    store.grant_read_write(roles.pipeline_role, "artifacts")
-    store.grant_read(roles.pipeline_role, "capture")
-    store.grant_read(roles.deploy_role, "artifacts")
-    registry.grant_pull(roles.training_role, ("training",))
-    registry.grant_pull(roles.execution_role, ("serving",))
-    registry.grant_push(roles.ci_release_role)
-    registry.grant_tracking(roles.pipeline_role)  # register: log the run, create the version, alias challenger
-    registry.grant_tracking(roles.deploy_role)  # deploy: promote the version to champion after the smoke test
-    for role in (roles.training_role, roles.execution_role, roles.pipeline_role, roles.deploy_role):
-        key.grant_encrypt_decrypt(role)
+def _grant_data_access(
+    store: ArtifactStore, registry: ModelRegistry, key: EncryptionKey, roles: PlatformRoles
+) -> dict[str, list[pulumi.Resource]]:
+    """Least privilege per role: each gets the buckets, prefixes and repositories its job touches.
+
+    Returns every policy of each role (its own and these grants), by PlatformRoles.policies' keys.
+    """
+    grants: dict[str, list[pulumi.Resource]] = {role: list(policies) for role, policies in roles.policies.items()}
+    grants["training"] += [
+        store.grant_read(roles.training_role, "datasets"),
+        store.grant_read_write(roles.training_role, "artifacts", "training/"),
+        registry.grant_pull(roles.training_role, ("training",)),
+    ]
+    grants["execution"] += [
+        store.grant_read(roles.execution_role, "artifacts"),
+        store.grant_write(roles.execution_role, "capture"),
+        registry.grant_pull(roles.execution_role, ("serving",)),
+    ]
+    grants["pipeline"] += [
+        store.grant_read_write(roles.pipeline_role, "datasets"),
+        store.grant_read_write(roles.pipeline_role, "artifacts"),
+        store.grant_read(roles.pipeline_role, "capture"),
+        registry.grant_tracking(roles.pipeline_role),  # register: log the run, create the version, alias challenger
+    ]
+    grants["deploy"] += [
+        store.grant_read(roles.deploy_role, "artifacts"),
+        registry.grant_tracking(roles.deploy_role),  # deploy: promote the version to champion after the smoke test
+    ]
+    grants["ci_release"].append(registry.grant_push(roles.ci_release_role))
+    for role_key, role in (("training", roles.training_role), ("execution", roles.execution_role),
+                           ("pipeline", roles.pipeline_role), ("deploy", roles.deploy_role)):
+        grants[role_key].append(key.grant_encrypt_decrypt(role))
+    return grants
 
 
-def _compiled_definition(config: StackConfig, outputs: dict[str, pulumi.Input]) -> pulumi.Output[str]:
-    """The SageMaker Pipeline definition, compiled from the same outputs the stack exports."""
+def _compiled_definition(
+    config: StackConfig, outputs: dict[str, pulumi.Input], image_tag: str | None
+) -> pulumi.Output[str]:
+    """The SageMaker Pipeline definition, compiled from the same outputs the stack exports; `image_tag` (when
+    not None) is its default ImageTag."""
     # The kubeconfig is a secret the definition never uses; leaving it out keeps the definition non-secret.
     references = {key: value for key, value in outputs.items() if key != "kubeconfig"}
 
     def compile_from(values: dict) -> str:
         stack_outputs = StackOutputs.model_validate({**values, "kubeconfig": ""})
-        settings = pipeline_settings(config, stack_outputs)
+        settings = pipeline_settings(config, stack_outputs, **({"image_tag": image_tag} if image_tag else {}))
         return json.dumps(compile_definition(stack_outputs, settings), sort_keys=True)
 
     return pulumi.Output.all(**references).apply(compile_from)

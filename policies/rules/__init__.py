@@ -3,7 +3,25 @@
 from __future__ import annotations
 
 from modelyard.policies.rule import ResourceRule, StackRule
-from modelyard.policies.rules import cloudwatch, cost, ec2, ecr, eks, iam, kms, s3, sagemaker, sns, tagging
+from modelyard.policies.rules import (
+    account_singletons,
+    autoscaling_key_access,
+    cloudwatch,
+    cost,
+    ec2,
+    ecr,
+    eks,
+    eks_standard_support,
+    iam,
+    images_pinned,
+    kms,
+    kubernetes_api_reachable,
+    role_policies_first,
+    s3,
+    sagemaker,
+    sns,
+    tagging,
+)
 
 RULES: tuple[ResourceRule | StackRule, ...] = (
     *s3.RULES,
@@ -17,6 +35,12 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     *sagemaker.RULES,
     *tagging.RULES,
     *cost.RULES,
+    *eks_standard_support.RULES,
+    *images_pinned.RULES,
+    *autoscaling_key_access.RULES,
+    *role_policies_first.RULES,
+    *kubernetes_api_reachable.RULES,
+    *account_singletons.RULES,
 )
 
 RULES_BY_ID = {rule.id: rule for rule in RULES}

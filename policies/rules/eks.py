@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
+from modelyard.policies.eks_versions import BY_VERSION, CALENDAR
 from modelyard.policies.resources import Resource
 from modelyard.policies.rule import MANDATORY, ResourceRule
 from modelyard.policies.values import ABSENT, UNKNOWN, has_unknown_item, is_set, items_of, lookup
@@ -13,9 +15,6 @@ NODE_GROUP_TYPES = frozenset({"aws:eks/nodeGroup:NodeGroup"})
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 WORLD = frozenset({"0.0.0.0/0", "::/0"})
-# Oldest Kubernetes minor still inside EKS extended support when this pack was last reviewed (2026-11):
-# 1.31 leaves extended support on 2026-11-26 (AWS EKS version calendar). Bump as the calendar moves.
-MINIMUM_SUPPORTED_VERSION = (1, 32)
 VERSION_PATTERN = re.compile(r"^(\d+)\.(\d+)$")
 
 
@@ -104,11 +103,21 @@ def _supported_version(cluster: Resource) -> list[str]:
         return ["version is not set, so EKS picks its newest version at creation and the cluster drifts from code"]
     match = VERSION_PATTERN.match(str(version))
     if not match:
-        return [f"version {version!r} is not a Kubernetes minor version like 1.33"]
-    if (int(match.group(1)), int(match.group(2))) < MINIMUM_SUPPORTED_VERSION:
-        minimum = ".".join(str(part) for part in MINIMUM_SUPPORTED_VERSION)
-        return [f"version {version!r} is past (or about to leave) EKS extended support; use {minimum} or newer"]
+        return [f"version {version!r} is not a Kubernetes minor version like 1.35"]
+    row = BY_VERSION.get(str(version))
+    if row is not None and datetime.date.today() > row.extended_support_ends:
+        supported = ", ".join(r.version for r in CALENDAR if datetime.date.today() <= r.extended_support_ends)
+        return [f"version {version!r} left EKS extended support on {row.extended_support_ends.isoformat()}; "
+                f"use one EKS still supports ({supported})"]
+    if row is None and (int(match.group(1)), int(match.group(2))) < _version_tuple(CALENDAR[0].version):
+        return [f"version {version!r} is older than every version in the EKS version calendar, so EKS no longer "
+                "supports it"]
     return []
+
+
+def _version_tuple(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")
+    return int(major), int(minor)
 
 
 SUPPORTED_VERSION = ResourceRule(

@@ -24,11 +24,15 @@ ACCOUNT = "123456789012"
 SAGEMAKER = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"
 DEPLOY_FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:modelyard-unit-deploy"
 GITHUB = "token.actions.githubusercontent.com"
+PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}"
 
 
 def _roles(tags, **overrides) -> PlatformRoles:
     args = PlatformRolesArgs(
-        resource_prefix="modelyard-unit", github_repository="acme/modelyard", tags=tags, **overrides
+        resource_prefix="modelyard-unit",
+        github_repository="acme/modelyard",
+        tags=tags,
+        **{"github_oidc_provider_arn": PROVIDER_ARN, **overrides},
     )
     return PlatformRoles("platform", args)
 
@@ -253,10 +257,9 @@ def test_deploy_role_gets_lambda_vpc_access_with_star_only_where_documented(prog
 def test_ci_roles_trust_exact_github_subjects(program, tags):
     run = program(lambda: _roles(tags, github_deploy_branch="release"))
 
-    provider = run.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-    assert provider.inputs["url"] == f"https://{GITHUB}"
-    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
-    provider_arn = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}"
+    # The provider is an account singleton (AccountSingletons): the roles never create one.
+    assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    provider_arn = PROVIDER_ARN
     subjects = {}
     for name in ("platform-ci-preview", "platform-ci-release"):
         role = run.one("aws:iam/role:Role", name)
@@ -298,17 +301,10 @@ def test_ci_release_starts_only_prefixed_pipelines(program, tags):
     assert follow["Resource"] == [
         f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:pipeline/modelyard-unit*/execution/*"
     ]
-    (preview,) = run.statements(run.named("platform-ci-preview-read"))
-    assert all(action.startswith("ec2:Describe") for action in preview["Action"])
-
-
-def test_an_existing_oidc_provider_is_reused(program, tags):
-    existing = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}"
-    run = program(lambda: _roles(tags, github_oidc_provider_arn=existing))
-
-    assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
-    (trust,) = run.statements(run.one("aws:iam/role:Role", "platform-ci-release"), "assumeRolePolicy")
-    assert trust["Principal"] == {"Federated": existing}
+    preview, provider = run.statements(run.named("platform-ci-preview-read"))
+    # Read-only: the invokes of a preview (zones, endpoint services, prefix lists, the registry token).
+    assert all(action.startswith("ec2:Describe") or action == "ecr:GetAuthorizationToken" for action in preview["Action"])
+    assert provider["Action"] == ["iam:GetOpenIDConnectProvider"] and provider["Resource"] == [PROVIDER_ARN]
 
 
 @pytest.mark.parametrize(
@@ -329,6 +325,7 @@ def test_invalid_args_are_rejected_before_any_resource(program, tags, overrides,
             "resource_prefix": "modelyard-unit",
             "github_repository": "acme/modelyard",
             "tags": tags,
+            "github_oidc_provider_arn": PROVIDER_ARN,
             **overrides,
         }
     )
@@ -340,7 +337,7 @@ def test_invalid_args_are_rejected_before_any_resource(program, tags, overrides,
 
 
 def test_all_problems_are_reported_together(program):
-    args = PlatformRolesArgs(resource_prefix="-", github_repository="x", tags={})
+    args = PlatformRolesArgs(resource_prefix="-", github_repository="x", tags={}, github_oidc_provider_arn=PROVIDER_ARN)
     run = program(lambda: PlatformRoles("P", args))
 
     assert isinstance(run.error, ComponentArgsError)

@@ -244,3 +244,20 @@ def test_invalid_args_fail_with_every_problem_before_anything_is_created(program
     ):
         assert expected in message, f"{expected!r} not in {message}"
     assert run.resources == []
+
+
+def test_model_waits_for_the_execution_role_policies_and_endpoint_for_its_log_group(program, tags):
+    import pulumi_aws as aws
+
+    def build():
+        role = aws.iam.Role("execution", assume_role_policy="{}")
+        pull = aws.iam.RolePolicy("execution-pull", role=role.name, policy="{}")
+        log_group = aws.cloudwatch.LogGroup("endpoint-logs", name="/aws/sagemaker/Endpoints/unit-endpoint")
+        InferenceEndpoint("serve", endpoint_args(
+            tags, execution_role_arn=role.arn, execution_role_policies=[pull], endpoint_log_group=log_group))
+
+    run = program(build)
+    assert run.error is None, run.error
+    # SageMaker checks the role's image and VPC access at CreateModel, and creates its own log group otherwise.
+    assert run.named("execution-pull").urn in run.one("aws:sagemaker/model:Model").dependencies
+    assert run.named("endpoint-logs").urn in run.one("aws:sagemaker/endpoint:Endpoint").dependencies

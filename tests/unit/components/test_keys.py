@@ -124,3 +124,17 @@ def test_alias_must_be_a_bare_name(alias, tags):
 def _key_arn(run) -> str:
     key = run.one("aws:kms/key:Key")
     return f"arn:aws:kms:us-east-1:123456789012:key/{key.id}"
+
+
+def test_auto_scaling_role_gets_what_aws_documents_for_encrypted_volumes(program, tags):
+    role = "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+    run = program(lambda: EncryptionKey("data", EncryptionKeyArgs(alias="unit", tags=tags, auto_scaling_role_arn=role)))
+
+    statements = {s["Sid"]: s for s in run.statements(run.one("aws:kms/key:Key"))}
+    use = statements["AutoScalingServiceLinkedRoleUsesKey"]
+    grants = statements["AutoScalingServiceLinkedRoleAttachesVolumes"]
+    # https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html
+    assert use["Principal"] == grants["Principal"] == {"AWS": role}
+    assert use["Action"] == ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+    assert grants["Action"] == ["kms:CreateGrant"]
+    assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pulumi
 import pytest
@@ -85,7 +89,8 @@ def test_new_vpc_puts_compute_in_private_subnets(program, tags):
     assert [subnets[f"net-public-{zone}"].inputs["cidrBlock"] for zone in "abc"] == list(layout.public)
     assert all(subnet.inputs["mapPublicIpOnLaunch"] is False for subnet in subnets.values())
     assert run.outputs["private"] == [subnets[f"net-private-{zone}"].id for zone in "abc"]
-    assert run.outputs["zones"] == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    # The plan's zones map a..f to use1-az1..6: us-east-1c is use1-az3, where EKS refuses cluster subnets.
+    assert run.outputs["zones"] == ["us-east-1a", "us-east-1b", "us-east-1d"]
     assert all(subnet.inputs["tags"]["cost-center"] == tags["cost-center"] for subnet in subnets.values())
     assert run.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup").inputs.get("ingress") in (None, [])
 
@@ -249,3 +254,51 @@ def test_invalid_existing_vpc_args_name_each_bad_id(program, tags):
         "existing_private_subnet_ids[1]: 'sn-2' is not a subnet id (subnet-...)",
     ]
     assert run.resources == []
+
+
+def _offer_service_in(monkeypatch, service: str, zones: list[str]) -> None:
+    """Make the plan's AWS answer that one interface endpoint service is offered only in `zones`."""
+    from modelyard.planning.mocks import PlanMocks
+
+    answer = PlanMocks.call
+
+    def call(self, args):
+        result = answer(self, args)
+        if args.token == "aws:ec2/getVpcEndpointService:getVpcEndpointService" and args.args.get("service") == service:
+            result = {**result, "availabilityZones": zones}
+        return result
+
+    monkeypatch.setattr(PlanMocks, "call", call)
+
+
+def test_zones_are_those_every_interface_endpoint_service_offers(program, tags, monkeypatch):
+    _offer_service_in(monkeypatch, "sagemaker.runtime", ["us-east-1b", "us-east-1d", "us-east-1e"])
+
+    def build():
+        network = _network(tags, az_count=2)
+        pulumi.export("zones", network.availability_zones)
+
+    run = program(build)
+    assert run.error is None, run.error
+    # us-east-1a lacks the SageMaker runtime endpoint; us-east-1c is use1-az3, which EKS refuses.
+    assert run.outputs["zones"] == ["us-east-1b", "us-east-1d"]
+
+
+def test_too_few_usable_zones_is_an_error_naming_them():
+    # In a process of its own: a program that fails inside an apply leaves Pulumi runtime state behind that
+    # breaks the next mocked run in the same process.
+    script = textwrap.dedent("""
+        from conftest import TAGS, run_program
+        from test_network import KEY_ARN, _offer_service_in
+        from modelyard.components import Network, NetworkArgs
+        import pytest
+
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            _offer_service_in(monkeypatch, "sts", ["us-east-1a", "us-east-1b"])
+            run = run_program(lambda: Network("net", NetworkArgs(tags=TAGS, flow_log_key_arn=KEY_ARN, az_count=3)))
+        print(run.error)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parent, capture_output=True,
+                            text=True, timeout=240, check=True)
+    assert "az_count: 3 zones are needed, but only ['us-east-1a', 'us-east-1b'] support EKS and the interface " \
+           "endpoints" in result.stdout

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import botocore.session
 import pulumi
 import pulumi_aws as aws
 
@@ -97,6 +99,11 @@ def test_mlflow_stores_artifacts_under_a_prefix_of_the_artifacts_bucket(program,
     assert server.inputs["artifactStoreUri"] == f"s3://{artifacts}/mlflow/"
     assert server.inputs["automaticModelRegistration"] is False
     assert server.inputs["trackingServerSize"] == "Small"
+    # The API's own pattern (botocore's SageMaker model), not ours: "SUN:03:00" was refused by AWS.
+    window = botocore.session.get_session().get_service_model("sagemaker").operation_model(
+        "CreateMlflowTrackingServer"
+    ).input_shape.members["WeeklyMaintenanceWindowStart"]
+    assert re.fullmatch(window.metadata["pattern"], server.inputs["weeklyMaintenanceWindowStart"])
     role = run.one("aws:iam/role:Role", "modelyard-unit-mlflow")
     assert server.inputs["roleArn"].endswith(f":role/{role.id}")
     (trust,) = run.statements(role, "assumeRolePolicy")
@@ -150,7 +157,7 @@ def test_invalid_args_list_every_problem_before_any_resource(program, tags):
         tags=tags,
         mlflow_server_size="Huge",
         untagged_image_days=0,
-        mlflow_maintenance_window="Sunday 3am",
+        mlflow_maintenance_window="SUN:03:00",
     )
     run = program(lambda: ModelRegistry("Bad_Name", args))
 
@@ -161,7 +168,7 @@ def test_invalid_args_list_every_problem_before_any_resource(program, tags):
         "artifact_store: required",
         "mlflow_server_size: 'Huge'",
         "untagged_image_days: 0",
-        "mlflow_maintenance_window:",
+        "mlflow_maintenance_window: 'SUN:03:00' must look like Sun:03:00",
     ):
         assert path in message
     assert run.resources == []

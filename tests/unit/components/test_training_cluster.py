@@ -64,7 +64,7 @@ def test_cluster_is_private_encrypted_logged_and_api_authenticated(default_run, 
     cluster = default_run.one("aws:eks/cluster:Cluster")
     inputs = cluster.inputs
     assert inputs["name"] == "unit-gpu"
-    assert inputs["version"] == "1.33"
+    assert inputs["version"] == "1.35"
     assert inputs["vpcConfig"]["endpointPrivateAccess"] is True
     assert inputs["vpcConfig"]["endpointPublicAccess"] is False
     assert "publicAccessCidrs" not in inputs["vpcConfig"]

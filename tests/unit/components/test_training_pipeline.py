@@ -180,3 +180,22 @@ def test_invalid_args_fail_with_every_problem_before_anything_is_created(program
     ):
         assert expected in message, f"{expected!r} not in {message}"
     assert run.resources == []
+
+
+def test_what_runs_under_a_role_waits_for_its_policies(program, tags):
+    import pulumi_aws as aws
+
+    def build():
+        pipeline_policy = aws.iam.RolePolicy("pipeline-steps", role="pipeline", policy="{}")
+        deploy_policy = aws.iam.RolePolicy("deploy-vpc", role="deploy", policy="{}")
+        TrainingPipeline("pipe", pipeline_args(
+            tags, role_policies=[pipeline_policy], deploy_role_policies=[deploy_policy]))
+
+    run = program(build)
+    assert run.error is None, run.error
+    # Lambda's CreateFunction checks the VPC ENI permissions of its role; CreatePipeline checks its role.
+    assert run.named("deploy-vpc").urn in run.one("aws:lambda/function:Function").dependencies
+    assert run.named("pipeline-steps").urn in run.one("aws:sagemaker/pipeline:Pipeline").dependencies
+    # The schedule and the drift target start the pipeline as roles this component creates, after their policies.
+    assert run.named("pipe-scheduler-role-policy").urn in run.one("aws:scheduler/schedule:Schedule").dependencies
+    assert run.named("pipe-events-role-policy").urn in run.one("aws:cloudwatch/eventTarget:EventTarget").dependencies

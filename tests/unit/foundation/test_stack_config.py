@@ -107,3 +107,14 @@ def test_prod_must_be_highly_available():
 def test_public_eks_endpoint_needs_allow_list():
     [problem] = problems_of({"modelyard:training": json.dumps({"publicEndpoint": True})})
     assert problem == "modelyard:training: publicEndpoint requires a non-empty publicAccessCidrs allow-list"
+
+
+def test_prebuilt_images_must_be_ecr_digests():
+    tagged = "123456789012.dkr.ecr.us-east-1.amazonaws.com/modelyard-dev-training:0.1.0"
+    assert problems_of({"modelyard:images": {"training": tagged}}) == [
+        f"modelyard:images.training: {tagged!r} is not an ECR image pinned by digest "
+        "(<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<64 hex>); tags can move"
+    ]
+    pinned = tagged.replace(":0.1.0", "@sha256:" + "0" * 64)
+    config = parse_config({**BASE, "modelyard:images": {"serving": pinned}})
+    assert config.images.prebuilt == {"serving": pinned}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import policy_records as r
+from deploy_order_cases import ROWS as DEPLOY_ORDER_ROWS
 
 Expected = str | tuple[tuple[str, str], ...]
 
@@ -283,7 +284,11 @@ CASES: tuple[Case, ...] = (
     case("MY-EKS-004", "unpinned", [r.cluster(version=None)],
          (("training", "version is not set, so EKS picks its newest version at creation and the cluster drifts from code"),)),
     case("MY-EKS-004", "end of life", [r.cluster(version="1.29")],
-         (("training", "version '1.29' is past (or about to leave) EKS extended support; use 1.32 or newer"),)),
+         (("training", "version '1.29' is older than every version in the EKS version calendar, so EKS no longer "
+                       "supports it"),)),
+    case("MY-EKS-004", "left extended support", [r.cluster(version="1.30")],
+         (("training", "version '1.30' left EKS extended support on 2026-07-23; use one EKS still supports "
+                       "(1.32, 1.33, 1.34, 1.35)"),)),
     case("MY-EKS-005", "launch template, no SSH", [r.node_group()], "pass"),
     case("MY-EKS-005", "SSH from anywhere", [r.node_group(launchTemplate=None, remoteAccess={"ec2SshKey": "ops"})],
          (("gpu", "remoteAccess sets ec2SshKey without sourceSecurityGroupIds, so SSH (port 22) is open to 0.0.0.0/0"),)),
@@ -461,4 +466,5 @@ CASES: tuple[Case, ...] = (
          ((STACK, "estimated monthly cost $3,250.50 exceeds the stack's ceiling $3,000.00"),),
          cost={"total_monthly_usd": 3250.5, "ceiling_usd": 3000.0}),
     case("MY-COST-001", "no ceiling", [DATA], "not_applicable", cost={"total_monthly_usd": 3250.5, "ceiling_usd": None}),
+    *(case(*row) for row in DEPLOY_ORDER_ROWS),
 )

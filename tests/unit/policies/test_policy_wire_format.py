@@ -102,7 +102,7 @@ def _secure_program() -> list[pulumi.Resource]:
         {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
         {"Effect": "Allow", "Action": ["ecr:BatchGetImage"], "Resource": f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/serving"}))]
     resources.append(aws.eks.Cluster(
-        "training", role_arn=role.arn, version="1.33", tags=TAGS,
+        "training", role_arn=role.arn, version="1.35", tags=TAGS,
         vpc_config=aws.eks.ClusterVpcConfigArgs(subnet_ids=["subnet-a", "subnet-b"], endpoint_private_access=True,
                                                 endpoint_public_access=False),
         encryption_config=aws.eks.ClusterEncryptionConfigArgs(
@@ -130,7 +130,7 @@ def _secure_program() -> list[pulumi.Resource]:
     model = aws.sagemaker.Model(
         "model", execution_role_arn=role.arn, enable_network_isolation=True, tags=TAGS,
         primary_container=aws.sagemaker.ModelPrimaryContainerArgs(
-            image=f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/serving:1.0.0", model_data_url="s3://data/model.tar.gz"),
+            image=f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/serving@sha256:" + "0" * 64, model_data_url="s3://data/model.tar.gz"),
         vpc_config=aws.sagemaker.ModelVpcConfigArgs(subnets=["subnet-a", "subnet-b"], security_group_ids=["sg-0abc"]))
     config = aws.sagemaker.EndpointConfiguration(
         "endpoint", tags=TAGS,
