@@ -124,7 +124,10 @@ def test_what_runs_under_a_role_waits_for_its_policies_and_the_endpoint_for_its_
     # The deploy role's VPC ENI permissions (CreateFunction checks them) and the execution role's ECR pull.
     assert by_name["modelyard-prod-deploy-endpoint"].urn in function.dependencies
     assert by_name["modelyard-prod-pull-modelyard-prod-sagemaker-execution-serving"].urn in model.dependencies
-    assert by_name["modelyard-prod-endpoint-logs"].urn in by_name["modelyard-prod-endpoint"].dependencies
+    # Two resources share the name "modelyard-prod-endpoint-logs" (the Logs interface endpoint and the log group).
+    [log_group] = [group for group in of_type(plan, "aws:cloudwatch/logGroup:LogGroup")
+                   if group.name == "modelyard-prod-endpoint-logs"]
+    assert log_group.urn in by_name["modelyard-prod-endpoint"].dependencies
 
 
 def test_node_volume_key_lets_auto_scaling_launch_instances(plans):
