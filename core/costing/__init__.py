@@ -1,7 +1,7 @@
 """Monthly cost estimates of planned stacks from a shipped on-demand price table."""
 
 from modelyard.costing.assumptions import CostAssumptions, assumptions_from_config
-from modelyard.costing.estimator import estimate_cost
+from modelyard.costing.estimator import estimate_cost, estimate_cost_or_error
 from modelyard.costing.price_table import CostError, load_price_table
 
 __all__ = [
@@ -9,5 +9,6 @@ __all__ = [
     "CostError",
     "assumptions_from_config",
     "estimate_cost",
+    "estimate_cost_or_error",
     "load_price_table",
 ]

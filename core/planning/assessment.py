@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelyard.costing import CostError, assumptions_from_config, estimate_cost
+from modelyard.costing import assumptions_from_config, estimate_cost, estimate_cost_or_error
 from modelyard.planning.engine import Plan
 from modelyard.policies import evaluate
 
@@ -14,12 +14,10 @@ def estimate_plan_cost(plan: Plan) -> dict:
 
 
 def assess(plan: Plan) -> Plan:
-    """Fill `plan.cost` and `plan.policy` in place; a region without prices leaves an error in `cost`, not a failure."""
-    try:
-        plan.cost = estimate_plan_cost(plan)
-    except CostError as error:
-        plan.cost = {"error": str(error)}
+    """Fill `plan.cost` and `plan.policy` in place; a region without prices leaves an error in `cost` (with the
+    ceiling, which the cost-ceiling rule then reports as unchecked), not a failure of the plan."""
+    resources = [resource.to_json() for resource in plan.resources]
+    plan.cost = estimate_cost_or_error(resources, plan.region, assumptions_from_config(plan.config_values))
     environment = plan.config_values.get("modelyard:environment", plan.stack)
-    cost = plan.cost if "total_monthly_usd" in plan.cost else None
-    plan.policy = evaluate([resource.to_json() for resource in plan.resources], environment, cost)
+    plan.policy = evaluate(resources, environment, plan.cost)
     return plan
