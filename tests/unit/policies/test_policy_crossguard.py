@@ -12,6 +12,7 @@ import yaml
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
+from modelyard.policies import pack_config as pack_config_module
 from modelyard.policies.crossguard import build_policies, environment_from, plain
 from modelyard.policies.pack_config import config_path, pack_config, render
 from modelyard.policies.rule import ENVIRONMENTS, ResourceRule
@@ -44,10 +45,23 @@ def test_environment_comes_from_the_variable_and_defaults_to_prod():
     assert environment_from({}) == "prod"
 
 
+@pytest.fixture(params=["imported from this checkout", "imported from another clone"])
+def imported_pack(request, tmp_path, monkeypatch):
+    """Where the imported `modelyard.policies` lives: this checkout, or (a venv shared between two clones)
+    another clone's folder with its own config files."""
+    if request.param == "imported from another clone":
+        elsewhere = tmp_path / "other-clone" / "policies"
+        elsewhere.mkdir(parents=True)
+        for environment in ENVIRONMENTS:
+            (elsewhere / f"config.{environment}.json").write_text(render(environment))
+        monkeypatch.setattr(pack_config_module, "PACK_DIRECTORY", elsewhere)
+
+
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_shipped_config_files_match_the_registry(environment):
+def test_shipped_config_files_match_the_registry(environment, imported_pack):
+    # Like with like: the config files beside the imported registry, wherever the venv imports it from.
     path = config_path(environment)
-    assert path == PACK / f"config.{environment}.json"
+    assert path == pack_config_module.PACK_DIRECTORY / f"config.{environment}.json"
     assert path.read_text() == render(environment)
     assert json.loads(path.read_text()) == pack_config(environment)
 
