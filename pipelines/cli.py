@@ -78,9 +78,12 @@ def local_cloud_status(
     """Exit 0 when the local cloud runs and answers, 1 otherwise."""
     from dataclasses import asdict
 
-    from modelyard.pipelines.local_cloud import status
+    from modelyard.pipelines.local_cloud import LocalCloudError, LocalCloudStatus, status
 
-    current = status(stack, root)
+    try:
+        current = status(stack, root)
+    except LocalCloudError as error:
+        current = LocalCloudStatus(False, None, str(error))
     if as_json:
         typer.echo(json.dumps({"running": current.running, "detail": current.detail,
                                "state": asdict(current.state) if current.state else None}, indent=2))

@@ -60,13 +60,14 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     from pydantic import ValidationError
 
     from modelyard.pipelines.definition.local_executor import DefinitionError
+    from modelyard.pipelines.local_cloud.lifecycle import LocalCloudError
     from modelyard.pipelines.stack_outputs import StackOutputsError
     from modelyard.planning.engine import ProgramError
     from modelyard.planning.stack_files import StackFileError
     from modelyard.stacks.config import ConfigError
 
     return (StackOutputsError, ConfigError, StackFileError, ProgramError, ValidationError, DefinitionError,
-            FileNotFoundError)
+            LocalCloudError, FileNotFoundError)
 
 
 @pipeline_app.command("compile")

@@ -20,6 +20,7 @@ DEFAULT_ROOT = Path(".modelyard") / "local-cloud"
 SERVER_MODULE = "modelyard.pipelines.local_cloud.server"
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
+OUTPUTS_FILE = "outputs.json"
 
 
 class LocalCloudError(Exception):
@@ -68,18 +69,41 @@ def _state_file(stack: str, root: Path) -> Path:
 
 
 def _read_state(stack: str, root: Path) -> LocalCloudState | None:
+    """The recorded state; LocalCloudError when the file is unreadable (truncated, hand-edited)."""
     path = _state_file(stack, root)
     if not path.is_file():
         return None
-    return LocalCloudState(**json.loads(path.read_text()))
+    try:
+        return LocalCloudState(**json.loads(path.read_text()))
+    except (ValueError, TypeError) as error:
+        raise LocalCloudError(
+            f"the local cloud's state file {path} is unreadable ({type(error).__name__}: {error}); "
+            f"`modelyard local-cloud down --stack {stack}` stops the server it started and removes the file"
+        ) from None
+
+
+def _command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
 
 
 def _is_our_server(pid: int) -> bool:
-    try:
-        command_line = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
-    return SERVER_MODULE in command_line
+    return SERVER_MODULE in _command_line(pid)
+
+
+def _servers_working_in(home: Path) -> list[int]:
+    """Our server processes started with `--work-dir home` (how `down` finds them without a state file)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        arguments = _command_line(int(entry.name))
+        if SERVER_MODULE in arguments and any(
+                flag == "--work-dir" and value == str(home) for flag, value in zip(arguments, arguments[1:])):
+            found.append(int(entry.name))
+    return found
 
 
 def _answers(endpoint_url: str) -> bool:
@@ -92,6 +116,7 @@ def _answers(endpoint_url: str) -> bool:
 
 
 def status(stack: str, root: Path = DEFAULT_ROOT) -> LocalCloudStatus:
+    """Whether the local cloud of `stack` runs and answers; LocalCloudError when its state file is unreadable."""
     state = _read_state(stack, root)
     if state is None:
         return LocalCloudStatus(False, None, f"not running (no {_state_file(stack, root)})")
@@ -139,7 +164,7 @@ def up(stack: str, root: Path = DEFAULT_ROOT, outputs: StackOutputs | None = Non
     except BaseException:
         _terminate(process.pid)
         raise
-    outputs_file = home / "outputs.json"
+    outputs_file = home / OUTPUTS_FILE
     outputs_file.write_text(seeded.model_dump_json(indent=2))
     outputs_file.chmod(0o600)
     state = LocalCloudState(
@@ -205,11 +230,26 @@ def _terminate(pid: int) -> None:
 
 
 def down(stack: str, root: Path = DEFAULT_ROOT) -> LocalCloudStatus:
-    """Stop the local cloud of `stack` and remove its state; MLflow's database and artifacts stay."""
-    current = status(stack, root)
+    """Stop the local cloud of `stack` and remove its state; MLflow's database and artifacts stay. With an
+    unreadable state file it stops the servers working in the stack's folder and removes what they left."""
+    try:
+        current = status(stack, root)
+    except LocalCloudError as error:
+        return _down_without_state(stack, root, error)
     if current.state is not None and _is_our_server(current.state.pid):
         _terminate(current.state.pid)
     if current.state is not None:
         _state_file(stack, root).unlink(missing_ok=True)
         Path(current.state.outputs_file).unlink(missing_ok=True)
     return current
+
+
+def _down_without_state(stack: str, root: Path, error: LocalCloudError) -> LocalCloudStatus:
+    home = stack_dir(stack, root)
+    servers = _servers_working_in(home)
+    for pid in servers:
+        _terminate(pid)
+    _state_file(stack, root).unlink(missing_ok=True)
+    (home / OUTPUTS_FILE).unlink(missing_ok=True)
+    stopped = f"stopped pid {', '.join(map(str, servers))}" if servers else f"no server was running in {home}"
+    return LocalCloudStatus(False, None, f"{error}\n{stopped}; state file removed")

@@ -63,9 +63,11 @@ def write_result(result_dir: Path, result: dict[str, Any]) -> Path:
 def _input_errors() -> tuple[type[BaseException], ...]:
     from modelyard.model_code.datasets import DatasetError
     from modelyard.pipelines.dataset_source import DatasetSourceError
+    from modelyard.pipelines.local_cloud.lifecycle import LocalCloudError
     from modelyard.pipelines.s3_objects import S3UriError
 
-    return StackOutputsError, StepInputError, S3UriError, DatasetError, DatasetSourceError, FileNotFoundError
+    return (StackOutputsError, StepInputError, S3UriError, DatasetError, DatasetSourceError, LocalCloudError,
+            FileNotFoundError)
 
 
 def _failures() -> tuple[type[BaseException], ...]:
