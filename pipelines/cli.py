@@ -46,7 +46,7 @@ def local_cloud_up(
 
     try:
         outputs = outputs_from_file(outputs_file) if outputs_file else None
-        state = up(stack, root, outputs=outputs, port=port)
+        state = up(stack, root, outputs=outputs, port=port, progress=lambda message: typer.echo(message, err=True))
     except (LocalCloudError, StackOutputsError) as error:
         typer.echo(f"local cloud up failed: {error}", err=True)
         raise typer.Exit(2) from None

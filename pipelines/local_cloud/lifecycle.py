@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -138,19 +141,24 @@ def _default_quotas(stack: str, outputs: StackOutputs) -> tuple[int, int]:
     return config.training.sagemaker_instance_count, config.inference.max_capacity
 
 
-def up(stack: str, root: Path = DEFAULT_ROOT, outputs: StackOutputs | None = None, port: int = 0) -> LocalCloudState:
+def up(stack: str, root: Path = DEFAULT_ROOT, outputs: StackOutputs | None = None, port: int = 0,
+       progress: Callable[[str], None] = lambda message: None) -> LocalCloudState:
     """Start (or find running) the local cloud of `stack`: moto on 127.0.0.1, resources seeded from the stack
-    outputs (default: the offline plan's), MLflow on sqlite with artifacts under <root>/<stack>/mlflow."""
+    outputs (default: the offline plan's), MLflow on sqlite with artifacts under <root>/<stack>/mlflow.
+    `progress` receives one line per phase as it starts (the whole takes seconds to tens of seconds)."""
     current = status(stack, root)
     if current.running:
+        progress(f"found the running local cloud of {stack!r} (pid {current.state.pid})")
         return current.state
     if outputs is None:
         from modelyard.pipelines.stack_outputs import outputs_from_plan
 
+        progress(f"planning stack {stack!r} offline for the outputs to seed ...")
         outputs = outputs_from_plan(stack)
     home = stack_dir(stack, root)
     home.mkdir(parents=True, exist_ok=True)
     log_file = home / "server.log"
+    progress(f"starting the AWS emulator (moto) on 127.0.0.1, log {log_file} ...")
     with log_file.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", SERVER_MODULE, "--work-dir", str(home), "--port", str(port),
@@ -159,7 +167,9 @@ def up(stack: str, root: Path = DEFAULT_ROOT, outputs: StackOutputs | None = Non
     try:
         endpoint_url = _wait_ready(process, log_file)
         clients = AwsClients(outputs.region, endpoint_url)
+        progress(f"seeding the stack's buckets, key, roles, repositories and quotas at {endpoint_url} ...")
         seeded = seed(stack, clients, outputs)
+        progress(f"creating the MLflow registry (sqlite) under {home / 'mlflow'} ...")
         tracking_uri, artifact_root = _prepare_mlflow(home, seeded)
     except BaseException:
         _terminate(process.pid)
@@ -183,15 +193,30 @@ def seed(stack: str, clients: AwsClients, outputs: StackOutputs) -> StackOutputs
 
 
 def _prepare_mlflow(home: Path, outputs: StackOutputs) -> tuple[str, str]:
+    import mlflow  # noqa: F401 - imported before _quiet: importing MLflow sets its logger's level
+
     from modelyard.pipelines.model_registry import ModelRegistry
 
     folder = home / "mlflow"
     artifacts = folder / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     tracking_uri = f"sqlite:///{folder / 'mlflow.db'}"
-    registry = ModelRegistry(tracking_uri, outputs.model_package_group_name, outputs.pipeline_name)
-    registry.ensure_experiment(artifact_location=artifacts.as_uri())
+    with _quiet("mlflow"):  # "Creating initial MLflow database tables..." is MLflow's news, not the user's
+        registry = ModelRegistry(tracking_uri, outputs.model_package_group_name, outputs.pipeline_name)
+        registry.ensure_experiment(artifact_location=artifacts.as_uri())
     return tracking_uri, artifacts.as_uri()
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Only warnings and errors of `logger_name` (MLflow sets its own logger to INFO when imported)."""
+    logger = logging.getLogger(logger_name)
+    previous = logger.level
+    logger.setLevel(max(previous, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 def _wait_ready(process: subprocess.Popen, log_file: Path) -> str:

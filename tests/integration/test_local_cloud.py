@@ -93,3 +93,18 @@ def test_a_truncated_state_file_is_a_clear_error_and_down_still_stops_the_server
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_up_shows_what_is_starting_and_keeps_mlflow_chatter_out(cloud_root, tmp_path):
+    outputs_file = tmp_path / "outputs.json"
+    outputs_file.write_text(dev_outputs().model_dump_json())
+    started = subprocess.run(
+        [sys.executable, "-m", "modelyard.cli", "local-cloud", "up", "--stack", "dev", "--root", str(cloud_root),
+         "--outputs-file", str(outputs_file)],
+        capture_output=True, text=True, timeout=120, env={**os.environ, "MLFLOW_LOGGING_LEVEL": ""})
+    assert started.returncode == 0, started.stderr
+    progress = started.stderr.splitlines()
+    assert [line.split(" ", 2)[:2] for line in progress] == [["starting", "the"], ["seeding", "the"],
+                                                             ["creating", "the"]], started.stderr
+    assert "mlflow" not in started.stderr.replace(str(cloud_root / "dev" / "mlflow"), "")
+    assert "running at http://127.0.0.1:" in started.stdout
