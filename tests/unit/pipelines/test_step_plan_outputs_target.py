@@ -32,3 +32,12 @@ def test_stack_without_local_cloud_or_endpoint_is_refused_before_any_request(no_
     assert "modelyard local-cloud up --stack dev" in result.output
     recorded = json.loads((tmp_path / "out" / "result.json").read_text())
     assert recorded["status"] == "error" and recorded["error"].startswith("StepInputError: --stack dev")
+
+
+def test_pipeline_run_help_says_it_refuses_without_a_local_cloud_or_endpoint():
+    from modelyard.pipelines.definition.cli import pipeline_app
+
+    shown = CliRunner().invoke(pipeline_app, ["run", "--help"], env={"COLUMNS": "400", "TERMINAL_WIDTH": "400"})
+    assert shown.exit_code == 0
+    assert "else AWS" not in shown.output
+    assert "without either, run refuses: it never runs the steps against AWS" in " ".join(shown.output.split())
