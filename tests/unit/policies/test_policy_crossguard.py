@@ -103,3 +103,6 @@ def test_crossguard_cost_estimator_reads_region_and_ceiling_from_the_environment
            "name": "nat", "parent": None, "inputs": {}, "dependencies": []}
     cost = estimate([nat])
     assert cost["region"] == "eu-west-1" and cost["ceiling_usd"] == 100.0 and cost["total_monthly_usd"] > 0
+    # A region without prices keeps the ceiling on record, so MY-COST-001 fails closed under CrossGuard too.
+    unpriced = cost_estimator_from({"MODELYARD_COST_CEILING_USD": "100", "AWS_REGION": "eu-central-1"})([nat])
+    assert unpriced["ceiling_usd"] == 100.0 and "no prices for region 'eu-central-1'" in unpriced["error"]
