@@ -10,6 +10,7 @@ import pytest
 from stack_fixture import dev_outputs
 from typer.testing import CliRunner
 
+from modelyard.cli import app
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.cli import local_cloud_app
 from modelyard.pipelines.definition.cli import pipeline_app
@@ -83,7 +84,9 @@ def test_a_truncated_state_file_is_a_clear_error_and_down_still_stops_the_server
         assert started.exit_code == 2 and "local-cloud down --stack dev" in started.output
         ran = runner.invoke(pipeline_app, ["run", "--stack", "dev"])
         assert ran.exit_code == 2 and "is unreadable (JSONDecodeError" in ran.output
-        assert not any("Traceback" in result.output for result in (checked, started, ran))
+        trained = runner.invoke(app, ["train", "--on", "local", "--stack", "dev", "--data-version", "v1"])
+        assert trained.exit_code == 2 and "is unreadable (JSONDecodeError" in trained.output
+        assert not any("Traceback" in result.output for result in (checked, started, ran, trained))
 
         stopped = runner.invoke(local_cloud_app, ["down", "--stack", "dev", "--root", str(root)])
         assert stopped.exit_code == 0 and f"stopped pid {server.pid}" in stopped.output
