@@ -12,7 +12,12 @@ from pydantic.alias_generators import to_camel
 
 from modelyard.components.inference import MAX_WAIT_MINUTES
 from modelyard.components.monitoring import BUDGET_PERCENT_RANGE, LOG_RETENTION_DAYS, MAX_BUDGET_NOTIFICATIONS
-from modelyard.components.network import SMALLEST_SUBNET_PREFIX
+from modelyard.components.network import (
+    MIN_EXISTING_SUBNETS,
+    SMALLEST_SUBNET_PREFIX,
+    SUBNET_ID_PATTERN,
+    VPC_ID_PATTERN,
+)
 from modelyard.components.storage import MIN_INFREQUENT_ACCESS_DAYS
 from modelyard.stacks.provider_config import provider_config_keys
 from modelyard.stacks.schedule_expression import schedule_expression_problem
@@ -82,10 +87,10 @@ class NetworkConfig(_Section):
     """One NAT gateway per AZ (HA) instead of a single shared one. Default False."""
     flow_log_retention_days: int = Field(30, ge=1)
     """Retention of the VPC flow log group, in days. Default 30."""
-    existing_vpc_id: str | None = None
+    existing_vpc_id: str | None = Field(None, pattern=VPC_ID_PATTERN)
     """Use this VPC (and its private subnets) instead of creating one. Default None."""
-    existing_private_subnet_ids: list[str] = []
-    """Private subnets of existing_vpc_id to place compute in. Default []."""
+    existing_private_subnet_ids: list[Annotated[str, Field(pattern=SUBNET_ID_PATTERN)]] = []
+    """Private subnets of existing_vpc_id to place compute in (at least two AZs). Default []."""
 
     @field_validator("cidr")
     @classmethod
@@ -102,6 +107,15 @@ class NetworkConfig(_Section):
         return value
 
     _flow_log_retention = field_validator("flow_log_retention_days")(_retention_period)
+
+    @model_validator(mode="after")
+    def _existing_vpc_has_subnets(self) -> NetworkConfig:
+        if self.existing_vpc_id is None and self.existing_private_subnet_ids:
+            raise ValueError("existingPrivateSubnetIds only applies with existingVpcId")
+        if self.existing_vpc_id is not None and len(self.existing_private_subnet_ids) < MIN_EXISTING_SUBNETS:
+            raise ValueError(f"existingVpcId needs at least {MIN_EXISTING_SUBNETS} existingPrivateSubnetIds "
+                             "(in different AZs)")
+        return self
 
 
 class StorageConfig(_Section):

@@ -194,3 +194,15 @@ def test_a_yaml_ceiling_of_1e999_is_refused(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_stack_config("dev", str(path))
     assert caught.value.problems == ["modelyard:monthlyCostCeilingUsd: Input should be a finite number"]
+
+
+def test_existing_vpc_settings_are_checked_by_the_schema():
+    [problem] = problems_of({"modelyard:network": json.dumps({"existingVpcId": "vpc-nope"})})
+    assert problem.startswith("modelyard:network.existingVpcId: String should match pattern '^vpc-")
+    network = {"existingVpcId": "vpc-0123456789abcdef0", "existingPrivateSubnetIds": ["subnet-0123456789abcdef0"]}
+    assert problems_of({"modelyard:network": json.dumps(network)}) == [
+        "modelyard:network: existingVpcId needs at least 2 existingPrivateSubnetIds (in different AZs)"]
+    [problem] = problems_of({"modelyard:network": json.dumps({"existingPrivateSubnetIds": ["subnet-x"]})})
+    assert problem.startswith("modelyard:network.existingPrivateSubnetIds[0]: String should match pattern")
+    assert problems_of({"modelyard:network": json.dumps({"existingPrivateSubnetIds": ["subnet-0123456789abcdef0"]})}) \
+        == ["modelyard:network: existingPrivateSubnetIds only applies with existingVpcId"]
