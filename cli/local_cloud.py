@@ -29,7 +29,7 @@ def local_cloud_up(
 
     try:
         outputs = outputs_from_file(outputs_file) if outputs_file else None
-        state = up(stack, root, outputs=outputs, port=port)
+        state = up(stack, root, outputs=outputs, port=port, progress=lambda message: typer.echo(message, err=True))
     except (LocalCloudError, StackOutputsError) as error:
         typer.echo(f"local cloud up failed: {error}", err=True)
         raise typer.Exit(2) from None
@@ -61,9 +61,12 @@ def local_cloud_status(
     """Exit 0 when the local cloud runs and answers, 1 otherwise."""
     from dataclasses import asdict
 
-    from modelyard.pipelines.local_cloud import status
+    from modelyard.pipelines.local_cloud import LocalCloudError, LocalCloudStatus, status
 
-    current = status(stack, root)
+    try:
+        current = status(stack, root)
+    except LocalCloudError as error:
+        current = LocalCloudStatus(False, None, str(error))
     if as_json:
         typer.echo(json.dumps({"running": current.running, "detail": current.detail,
                                "state": asdict(current.state) if current.state else None}, indent=2))

@@ -30,6 +30,9 @@ OutputsFileOption = Annotated[Optional[Path], typer.Option(
 EndpointOption = Annotated[Optional[str], typer.Option(
     "--aws-endpoint-url", help="AWS endpoint override (default: $AWS_ENDPOINT_URL, else the stack's running "
                                "local cloud, else AWS).")]
+LocalEndpointOption = Annotated[Optional[str], typer.Option(
+    "--aws-endpoint-url", help="AWS endpoint override (default: $AWS_ENDPOINT_URL, else the stack's running "
+                               "local cloud; without either, run refuses: it never runs the steps against AWS).")]
 ParameterOption = Annotated[Optional[list[str]], typer.Option(
     "--parameter", "-p", help="Pipeline parameter override NAME=VALUE (repeatable), e.g. MinAccuracy=0.95.")]
 ImageTagOption = Annotated[Optional[str], typer.Option("--image-tag", help="Tag of the training image (default: "
@@ -60,13 +63,14 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     from pydantic import ValidationError
 
     from modelyard.pipelines.definition.local_executor import DefinitionError
+    from modelyard.pipelines.local_cloud.lifecycle import LocalCloudError
     from modelyard.pipelines.stack_outputs import StackOutputsError
     from modelyard.planning.engine import ProgramError
     from modelyard.stacks.config import ConfigError
     from modelyard.stacks.stack_files import StackFileError
 
     return (StackOutputsError, ConfigError, StackFileError, ProgramError, ValidationError, DefinitionError,
-            FileNotFoundError)
+            LocalCloudError, FileNotFoundError)
 
 
 @pipeline_app.command("compile")
@@ -136,7 +140,7 @@ def start_command(
 def run_command(
     stack: StackOption,
     outputs_file: OutputsFileOption = None,
-    aws_endpoint_url: EndpointOption = None,
+    aws_endpoint_url: LocalEndpointOption = None,
     parameter: ParameterOption = None,
     image_tag: ImageTagOption = None,
     work_dir: Annotated[Optional[Path], typer.Option(help="Where steps run (default .modelyard/pipeline-runs/<stack>).")] = None,

@@ -64,6 +64,7 @@ def train(
     Exit codes: 0 done (or submitted), 1 the run or the submission failed, 2 bad input.
     """
     from modelyard import __version__
+    from modelyard.pipelines.local_cloud.lifecycle import LocalCloudError
     from modelyard.pipelines.stack_outputs import StackOutputsError
 
     hyperparameters = _hyperparameters(hyperparameter)
@@ -78,7 +79,7 @@ def train(
         from modelyard.pipelines.definition.target import resolve_target
 
         target = resolve_target(stack, outputs_file, aws_endpoint_url, outputs_source)
-    except StackOutputsError as error:
+    except (StackOutputsError, LocalCloudError) as error:
         raise fail(str(error)) from None
     count = nodes or (target.outputs.training_instance_count if on is Platform.sagemaker else 1)
     chosen = framework or (Framework.torch if count > 1 else Framework.sklearn)

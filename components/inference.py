@@ -21,6 +21,8 @@ CAPTURE_PREFIX = "datacapture"
 SCALABLE_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 
+# SageMaker's WaitIntervalInSeconds and TerminationWaitInSeconds go up to 3600 (botocore's sagemaker model).
+MAX_WAIT_MINUTES = 60
 _ENDPOINT_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _SCHEDULE = re.compile(r"^(cron|rate|at)\(.+\)$")
 
@@ -138,8 +140,8 @@ class InferenceEndpointArgs:
         if not 1 <= self.traffic_step_percent <= 50:
             found.append(f"traffic_step_percent: must be in [1, 50] (got {self.traffic_step_percent})")
         for key in ("bake_minutes", "termination_wait_minutes"):
-            if not 0 <= getattr(self, key) <= 60:
-                found.append(f"{key}: must be in [0, 60] (got {getattr(self, key)})")
+            if not 0 <= getattr(self, key) <= MAX_WAIT_MINUTES:
+                found.append(f"{key}: must be in [0, {MAX_WAIT_MINUTES}] (got {getattr(self, key)})")
         if self.latency_alarm_ms < 1:
             found.append(f"latency_alarm_ms: must be >= 1 (got {self.latency_alarm_ms})")
         if self.error_alarm_count < 1:

@@ -19,6 +19,9 @@ TYPE_TOKEN = "modelyard:monitoring:Monitoring"
 LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
+# AWS Budgets: up to 5 notifications per budget; thresholds here are percentages of the limit, up to 1000.
+MAX_BUDGET_NOTIFICATIONS = 5
+BUDGET_PERCENT_RANGE = (1, 1000)
 SAGEMAKER_NAMESPACE = "AWS/SageMaker"
 ENDPOINT_INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
 DCGM_NAMESPACE = "ContainerInsights/Prometheus"
@@ -85,11 +88,13 @@ class MonitoringArgs:
             )
         if self.monthly_budget_usd <= 0:
             found.append(f"monthly_budget_usd: must be > 0 (got {self.monthly_budget_usd})")
-        if not 1 <= len(self.budget_alert_percents) <= 5:
-            found.append("budget_alert_percents: AWS Budgets takes 1 to 5 notifications per budget")
+        if not 1 <= len(self.budget_alert_percents) <= MAX_BUDGET_NOTIFICATIONS:
+            found.append(f"budget_alert_percents: AWS Budgets takes 1 to {MAX_BUDGET_NOTIFICATIONS} notifications "
+                         "per budget")
+        low, high = BUDGET_PERCENT_RANGE
         for index, percent in enumerate(self.budget_alert_percents):
-            if not 1 <= percent <= 1000:
-                found.append(f"budget_alert_percents[{index}]: must be in [1, 1000] (got {percent})")
+            if not low <= percent <= high:
+                found.append(f"budget_alert_percents[{index}]: must be in [{low}, {high}] (got {percent})")
         if len(set(self.budget_alert_percents)) != len(self.budget_alert_percents):
             found.append("budget_alert_percents: thresholds must be distinct")
         if self.budget_scope_tag is not None and not all(self.budget_scope_tag):

@@ -28,8 +28,12 @@ EKS_UNSUPPORTED_ZONE_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
 ALL_IPV4 = "0.0.0.0/0"
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
-_VPC_ID = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+VPC_ID_PATTERN = r"^vpc-[0-9a-f]{8,17}$"
+SUBNET_ID_PATTERN = r"^subnet-[0-9a-f]{8,17}$"
+# An existing VPC needs private subnets in at least this many AZs.
+MIN_EXISTING_SUBNETS = 2
+_VPC_ID = re.compile(VPC_ID_PATTERN)
+_SUBNET_ID = re.compile(SUBNET_ID_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -118,8 +122,9 @@ class NetworkArgs:
         found = []
         if not _VPC_ID.match(self.existing_vpc_id or ""):
             found.append(f"existing_vpc_id: {self.existing_vpc_id!r} is not a VPC id (vpc-...)")
-        if len(self.existing_private_subnet_ids) < 2:
-            found.append("existing_private_subnet_ids: at least 2 subnets (in different AZs) are required")
+        if len(self.existing_private_subnet_ids) < MIN_EXISTING_SUBNETS:
+            found.append(f"existing_private_subnet_ids: at least {MIN_EXISTING_SUBNETS} subnets (in different AZs) "
+                         "are required")
         for index, subnet in enumerate(self.existing_private_subnet_ids):
             if not _SUBNET_ID.match(subnet):
                 found.append(

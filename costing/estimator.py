@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modelyard.costing.assumptions import CostAssumptions
-from modelyard.costing.price_table import PriceTable, RegionPrices, load_price_table
+from modelyard.costing.price_table import CostError, PriceTable, RegionPrices, load_price_table
 from modelyard.costing.schedule import CapacityProfile, ScheduledCapacity, ScheduleError, capacity_profile
 
 ENDPOINT = "aws:sagemaker/endpoint:Endpoint"
@@ -93,6 +93,15 @@ class _Estimate:
         if price is None:
             self.skip(resource, f"no {what} price for {key!r} in {self.region}")
         return price
+
+
+def estimate_cost_or_error(resources: list[dict], region: str, assumptions: CostAssumptions) -> dict:
+    """`estimate_cost`, or where no estimate can be made (no prices for the region) `{"error", "region",
+    "ceiling_usd"}`: the ceiling stays on record, so the cost-ceiling rule fails closed instead of passing."""
+    try:
+        return estimate_cost(resources, region, assumptions)
+    except CostError as error:
+        return {"error": str(error), "region": region, "ceiling_usd": assumptions.ceiling_usd}
 
 
 def estimate_cost(resources: list[dict], region: str, assumptions: CostAssumptions) -> dict:

@@ -50,11 +50,11 @@ def cost_estimator_from(variables: Mapping[str, str]) -> CostEstimator | None:
     ceiling = variables.get(COST_CEILING_VARIABLE)
     if not ceiling:
         return None
-    from modelyard.costing import CostAssumptions, estimate_cost
+    from modelyard.costing import CostAssumptions, estimate_cost_or_error
 
     region = variables.get("AWS_REGION") or variables.get("AWS_DEFAULT_REGION") or "us-east-1"
     assumptions = CostAssumptions(ceiling_usd=float(ceiling))
-    return lambda records: estimate_cost(records, region, assumptions)
+    return lambda records: estimate_cost_or_error(records, region, assumptions)
 
 
 def plain(value: Any) -> Any:

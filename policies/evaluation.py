@@ -18,9 +18,14 @@ def checked_cost(cost: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         return None
     if not isinstance(cost, Mapping):
         raise TypeError(f"cost must be a dict or None, got {type(cost).__name__}")
-    total = cost.get("total_monthly_usd")
-    if isinstance(total, bool) or not isinstance(total, (int, float)):
-        raise TypeError(f"cost.total_monthly_usd must be a number, got {total!r}")
+    if "error" in cost:
+        # No estimate could be made; the rule reports the ceiling as unchecked.
+        if not isinstance(cost["error"], str):
+            raise TypeError(f"cost.error must be a string, got {cost['error']!r}")
+    else:
+        total = cost.get("total_monthly_usd")
+        if isinstance(total, bool) or not isinstance(total, (int, float)):
+            raise TypeError(f"cost.total_monthly_usd must be a number, got {total!r}")
     ceiling = cost.get("ceiling_usd")
     if ceiling is not None and (isinstance(ceiling, bool) or not isinstance(ceiling, (int, float))):
         raise TypeError(f"cost.ceiling_usd must be a number or None, got {ceiling!r}")
@@ -31,7 +36,8 @@ def evaluate(resources: Sequence[Mapping[str, Any]], stack: str, cost: Mapping[s
     """Evaluate the pack on one stack's recorded resources.
 
     `stack` picks the enforcement levels (dev, staging, prod; any other name is held to prod). `cost` is the
-    cost model's estimate ({"total_monthly_usd": float, "ceiling_usd": float | None, ...}) or None.
+    cost model's estimate ({"total_monthly_usd": float, "ceiling_usd": float | None, ...}), the reason none
+    could be made ({"error": str, "ceiling_usd": float | None}), or None.
     Returns {"violations": [...], "rules_evaluated": n, "results": {"pass", "fail", "not_applicable"},
     "outcomes": {rule_id: outcome or "disabled"}}.
     """

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -12,8 +13,21 @@ from pydantic.alias_generators import to_camel
 from modelyard.catalog.errors import InputError
 from modelyard.catalog.image_refs import DIGEST_REF_FORM, is_digest_ref
 from modelyard.catalog.instance_types import INFERENCE_GPU_FAMILIES, TRAINING_GPU_FAMILIES, family
+from modelyard.components.inference import MAX_WAIT_MINUTES
+from modelyard.components.monitoring import BUDGET_PERCENT_RANGE, LOG_RETENTION_DAYS, MAX_BUDGET_NOTIFICATIONS
+from modelyard.components.network import (
+    MIN_EXISTING_SUBNETS,
+    SMALLEST_SUBNET_PREFIX,
+    SUBNET_ID_PATTERN,
+    VPC_ID_PATTERN,
+)
+from modelyard.components.storage import MIN_INFREQUENT_ACCESS_DAYS
+from modelyard.stacks.provider_config import provider_config_keys
+from modelyard.stacks.schedule_expression import schedule_expression_problem
 
 NAMESPACE = "modelyard"
+# The provider namespace the program reads besides its own (aws:region); its keys come from the provider's SDK.
+PROVIDER_NAMESPACE = "aws"
 
 AWS_REGIONS = frozenset(
     {
@@ -36,7 +50,25 @@ class ConfigError(InputError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+    # allow_inf_nan=False: a YAML 1e999 or .nan is refused, not a ceiling nothing exceeds.
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True,
+                              allow_inf_nan=False)
+
+
+def _retention_period(days: int) -> int:
+    """The components' own list of CloudWatch Logs retention periods (components.monitoring)."""
+    if days not in LOG_RETENTION_DAYS:
+        raise ValueError(f"{days} is not a CloudWatch Logs retention period "
+                         f"(one of {', '.join(map(str, sorted(LOG_RETENTION_DAYS)))})")
+    return days
+
+
+def _schedule_expression(expression: str | None) -> str | None:
+    if expression is not None:
+        problem = schedule_expression_problem(expression)
+        if problem:
+            raise ValueError(problem)
+    return expression
 
 
 class NetworkConfig(_Section):
@@ -50,10 +82,10 @@ class NetworkConfig(_Section):
     """One NAT gateway per AZ (HA) instead of a single shared one. Default False."""
     flow_log_retention_days: int = Field(30, ge=1)
     """Retention of the VPC flow log group, in days. Default 30."""
-    existing_vpc_id: str | None = None
+    existing_vpc_id: str | None = Field(None, pattern=VPC_ID_PATTERN)
     """Use this VPC (and its private subnets) instead of creating one. Default None."""
-    existing_private_subnet_ids: list[str] = []
-    """Private subnets of existing_vpc_id to place compute in. Default []."""
+    existing_private_subnet_ids: list[Annotated[str, Field(pattern=SUBNET_ID_PATTERN)]] = []
+    """Private subnets of existing_vpc_id to place compute in (at least two AZs). Default []."""
 
     @field_validator("cidr")
     @classmethod
@@ -64,9 +96,21 @@ class NetworkConfig(_Section):
             raise ValueError(f"{value!r} is not a valid CIDR block ({error})") from None
         if not isinstance(network, ipaddress.IPv4Network) or not network.is_private:
             raise ValueError(f"{value!r} must be a private IPv4 range")
-        if not 16 <= network.prefixlen <= 24:
-            raise ValueError(f"{value!r} must be between /16 and /24")
+        # Subnets down to /SMALLEST_SUBNET_PREFIX are carved from it (components.network).
+        if not 16 <= network.prefixlen <= SMALLEST_SUBNET_PREFIX - 4:
+            raise ValueError(f"{value!r} must be between /16 and /{SMALLEST_SUBNET_PREFIX - 4}")
         return value
+
+    _flow_log_retention = field_validator("flow_log_retention_days")(_retention_period)
+
+    @model_validator(mode="after")
+    def _existing_vpc_has_subnets(self) -> NetworkConfig:
+        if self.existing_vpc_id is None and self.existing_private_subnet_ids:
+            raise ValueError("existingPrivateSubnetIds only applies with existingVpcId")
+        if self.existing_vpc_id is not None and len(self.existing_private_subnet_ids) < MIN_EXISTING_SUBNETS:
+            raise ValueError(f"existingVpcId needs at least {MIN_EXISTING_SUBNETS} existingPrivateSubnetIds "
+                             "(in different AZs)")
+        return self
 
 
 class StorageConfig(_Section):
@@ -76,7 +120,7 @@ class StorageConfig(_Section):
     """Keep buckets when the stack is destroyed. Default False (prod sets True)."""
     noncurrent_version_days: int = Field(30, ge=1)
     """Days before noncurrent object versions expire. Default 30."""
-    capture_transition_days: int = Field(30, ge=30)
+    capture_transition_days: int = Field(30, ge=MIN_INFREQUENT_ACCESS_DAYS)
     """Days before endpoint data capture moves to infrequent access. Default 30."""
     expected_storage_gb: float = Field(100.0, ge=0)
     """Storage the cost estimate assumes across buckets, in GB. Default 100."""
@@ -173,6 +217,8 @@ class TrainingConfig(_Section):
     def _public_endpoint_needs_allow_list(self) -> TrainingConfig:
         if self.public_endpoint and not self.public_access_cidrs:
             raise ValueError("publicEndpoint requires a non-empty publicAccessCidrs allow-list")
+        if self.public_access_cidrs and not self.public_endpoint:
+            raise ValueError("publicAccessCidrs only applies with publicEndpoint: true")
         return self
 
 
@@ -185,6 +231,8 @@ class ScaleDownSchedule(_Section):
     """When to restore the normal minimum. Default 07:00 UTC on weekdays."""
     off_hours_capacity: int = Field(1, ge=1)
     """Instances (min and max) outside working hours; an endpoint variant cannot go below 1. Default 1."""
+
+    _crons = field_validator("scale_down_cron", "scale_up_cron")(_schedule_expression)
 
 
 class InferenceConfig(_Section):
@@ -204,7 +252,7 @@ class InferenceConfig(_Section):
     """Blue/green traffic shifting. Default canary."""
     traffic_step_percent: int = Field(10, ge=1, le=50)
     """Traffic on the new fleet during the canary (or each linear step). Default 10."""
-    bake_minutes: int = Field(10, ge=0)
+    bake_minutes: int = Field(10, ge=0, le=MAX_WAIT_MINUTES)
     """Wait after shifting traffic, with rollback alarms armed. Default 10."""
     data_capture_percent: int = Field(20, ge=0, le=100)
     """Share of requests captured for drift monitoring. Default 20."""
@@ -236,6 +284,9 @@ class InferenceConfig(_Section):
                 f"capacities must satisfy minCapacity <= instanceCount <= maxCapacity (got "
                 f"{self.min_capacity}, {self.instance_count}, {self.max_capacity})"
             )
+        if self.schedule is not None and self.schedule.off_hours_capacity > self.max_capacity:
+            raise ValueError(f"schedule.offHoursCapacity {self.schedule.off_hours_capacity} exceeds maxCapacity "
+                             f"{self.max_capacity}")
         return self
 
 
@@ -248,12 +299,22 @@ class MonitoringConfig(_Section):
     """E-mail subscribed to the alarm topic. Default None."""
     monthly_budget_usd: float = Field(1000.0, gt=0)
     """AWS Budgets monthly limit. Default 1000."""
-    budget_alert_percents: list[int] = [80, 100]
-    """Budget thresholds that notify, in percent of the limit. Default [80, 100]."""
+    budget_alert_percents: list[Annotated[int, Field(ge=BUDGET_PERCENT_RANGE[0], le=BUDGET_PERCENT_RANGE[1])]] = Field(
+        [80, 100], min_length=1, max_length=MAX_BUDGET_NOTIFICATIONS)
+    """Budget thresholds that notify, in percent of the limit (distinct). Default [80, 100]."""
     gpu_memory_alarm_percent: int = Field(90, ge=1, le=100)
     """Endpoint GPU memory utilization that alarms. Default 90."""
     error_rate_alarm_percent: float = Field(1.0, gt=0, le=100)
     """5xx share of invocations that alarms. Default 1."""
+
+    _log_retention = field_validator("log_retention_days")(_retention_period)
+
+    @field_validator("budget_alert_percents")
+    @classmethod
+    def _distinct_thresholds(cls, values: list[int]) -> list[int]:
+        if len(set(values)) != len(values):
+            raise ValueError(f"thresholds must be distinct (got {values})")
+        return values
 
 
 class PipelineConfig(_Section):
@@ -271,6 +332,8 @@ class PipelineConfig(_Section):
     """Population stability index above which a feature has drifted. Default 0.2."""
     processing_instance_type: str = "ml.m5.large"
     """Instance type of processing steps. Default ml.m5.large."""
+
+    _schedule = field_validator("schedule")(_schedule_expression)
 
 
 class ImagesConfig(_Section):
@@ -375,6 +438,33 @@ def _similar(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+def _did_you_mean(word: str, candidates: Any, prefix: str = "") -> str:
+    """` (did you mean 'x'?)` for the closest candidate (difflib's ratio >= 0.6), else ""."""
+    close = difflib.get_close_matches(word, sorted(candidates), n=1)
+    return f" (did you mean {prefix + close[0]!r}?)" if close else ""
+
+
+def _section_keys(location: tuple[Any, ...]) -> list[str]:
+    """The config keys the section at `location` (`('network',)`, `('training', 'gpuNodeGroups', 0)`) accepts."""
+    model: Any = StackConfig
+    for part in location:
+        if isinstance(part, int):
+            continue
+        field = next((f for name, f in model.model_fields.items() if part in (name, f.alias)), None)
+        model = _model_in(field.annotation) if field else None
+        if model is None:
+            return []
+    return [field.alias or name for name, field in model.model_fields.items() if model is not StackConfig
+            or name != "region"]
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The config section class inside an annotation (`X`, `X | None`, `list[X]`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((found for argument in get_args(annotation) if (found := _model_in(argument))), None)
+
+
 def _key_path(location: tuple[Any, ...]) -> str:
     """`('inference', 'instanceType')` -> `modelyard:inference.instanceType`."""
     if not location:
@@ -393,26 +483,34 @@ def parse_config(raw: dict[str, Any]) -> StackConfig:
     """Validate flat Pulumi config (`{"modelyard:network": ..., "aws:region": ...}`) into a StackConfig.
 
     Values may be JSON strings (how Pulumi stores structured config) or already-parsed objects.
-    Raises ConfigError listing every problem; keys outside `modelyard:` other than `aws:region`
+    Raises ConfigError listing every problem. Keys of the namespaces the program reads (`modelyard:`, and
+    `aws:`, whose keys are the provider's own) must be known, with a did-you-mean for a typo; other namespaces
     belong to other packages and are ignored.
     """
     problems: list[str] = []
     document: dict[str, Any] = {}
     for key, value in raw.items():
         namespace, _, name = key.partition(":")
-        if key == "aws:region":
+        if key == f"{PROVIDER_NAMESPACE}:region":
             document["region"] = value
+        elif namespace == PROVIDER_NAMESPACE and name not in provider_config_keys(PROVIDER_NAMESPACE):
+            suggestion = _did_you_mean(name, provider_config_keys(PROVIDER_NAMESPACE), f"{PROVIDER_NAMESPACE}:")
+            problems.append(f"{key}: unknown key{suggestion}")
         elif namespace == NAMESPACE:
             document[name] = _decode(value)
     try:
-        return StackConfig.model_validate(document)
+        config = StackConfig.model_validate(document)
     except ValidationError as error:
         for item in error.errors():
             location = item["loc"]
             message = item["msg"].removeprefix("Value error, ")
             if item["type"] == "extra_forbidden":
-                message = "unknown key"
+                message = "unknown key" + _did_you_mean(str(location[-1]), _section_keys(location[:-1]),
+                                                        _key_path(location[:-1]) + ("." if len(location) > 1 else ":"))
             problems.append(f"{_key_path(location)}: {message}")
+    else:
+        if not problems:
+            return config
     raise ConfigError(problems)
 
 

@@ -73,9 +73,11 @@ class TrainingJobRun:
 def download_prefix(s3: Any, uri: str, destination: Path) -> list[Path]:
     """Copy every object under the S3 prefix `uri` into `destination`, as SageMaker's S3Prefix File mode does:
     a key below the prefix "folder" keeps its path under it, an object the prefix names keeps its name.
-    Raises TrainingJobError when nothing matches."""
+    The copies are private to this user (files 0600, folders 0700): a step's inputs include the stack outputs,
+    whose secrets (the kubeconfig) the original file keeps at 0600. Raises TrainingJobError when nothing matches."""
     bucket, prefix = split_s3_uri(uri)
     files: list[Path] = []
+    _private_folder(destination)
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for item in page.get("Contents", []):
             key = item["Key"]
@@ -87,12 +89,19 @@ def download_prefix(s3: Any, uri: str, destination: Path) -> list[Path]:
                 # The prefix names the object itself, or part of its name: keep the name.
                 relative = key[prefix.rfind("/") + 1:]
             target = destination / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
+            for folder in reversed(target.relative_to(destination).parents[:-1]):
+                _private_folder(destination / folder)
             s3.download_file(bucket, key, str(target))
+            target.chmod(0o600)
             files.append(target)
     if not files:
         raise TrainingJobError(f"no objects under {uri}")
     return files
+
+
+def _private_folder(folder: Path) -> None:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
 
 
 def upload_directory(s3: Any, directory: Path, uri: str, kms_key_id: str | None = None) -> list[str]:

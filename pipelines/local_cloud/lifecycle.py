@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +24,7 @@ DEFAULT_ROOT = Path(".modelyard") / "local-cloud"
 SERVER_MODULE = "modelyard.pipelines.local_cloud.server"
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
+OUTPUTS_FILE = "outputs.json"
 
 
 class LocalCloudError(ModelyardError):
@@ -69,18 +73,41 @@ def _state_file(stack: str, root: Path) -> Path:
 
 
 def _read_state(stack: str, root: Path) -> LocalCloudState | None:
+    """The recorded state; LocalCloudError when the file is unreadable (truncated, hand-edited)."""
     path = _state_file(stack, root)
     if not path.is_file():
         return None
-    return LocalCloudState(**json.loads(path.read_text()))
+    try:
+        return LocalCloudState(**json.loads(path.read_text()))
+    except (ValueError, TypeError) as error:
+        raise LocalCloudError(
+            f"the local cloud's state file {path} is unreadable ({type(error).__name__}: {error}); "
+            f"`modelyard local-cloud down --stack {stack}` stops the server it started and removes the file"
+        ) from None
+
+
+def _command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
 
 
 def _is_our_server(pid: int) -> bool:
-    try:
-        command_line = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
-    return SERVER_MODULE in command_line
+    return SERVER_MODULE in _command_line(pid)
+
+
+def _servers_working_in(home: Path) -> list[int]:
+    """Our server processes started with `--work-dir home` (how `down` finds them without a state file)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        arguments = _command_line(int(entry.name))
+        if SERVER_MODULE in arguments and any(
+                flag == "--work-dir" and value == str(home) for flag, value in zip(arguments, arguments[1:])):
+            found.append(int(entry.name))
+    return found
 
 
 def _answers(endpoint_url: str) -> bool:
@@ -93,6 +120,7 @@ def _answers(endpoint_url: str) -> bool:
 
 
 def status(stack: str, root: Path = DEFAULT_ROOT) -> LocalCloudStatus:
+    """Whether the local cloud of `stack` runs and answers; LocalCloudError when its state file is unreadable."""
     state = _read_state(stack, root)
     if state is None:
         return LocalCloudStatus(False, None, f"not running (no {_state_file(stack, root)})")
@@ -114,19 +142,24 @@ def _default_quotas(stack: str, outputs: StackOutputs) -> tuple[int, int]:
     return config.training.sagemaker_instance_count, config.inference.max_capacity
 
 
-def up(stack: str, root: Path = DEFAULT_ROOT, outputs: StackOutputs | None = None, port: int = 0) -> LocalCloudState:
+def up(stack: str, root: Path = DEFAULT_ROOT, outputs: StackOutputs | None = None, port: int = 0,
+       progress: Callable[[str], None] = lambda message: None) -> LocalCloudState:
     """Start (or find running) the local cloud of `stack`: moto on 127.0.0.1, resources seeded from the stack
-    outputs (default: the offline plan's), MLflow on sqlite with artifacts under <root>/<stack>/mlflow."""
+    outputs (default: the offline plan's), MLflow on sqlite with artifacts under <root>/<stack>/mlflow.
+    `progress` receives one line per phase as it starts (the whole takes seconds to tens of seconds)."""
     current = status(stack, root)
     if current.running:
+        progress(f"found the running local cloud of {stack!r} (pid {current.state.pid})")
         return current.state
     if outputs is None:
         from modelyard.pipelines.stack_outputs import outputs_from_plan
 
+        progress(f"planning stack {stack!r} offline for the outputs to seed ...")
         outputs = outputs_from_plan(stack)
     home = stack_dir(stack, root)
     home.mkdir(parents=True, exist_ok=True)
     log_file = home / "server.log"
+    progress(f"starting the AWS emulator (moto) on 127.0.0.1, log {log_file} ...")
     with log_file.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", SERVER_MODULE, "--work-dir", str(home), "--port", str(port),
@@ -135,12 +168,14 @@ def up(stack: str, root: Path = DEFAULT_ROOT, outputs: StackOutputs | None = Non
     try:
         endpoint_url = _wait_ready(process, log_file)
         clients = AwsClients(outputs.region, endpoint_url)
+        progress(f"seeding the stack's buckets, key, roles, repositories and quotas at {endpoint_url} ...")
         seeded = seed(stack, clients, outputs)
+        progress(f"creating the MLflow registry (sqlite) under {home / 'mlflow'} ...")
         tracking_uri, artifact_root = _prepare_mlflow(home, seeded)
     except BaseException:
         _terminate(process.pid)
         raise
-    outputs_file = home / "outputs.json"
+    outputs_file = home / OUTPUTS_FILE
     outputs_file.write_text(seeded.model_dump_json(indent=2))
     outputs_file.chmod(0o600)
     state = LocalCloudState(
@@ -159,15 +194,30 @@ def seed(stack: str, clients: AwsClients, outputs: StackOutputs) -> StackOutputs
 
 
 def _prepare_mlflow(home: Path, outputs: StackOutputs) -> tuple[str, str]:
+    import mlflow  # noqa: F401 - imported before _quiet: importing MLflow sets its logger's level
+
     from modelyard.pipelines.model_registry import ModelRegistry
 
     folder = home / "mlflow"
     artifacts = folder / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     tracking_uri = f"sqlite:///{folder / 'mlflow.db'}"
-    registry = ModelRegistry(tracking_uri, outputs.model_package_group_name, outputs.pipeline_name)
-    registry.ensure_experiment(artifact_location=artifacts.as_uri())
+    with _quiet("mlflow"):  # "Creating initial MLflow database tables..." is MLflow's news, not the user's
+        registry = ModelRegistry(tracking_uri, outputs.model_package_group_name, outputs.pipeline_name)
+        registry.ensure_experiment(artifact_location=artifacts.as_uri())
     return tracking_uri, artifacts.as_uri()
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Only warnings and errors of `logger_name` (MLflow sets its own logger to INFO when imported)."""
+    logger = logging.getLogger(logger_name)
+    previous = logger.level
+    logger.setLevel(max(previous, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
 
 
 def _wait_ready(process: subprocess.Popen, log_file: Path) -> str:
@@ -206,11 +256,26 @@ def _terminate(pid: int) -> None:
 
 
 def down(stack: str, root: Path = DEFAULT_ROOT) -> LocalCloudStatus:
-    """Stop the local cloud of `stack` and remove its state; MLflow's database and artifacts stay."""
-    current = status(stack, root)
+    """Stop the local cloud of `stack` and remove its state; MLflow's database and artifacts stay. With an
+    unreadable state file it stops the servers working in the stack's folder and removes what they left."""
+    try:
+        current = status(stack, root)
+    except LocalCloudError as error:
+        return _down_without_state(stack, root, error)
     if current.state is not None and _is_our_server(current.state.pid):
         _terminate(current.state.pid)
     if current.state is not None:
         _state_file(stack, root).unlink(missing_ok=True)
         Path(current.state.outputs_file).unlink(missing_ok=True)
     return current
+
+
+def _down_without_state(stack: str, root: Path, error: LocalCloudError) -> LocalCloudStatus:
+    home = stack_dir(stack, root)
+    servers = _servers_working_in(home)
+    for pid in servers:
+        _terminate(pid)
+    _state_file(stack, root).unlink(missing_ok=True)
+    (home / OUTPUTS_FILE).unlink(missing_ok=True)
+    stopped = f"stopped pid {', '.join(map(str, servers))}" if servers else f"no server was running in {home}"
+    return LocalCloudStatus(False, None, f"{error}\n{stopped}; state file removed")

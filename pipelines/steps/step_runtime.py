@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -23,7 +25,9 @@ RESULT_FILE = "result.json"
 OutputsFileOption = Annotated[Optional[Path], typer.Option(
     "--outputs-file", help="Stack outputs JSON (`pulumi stack output --json`, or the local cloud's outputs.json).")]
 StackOption = Annotated[Optional[str], typer.Option(
-    "--stack", help="Without --outputs-file: take the outputs of this stack's offline plan.")]
+    "--stack", help="Without --outputs-file: the stack's running local cloud (its outputs and endpoint), or the "
+                    "offline plan's outputs on an endpoint override; never AWS, where the plan's resources do "
+                    "not exist.")]
 EndpointOption = Annotated[Optional[str], typer.Option(
     "--aws-endpoint-url", help="AWS endpoint override (default: $AWS_ENDPOINT_URL, else $LOCALSTACK_ENDPOINT).")]
 ResultDirOption = Annotated[Path, typer.Option(
@@ -59,9 +63,11 @@ def write_result(result_dir: Path, result: dict[str, Any]) -> Path:
 def _input_errors() -> tuple[type[BaseException], ...]:
     from modelyard.model_code.datasets import DatasetError
     from modelyard.pipelines.dataset_source import DatasetSourceError
+    from modelyard.pipelines.local_cloud.lifecycle import LocalCloudError
     from modelyard.pipelines.s3_objects import S3UriError
 
-    return StackOutputsError, StepInputError, S3UriError, DatasetError, DatasetSourceError, FileNotFoundError
+    return (StackOutputsError, StepInputError, S3UriError, DatasetError, DatasetSourceError, LocalCloudError,
+            FileNotFoundError)
 
 
 def _failures() -> tuple[type[BaseException], ...]:
@@ -78,9 +84,9 @@ def run_step(step: str, outputs_file: Path | None, stack: str | None, endpoint_u
     2 bad input. The message on stderr is one readable paragraph, not a traceback."""
     started = time.perf_counter()
     try:
-        outputs = load_stack_outputs(outputs_file, stack)
-        context = StepContext(outputs, AwsClients.for_stack(outputs, endpoint_url), result_dir)
-        result = body(context)
+        context, environment = _context(outputs_file, stack, endpoint_url, result_dir)
+        with _environment(environment):
+            result = body(context)
     except StepFailed as failure:
         _finish(step, result_dir, {**failure.result, "status": "failed", "error": str(failure)}, started,
                 ExitCode.FAILED)
@@ -94,6 +100,45 @@ def run_step(step: str, outputs_file: Path | None, stack: str | None, endpoint_u
         _finish(step, result_dir, {"status": "failed", "error": traceback.format_exc()}, started, ExitCode.FAILED)
     else:
         _finish(step, result_dir, {**result, "status": result.get("status", "succeeded")}, started, ExitCode.OK)
+
+
+def _context(outputs_file: Path | None, stack: str | None, endpoint_url: str | None,
+             result_dir: Path) -> tuple[StepContext, dict[str, str]]:
+    """The step's outputs and clients, and the variables its work needs (MLflow's URI for the local cloud).
+    With --stack alone the outputs are the offline plan's: made-up names that exist only in an emulator, so the
+    step goes to the stack's running local cloud (as `pipeline run` does) or to the endpoint override, and
+    refuses rather than send the plan's names to AWS."""
+    if outputs_file is not None or stack is None:
+        outputs = load_stack_outputs(outputs_file, stack)
+        return StepContext(outputs, AwsClients.for_stack(outputs, endpoint_url), result_dir), {}
+    from modelyard.pipelines.aws_clients import resolve_endpoint_url
+    from modelyard.pipelines.definition.target import resolve_target
+    from modelyard.pipelines.local_cloud.lifecycle import status
+
+    if resolve_endpoint_url(endpoint_url) is None and not status(stack).running:
+        raise StepInputError(
+            f"--stack {stack} without --outputs-file means the offline plan's outputs, whose resources exist only "
+            f"in an emulator, and no local cloud of {stack!r} is running (no endpoint override is set either). "
+            f"Run `modelyard local-cloud up --stack {stack}`, pass --aws-endpoint-url, or pass --outputs-file "
+            "with a deployed stack's outputs (`pulumi stack output --json --show-secrets`).")
+    target = resolve_target(stack, None, endpoint_url, "plan")
+    clients = AwsClients(target.outputs.region, target.endpoint_url)
+    return StepContext(target.outputs, clients, result_dir), target.environment
+
+
+@contextlib.contextmanager
+def _environment(variables: Mapping[str, str]) -> Iterator[None]:
+    """`variables` set for the step's work (as the `local-cloud up` exports would), the previous values after."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _finish(step: str, result_dir: Path, result: dict[str, Any], started: float, code: int) -> None:

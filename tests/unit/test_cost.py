@@ -261,6 +261,25 @@ def test_region_prices_differ_and_unknown_regions_are_errors():
         estimate(*stack, region="ap-south-1")
 
 
+def test_a_ceiling_in_a_region_without_prices_fails_the_plan_as_cost_fails(tmp_path):
+    # Issue 20 #9: the mandatory ceiling rule passed ("0 violations") where `modelyard cost` exits 2.
+    shipped = (DEFAULT_PROGRAM_DIR / "Pulumi.staging.yaml").read_text()
+    config = tmp_path / "Pulumi.staging.yaml"
+    config.write_text(re.sub(r"aws:region: \S+", "aws:region: eu-central-1", shipped)
+                      .replace("modelyard:monthlyCostCeilingUsd:", "modelyard:monthlyCostCeilingUsd: 100 #"))
+    arguments = ["--stack", "staging", "--config", str(config), "--json"]
+
+    planned = CliRunner().invoke(app, ["plan", *arguments])
+    costed = CliRunner().invoke(app, ["cost", *arguments])
+
+    assert costed.exit_code == 2 and "no prices for region 'eu-central-1'" in costed.stderr
+    assert planned.exit_code == 1, planned.output
+    violations = json.loads(planned.stdout)["policy"]["violations"]
+    assert [(v["rule_id"], v["enforcement"]) for v in violations] == [("MY-COST-001", "mandatory")]
+    assert violations[0]["message"].startswith("the stack's ceiling $100.00 cannot be checked: no prices for region "
+                                               "'eu-central-1'")
+
+
 def test_invalid_assumptions_name_the_field():
     with pytest.raises(CostError, match="storage_gb must be >= 0"):
         CostAssumptions(storage_gb=-1)

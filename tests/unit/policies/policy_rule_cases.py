@@ -467,4 +467,9 @@ CASES: tuple[Case, ...] = (
          cost={"total_monthly_usd": 3250.5, "ceiling_usd": 3000.0}),
     case("MY-COST-001", "no ceiling", [DATA], "not_applicable", cost={"total_monthly_usd": 3250.5, "ceiling_usd": None}),
     *(case(*row) for row in DEPLOY_ORDER_ROWS),
+    case("MY-COST-001", "no estimate (fails closed)", [DATA],
+         ((STACK, "the stack's ceiling $100.00 cannot be checked: no prices for region 'eu-central-1'"),),
+         cost={"error": "no prices for region 'eu-central-1'", "ceiling_usd": 100.0}),
+    case("MY-COST-001", "no estimate and no ceiling", [DATA], "not_applicable",
+         cost={"error": "no prices for region 'eu-central-1'", "ceiling_usd": None}),
 )

@@ -12,6 +12,7 @@ import yaml
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
+from modelyard.policies import pack_config as pack_config_module
 from modelyard.policies.crossguard import build_policies, environment_from, plain
 from modelyard.policies.pack_config import config_path, pack_config, render
 from modelyard.policies.rule import ENVIRONMENTS, ResourceRule
@@ -44,10 +45,23 @@ def test_environment_comes_from_the_variable_and_defaults_to_prod():
     assert environment_from({}) == "prod"
 
 
+@pytest.fixture(params=["imported from this checkout", "imported from another clone"])
+def imported_pack(request, tmp_path, monkeypatch):
+    """Where the imported `modelyard.policies` lives: this checkout, or (a venv shared between two clones)
+    another clone's folder with its own config files."""
+    if request.param == "imported from another clone":
+        elsewhere = tmp_path / "other-clone" / "policies"
+        elsewhere.mkdir(parents=True)
+        for environment in ENVIRONMENTS:
+            (elsewhere / f"config.{environment}.json").write_text(render(environment))
+        monkeypatch.setattr(pack_config_module, "PACK_DIRECTORY", elsewhere)
+
+
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
-def test_shipped_config_files_match_the_registry(environment):
+def test_shipped_config_files_match_the_registry(environment, imported_pack):
+    # Like with like: the config files beside the imported registry, wherever the venv imports it from.
     path = config_path(environment)
-    assert path == PACK / f"config.{environment}.json"
+    assert path == pack_config_module.PACK_DIRECTORY / f"config.{environment}.json"
     assert path.read_text() == render(environment)
     assert json.loads(path.read_text()) == pack_config(environment)
 
@@ -89,3 +103,6 @@ def test_crossguard_cost_estimator_reads_region_and_ceiling_from_the_environment
            "name": "nat", "parent": None, "inputs": {}, "dependencies": []}
     cost = estimate([nat])
     assert cost["region"] == "eu-west-1" and cost["ceiling_usd"] == 100.0 and cost["total_monthly_usd"] > 0
+    # A region without prices keeps the ceiling on record, so MY-COST-001 fails closed under CrossGuard too.
+    unpriced = cost_estimator_from({"MODELYARD_COST_CEILING_USD": "100", "AWS_REGION": "eu-central-1"})([nat])
+    assert unpriced["ceiling_usd"] == 100.0 and "no prices for region 'eu-central-1'" in unpriced["error"]
