@@ -29,8 +29,11 @@ LATE_ADDONS = ("coredns",)
 GPU_TAINT_KEY = "nvidia.com/gpu"
 GPU_NODE_LABEL = "nvidia.com/gpu.present"
 NODE_ROLE_LABEL = "modelyard.io/node-role"
-DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.17.4"
-DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter:4.2.3-4.1.3-ubuntu22.04"
+# Pinned by digest, so a re-pushed tag cannot change what runs on the nodes: the images NVIDIA's GPU Operator
+# v25.3.1 ships (relatedImages of its bundle, NVIDIA/gpu-operator
+# bundle/v25.3.1/manifests/gpu-operator-certified.clusterserviceversion.yaml).
+DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin@sha256:037160a36de0f060fc21cc0cb2f795d980282ff1471b55530433ca4350b24c4f"
+DCGM_EXPORTER_IMAGE = "nvcr.io/nvidia/k8s/dcgm-exporter@sha256:6c78381d83e2ccd84e9645d35d8768d98a52b73c75d1bb9395b5f030ce9bd3a4"
 DCGM_EXPORTER_PORT = 9400
 KUBEFLOW_TRAINER_CHART = "oci://ghcr.io/kubeflow/charts/kubeflow-trainer"
 KUBEFLOW_TRAINER_NAMESPACE = "kubeflow-system"
@@ -631,6 +634,12 @@ class TrainingCluster(pulumi.ComponentResource):
                     template=k8s.core.v1.PodTemplateSpecArgs(
                         metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
                         spec=k8s.core.v1.PodSpecArgs(
+                            # Neither daemon calls the Kubernetes API (they talk to the kubelet's sockets on the
+                            # host), so no service-account token is mounted.
+                            automount_service_account_token=False,
+                            security_context=k8s.core.v1.PodSecurityContextArgs(
+                                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")
+                            ),
                             priority_class_name="system-node-critical",
                             node_selector={GPU_NODE_LABEL: "true"},
                             tolerations=[
@@ -659,7 +668,7 @@ class TrainingCluster(pulumi.ComponentResource):
                     allow_privilege_escalation=False, capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"])
                 ),
                 resources=k8s.core.v1.ResourceRequirementsArgs(
-                    requests={"cpu": "50m", "memory": "64Mi"}, limits={"memory": "256Mi"}
+                    requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "200m", "memory": "256Mi"}
                 ),
                 volume_mounts=[
                     k8s.core.v1.VolumeMountArgs(
@@ -691,10 +700,22 @@ class TrainingCluster(pulumi.ComponentResource):
                 security_context=k8s.core.v1.SecurityContextArgs(
                     run_as_user=0,
                     run_as_non_root=False,
+                    allow_privilege_escalation=False,
                     capabilities=k8s.core.v1.CapabilitiesArgs(add=["SYS_ADMIN"], drop=["ALL"]),
                 ),
+                # dcgm-exporter answers /health on its metrics port
+                # (NVIDIA/dcgm-exporter deployment/templates/daemonset.yaml probes it the same way).
+                liveness_probe=k8s.core.v1.ProbeArgs(
+                    http_get=k8s.core.v1.HTTPGetActionArgs(path="/health", port=DCGM_EXPORTER_PORT),
+                    initial_delay_seconds=45,
+                    period_seconds=5,
+                ),
+                readiness_probe=k8s.core.v1.ProbeArgs(
+                    http_get=k8s.core.v1.HTTPGetActionArgs(path="/health", port=DCGM_EXPORTER_PORT),
+                    initial_delay_seconds=45,
+                ),
                 resources=k8s.core.v1.ResourceRequirementsArgs(
-                    requests={"cpu": "100m", "memory": "256Mi"}, limits={"memory": "1Gi"}
+                    requests={"cpu": "100m", "memory": "256Mi"}, limits={"cpu": "500m", "memory": "1Gi"}
                 ),
                 volume_mounts=[
                     k8s.core.v1.VolumeMountArgs(
