@@ -132,7 +132,8 @@ def test_deploy_lambda_runs_our_image_in_the_vpc_with_its_own_log_group(default_
     }
     assert inputs["timeout"] == 900
     assert inputs["vpcConfig"] == {"subnetIds": ["subnet-a", "subnet-b"], "securityGroupIds": ["sg-pipeline"]}
-    assert inputs["kmsKeyArn"] == KEY
+    assert "kmsKeyArn" not in inputs  # no environment, nothing for the key to encrypt (checkov CKV_AWS_173)
+    assert inputs["tracingConfig"] == {"mode": "Active"}  # checkov CKV_AWS_50
     log_group = default_run.one("aws:cloudwatch/logGroup:LogGroup")
     assert log_group.inputs["name"] == "/aws/lambda/unit-deploy"
     assert (log_group.inputs["retentionInDays"], log_group.inputs["kmsKeyId"]) == (365, KEY)
@@ -180,3 +181,10 @@ def test_invalid_args_fail_with_every_problem_before_anything_is_created(program
     ):
         assert expected in message, f"{expected!r} not in {message}"
     assert run.resources == []
+
+
+def test_deploy_lambda_environment_is_encrypted_with_the_stack_key(tags, program):
+    run = run_pipeline(program, pipeline_args(tags, deploy_environment={"STAGE": "unit"}))
+    inputs = run.one("aws:lambda/function:Function").inputs
+    assert inputs["environment"] == {"variables": {"STAGE": "unit"}}
+    assert inputs["kmsKeyArn"] == KEY
