@@ -193,6 +193,10 @@ def report_markdown(scans: list[StackScan], skips: dict[str, CheckovSkip]) -> st
     return "\n".join(lines) + "\n"
 
 
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@app.command()
 def main(
     checkov: Annotated[Path, typer.Option(help="The checkov executable (e.g. .venv-checkov/bin/checkov).")],
     stacks: Annotated[Optional[list[str]], typer.Option("--stack", help="Stacks to scan (default: dev, staging, prod).")] = None,
@@ -203,7 +207,8 @@ def main(
     """Export each stack's plan and run checkov on it; fail on any failed check not in the skips file."""
     console, errors = Console(), Console(stderr=True)
     if not checkov.is_file():
-        errors.print(f"[red]no checkov at {checkov}[/red]: run `make scan`, which installs it into .venv-checkov")
+        errors.print(f"[red]no checkov at {checkov}[/red]: run `make scan`, which installs it into .venv-checkov",
+                     highlight=False, soft_wrap=True)
         raise typer.Exit(2)
     try:
         skips = load_skips(skips_file)
@@ -235,4 +240,4 @@ def main(
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    app()
