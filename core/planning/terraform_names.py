@@ -118,12 +118,12 @@ def _strip_input(annotation: Any) -> Any:
     """`Input[T]` / `Optional[T]` / `Union[T, Awaitable[T], Output[T]]` -> T."""
     while typing.get_origin(annotation) is typing.Union:
         candidates = [
-            arg for arg in typing.get_args(annotation)
-            if arg is not type(None) and typing.get_origin(arg) is not collections.abc.Awaitable
-            and getattr(arg, "__name__", "") != "Output" and typing.get_origin(arg) is None or
-            typing.get_origin(arg) in (list, dict, collections.abc.Sequence, collections.abc.Mapping)
+            arg
+            for arg in typing.get_args(annotation)
+            if arg is not type(None)
+            and typing.get_origin(arg) is not collections.abc.Awaitable
+            and getattr(typing.get_origin(arg) or arg, "__name__", "") != "Output"
         ]
-        candidates = [arg for arg in candidates if arg is not type(None)]
         if not candidates:
             return None
         annotation = candidates[0]

@@ -27,7 +27,7 @@ from modelyard.planning.terraform_names import (
 )
 
 FORMAT_VERSION = "1.2"
-# The Terraform release whose plan format this mirrors (any 1.x emits format_version 1.2).
+# The Terraform release whose `show -json` output this mirrors (Terraform 1.9 writes format_version 1.2).
 TERRAFORM_VERSION = "1.9.8"
 AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 # Pulumi-only inputs with no Terraform attribute behind them.
@@ -69,7 +69,11 @@ def terraform_plan(plan: Plan) -> TerraformPlanExport:
     """The plan's AWS resources as a Terraform-plan JSON document."""
     by_urn = {resource.urn: resource for resource in plan.resources}
     modules = _module_names(plan.resources)
-    aws = [resource for resource in plan.resources if resource.custom and terraform_type(resource.type)]
+    # Sorted by URN: registration order varies between runs, the export must not (it is diffed in PRs).
+    aws = sorted(
+        (resource for resource in plan.resources if resource.custom and terraform_type(resource.type)),
+        key=lambda resource: resource.urn,
+    )
     names = _unique_names(aws)
     module_types = {
         (*_module_path(component, by_urn, modules), name): by_urn[urn].type for urn, name in modules.items()
@@ -159,7 +163,8 @@ def _fill_values(resource: ExportedResource, exported: dict[str, ExportedResourc
             continue
         attribute = renames.get(key) or snake_case(key)
         converted = _convert(value, shapes.get(key, PropertyShape("value")), renames, key)
-        references, computed = _references(value, resource.recorded.property_dependencies.get(key, []), exported)
+        dependencies = resource.recorded.property_dependencies.get(key, [])
+        references, computed = _references(value, attribute, dependencies, exported)
         if references:
             resource.references[attribute] = references
         if computed:
@@ -194,7 +199,9 @@ def _convert_block(value: dict[str, Any], nested: type | None, renames: dict[str
     return converted
 
 
-def _references(value: Any, dependencies: list[str], exported: dict[str, ExportedResource]) -> tuple[list[str], bool]:
+def _references(
+    value: Any, attribute: str, dependencies: list[str], exported: dict[str, ExportedResource]
+) -> tuple[list[str], bool]:
     """Terraform references for an input that depends on other resources, and whether the value is one of
     their computed attributes (then it is unknown until they exist)."""
     references: list[str] = []
@@ -203,17 +210,27 @@ def _references(value: Any, dependencies: list[str], exported: dict[str, Exporte
         target = exported.get(urn)
         if target is None:
             continue
-        attribute = _matching_attribute(value, target.recorded)
-        if attribute:
-            references.append(f"{target.local_address}.{attribute}")
+        if value == UNKNOWN_PLACEHOLDER:
+            # Already unknown (as in a preview): which attribute it reads is not recorded; the input's name says.
+            references.append(f"{target.local_address}.{_attribute_named_by(attribute)}")
+        elif matched := _matching_attribute(value, target.recorded):
+            references.append(f"{target.local_address}.{matched}")
             computed = True
         references.append(target.local_address)
     return references, computed
 
 
+def _attribute_named_by(attribute: str) -> str:
+    """`kms_key_arn` reads an ARN, `role_name` a name, `bucket` / `vpc_id` an id."""
+    for suffix in ("arn", "name"):
+        if attribute == suffix or attribute.endswith(f"_{suffix}"):
+            return suffix
+    return "id"
+
+
 def _matching_attribute(value: Any, target: RecordedResource) -> str | None:
     """Which attribute of `target` a plain string input is (its id, ARN, name ...), if any."""
-    if not isinstance(value, str) or value in (UNKNOWN_PLACEHOLDER, SECRET_PLACEHOLDER) or not value:
+    if not isinstance(value, str) or value == SECRET_PLACEHOLDER or not value:
         return None
     if value == target.id:
         return "id"

@@ -12,6 +12,7 @@ import pytest
 from checkov_runner import checkov
 
 from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, Plan, plan_program
+from modelyard.planning.recorder import RecordedResource
 from modelyard.planning.terraform_plan import terraform_plan
 from modelyard.policies.checkov_skips import load_skips
 
@@ -149,3 +150,52 @@ def test_checkov_finds_what_is_insecure_in_a_foreign_program(insecure_plan, tmp_
     assert {"CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"} <= failed
     assert {"CKV_AWS_38", "CKV_AWS_39", "CKV_AWS_58"} <= failed
     assert {"CKV_AWS_98", "CKV_AWS_355"} <= failed
+
+
+def _recorded(type_: str, name: str, inputs: dict[str, Any], depends: dict[str, list[str]] | None = None,
+              outputs: dict[str, Any] | None = None) -> RecordedResource:
+    return RecordedResource(
+        urn=f"urn:pulumi:dev::p::{type_}::{name}", type=type_, name=name, parent=None, custom=True, inputs=inputs,
+        dependencies=sorted({urn for urns in (depends or {}).values() for urn in urns}),
+        property_dependencies=depends or {}, provider=None, protect=False, retain_on_delete=False,
+        id=name if outputs is None else outputs.get("id"), outputs=outputs or {},
+    )
+
+
+def _bucket_with_block(bucket_input: str) -> Plan:
+    bucket = _recorded(
+        "aws:s3/bucket:Bucket", "data", {"bucket": "data-1"}, outputs={"id": "data-1", "arn": "arn:aws:s3:::data-1"}
+    )
+    block = _recorded(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "data-block",
+        {"bucket": bucket_input, "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
+         "restrictPublicBuckets": True},
+        depends={"bucket": [bucket.urn]},
+    )
+    return Plan(stack="dev", project="p", region="us-east-1", resources=[bucket, block], outputs={})
+
+
+@pytest.mark.parametrize("bucket_input", ["data-1", "<unknown>"])
+def test_an_input_read_from_another_resource_is_unknown_and_a_reference(bucket_input):
+    """Resolved by the mocks (the bucket's id) or left unknown as a preview leaves it: either way Terraform's
+    form, an unknown `bucket` with a reference to the bucket's id."""
+    document = terraform_plan(_bucket_with_block(bucket_input)).document
+    block = next(c for c in document["resource_changes"] if c["type"] == "aws_s3_bucket_public_access_block")
+    assert block["change"]["after_unknown"] == {"bucket": True} and block["change"]["after"].get("bucket") is None
+    expressions = _expressions(document, block["address"])
+    assert expressions["bucket"]["references"] == ["aws_s3_bucket.data.id", "aws_s3_bucket.data"]
+    assert expressions["block_public_acls"] == {"constant_value": True}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bucket_input", ["data-1", "<unknown>"])
+def test_checkov_connects_the_bucket_to_its_public_access_block(bucket_input, tmp_path):
+    target = tmp_path / "plan.json"
+    target.write_text(json.dumps(terraform_plan(_bucket_with_block(bucket_input)).document))
+    run = checkov("terraform_plan", target)
+    assert "CKV2_AWS_6" not in {check.check_id for check in run.failed}  # "S3 bucket has a Public Access block"
+    # The control: the same bucket without its block fails that check.
+    alone = _bucket_with_block(bucket_input)
+    alone.resources = alone.resources[:1]
+    target.write_text(json.dumps(terraform_plan(alone).document))
+    assert "CKV2_AWS_6" in {check.check_id for check in checkov("terraform_plan", target).failed}
