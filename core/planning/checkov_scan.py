@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,7 @@ def scan_plan(plan: Plan, checkov: Path, out_dir: Path) -> StackScan:
     plan_file = out_dir / f"{plan.stack}.tfplan.json"
     plan_file.write_text(json.dumps(export.document, indent=2))
     manifests_dir = out_dir / f"{plan.stack}-k8s"
+    shutil.rmtree(manifests_dir, ignore_errors=True)  # our own output: no manifest left from an earlier scan
     manifests = write_k8s_manifests(plan, manifests_dir)
     kubernetes = run_checkov(checkov, "kubernetes", manifests_dir) if manifests.manifests else None
     return StackScan(
