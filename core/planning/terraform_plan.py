@@ -69,15 +69,12 @@ def terraform_plan(plan: Plan) -> TerraformPlanExport:
     """The plan's AWS resources as a Terraform-plan JSON document."""
     by_urn = {resource.urn: resource for resource in plan.resources}
     modules = _module_names(plan.resources)
+    aws_resources = [resource for resource in plan.resources if resource.custom and resource.type.startswith("aws:")]
     # Sorted by URN: registration order varies between runs, the export must not (it is diffed in PRs).
-    aws = sorted(
-        (resource for resource in plan.resources if resource.custom and terraform_type(resource.type)),
-        key=lambda resource: resource.urn,
-    )
+    aws = sorted((resource for resource in aws_resources if terraform_type(resource.type)), key=lambda r: r.urn)
     names = _unique_names(aws)
     module_types = {
-        (*_module_path(component, by_urn, modules), name): by_urn[urn].type for urn, name in modules.items()
-        for component in (by_urn[urn],)
+        (*_module_path(by_urn[urn], by_urn, modules), name): by_urn[urn].type for urn, name in modules.items()
     }
     exported = {
         resource.urn: ExportedResource(
@@ -109,7 +106,7 @@ def terraform_plan(plan: Plan) -> TerraformPlanExport:
         "complete": True,
         "errored": False,
     }
-    return TerraformPlanExport(document, aws_resources=len(aws), exported=len(exported))
+    return TerraformPlanExport(document, aws_resources=len(aws_resources), exported=len(exported))
 
 
 # -- names and modules -----------------------------------------------------------------------------------
