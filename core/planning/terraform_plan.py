@@ -286,15 +286,21 @@ def _planned_module(path: tuple[str, ...], resources: Any) -> dict[str, Any]:
     module: dict[str, Any] = {
         "resources": [_planned_resource(resource) for resource in resources if resource.module == path]
     }
-    children = sorted({resource.module[: len(path) + 1] for resource in resources if len(resource.module) > len(path)
-                       and resource.module[: len(path)] == path})
     if path:
         module["address"] = ".".join(f"module.{name}" for name in path)
+    children = _child_modules(path, resources)
     if children:
-        module["child_modules"] = [
-            _planned_module(child, [r for r in resources if r.module[: len(child)] == child]) for child in children
-        ]
+        module["child_modules"] = [_planned_module(child, members) for child, members in children.items()]
     return module
+
+
+def _child_modules(path: tuple[str, ...], resources: list[ExportedResource]) -> dict[tuple[str, ...], list[ExportedResource]]:
+    """The modules directly under `path`, each with every resource inside it (at any depth)."""
+    children: dict[tuple[str, ...], list[ExportedResource]] = {}
+    for resource in resources:
+        if len(resource.module) > len(path) and resource.module[: len(path)] == path:
+            children.setdefault(resource.module[: len(path) + 1], []).append(resource)
+    return dict(sorted(children.items()))
 
 
 def _resource_change(resource: ExportedResource) -> dict[str, Any]:
@@ -340,17 +346,14 @@ def _configuration_module(path: tuple[str, ...], resources: Any, module_types: d
                 "schema_version": 0,
             }
         )
-    children = sorted({resource.module[len(path)] for resource in resources
-                       if len(resource.module) > len(path) and resource.module[: len(path)] == path})
+    children = _child_modules(path, resources)
     if children:
         module["module_calls"] = {
-            child: {
+            child[-1]: {
                 # The component's Pulumi type stands where Terraform names the module's source.
-                "source": module_types.get((*path, child), child),
-                "module": _configuration_module(
-                    (*path, child), [r for r in resources if r.module[: len(path) + 1] == (*path, child)], module_types
-                ),
+                "source": module_types.get(child, child[-1]),
+                "module": _configuration_module(child, members, module_types),
             }
-            for child in children
+            for child, members in children.items()
         }
     return module
