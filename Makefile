@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TORCH_SPEC ?= torch==2.13.0
 LOCAL_WHEELS := $(if $(wildcard /opt/wheels/torch-*),--find-links /opt/wheels)
 
-.PHONY: setup test demo bench lint clean
+.PHONY: setup test demo bench lint scan clean
 
 setup: $(STAMP)
 
@@ -31,9 +31,22 @@ bench: setup
 	$(PY) benchmarks/serving.py
 	$(PY) benchmarks/plan_time.py
 
+# checkov in a venv of its own (its pins clash with ours), offline with --skip-download: both plan exports of
+# every shipped stack, failing on any failed check not in policies/checkov-skips.txt. Report: .modelyard/scan/.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_SPEC ?= checkov==3.3.30
+
+$(CHECKOV_VENV)/.installed:
+	test -x $(CHECKOV_VENV)/bin/python || python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --disable-pip-version-check -q "$(CHECKOV_SPEC)"
+	touch $@
+
+scan: setup $(CHECKOV_VENV)/.installed
+	$(PY) -m modelyard.planning.checkov_scan --checkov $(CHECKOV_VENV)/bin/checkov --out .modelyard/scan
+
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(PY) scripts/lint_layers.py
 
 clean:
-	rm -rf $(VENV) .modelyard .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .modelyard .pytest_cache

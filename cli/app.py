@@ -50,6 +50,8 @@ def plan(
     outputs: Annotated[Optional[Path], typer.Option(help="Also write the stack outputs (secrets included) to this file, mode 0600.")] = None,
     diff: Annotated[Optional[Path], typer.Option(help="A previous `plan --json` output (e.g. the base branch's) to diff against.")] = None,
     diff_markdown: Annotated[Optional[Path], typer.Option(help="With --diff: also write the diff as Markdown (a PR comment section) here.")] = None,
+    terraform_plan: Annotated[Optional[Path], typer.Option(help="Also write the plan as Terraform-plan JSON (`terraform show -json`) here, for checkov/trivy/infracost.")] = None,
+    k8s_manifests: Annotated[Optional[Path], typer.Option(help="Also write the Kubernetes resources as YAML manifests (one file each, Helm releases listed) into this folder.")] = None,
 ) -> None:
     """Run a Pulumi program offline under Pulumi's mocks: resources, outputs, policy verdicts, cost.
 
@@ -79,6 +81,11 @@ def plan(
     if outputs:
         outputs.write_text(json.dumps(result.outputs, indent=2))
         outputs.chmod(0o600)
+    if terraform_plan or k8s_manifests:
+        from modelyard.planning.exports import write_exports
+
+        for line in write_exports(result, terraform_plan=terraform_plan, k8s_manifests=k8s_manifests):
+            errors.print(line, highlight=False, soft_wrap=True)
     document = result.to_json()
     changes = diff_plans(old_plan, document) if old_plan is not None else None
     if changes is not None:

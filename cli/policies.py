@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from modelyard.policies.checkov_skips import checkov_ids
 from modelyard.policies.pack_config import config_path, render
 from modelyard.policies.rule import ENVIRONMENTS, ResourceRule
 from modelyard.policies.rules import RULES
@@ -30,6 +31,7 @@ def rule_rows() -> list[dict[str, Any]]:
             "kind": "resource" if isinstance(rule, ResourceRule) else "stack",
             "description": rule.description,
             "anchors": list(rule.anchors),
+            "checkov": list(checkov_ids(rule.anchors)),
             "levels": rule.levels.as_dict(),
             "resource_types": sorted(rule.resource_types) if isinstance(rule, ResourceRule) else [],
         }
@@ -41,7 +43,7 @@ def rule_rows() -> list[dict[str, Any]]:
 def list_rules(
     as_json: Annotated[bool, typer.Option("--json", help="Print the rules as a JSON array.")] = False,
 ) -> None:
-    """Print every rule: id, severity, the anchors it mirrors and its enforcement level per environment."""
+    """Print every rule: id, severity, enforcement per environment, the checkov checks it mirrors, its other anchors."""
     rows = rule_rows()
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
@@ -51,10 +53,12 @@ def list_rules(
     table.add_column("Severity", no_wrap=True)
     for environment in ENVIRONMENTS:
         table.add_column(environment, no_wrap=True)
-    table.add_column("Anchors", overflow="fold")
+    table.add_column("checkov", overflow="fold")
+    table.add_column("Other anchors", overflow="fold")
     for row in rows:
         levels = [f"[{_LEVEL_STYLE[level]}]{level}[/]" for level in row["levels"].values()]
-        table.add_row(row["id"], row["severity"], *levels, ", ".join(row["anchors"]))
+        others = [anchor for anchor in row["anchors"] if anchor not in row["checkov"]]
+        table.add_row(row["id"], row["severity"], *levels, ", ".join(row["checkov"]) or "-", ", ".join(others))
     console.print(table)
 
 

@@ -608,6 +608,14 @@ def _deploy_statements(
             "Action": LAMBDA_ENI_ACTIONS,
             "Resource": account.arn("ec2", "network-interface/*"),
         },
+        {
+            "Sid": "WriteTraces",
+            "Effect": "Allow",
+            # The deploy function traces actively (AWS Lambda docs, "Visualize Lambda function invocations
+            # using AWS X-Ray": the execution role needs these two); X-Ray defines no resource type for them.
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": "*",
+        },
     ]
     if args.model_package_group_name is not None:
         statements.append(

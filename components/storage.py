@@ -117,6 +117,7 @@ class ArtifactStore(pulumi.ComponentResource):
         bucket_policies: dict[str, aws.s3.BucketPolicy] = {}
         for role, bucket in self.buckets.items():
             public_access_block = self._lock_down(f"{name}-{role}", bucket, bucket_opts)
+            self._publish_events(f"{name}-{role}", bucket, bucket_opts)
             self._encrypt(
                 f"{name}-{role}", bucket, None if role == ACCESS_LOGS else args.key_arn, bucket_opts
             )
@@ -264,6 +265,16 @@ class ArtifactStore(pulumi.ComponentResource):
                 ignore_public_acls=True,
                 restrict_public_buckets=True,
             ),
+            opts=opts,
+        )
+
+    def _publish_events(self, prefix: str, bucket: aws.s3.Bucket, opts: pulumi.ResourceOptions) -> None:
+        """Every object event to EventBridge's default bus, so a rule can start ingestion or retraining when a
+        dataset lands, and deletions leave a trace. S3 events delivered to the default bus cost nothing
+        (AWS EventBridge pricing: AWS service events are free); nothing subscribes by default."""
+        aws.s3.BucketNotification(
+            f"{prefix}-events",
+            aws.s3.BucketNotificationArgs(bucket=bucket.id, eventbridge=True),
             opts=opts,
         )
 

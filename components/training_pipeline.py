@@ -190,7 +190,10 @@ class TrainingPipeline(pulumi.ComponentResource):
                 ),
                 timeout=args.deploy_timeout_seconds,
                 memory_size=args.deploy_memory_mb,
-                kms_key_arn=args.kms_key_arn,
+                # The key encrypts environment variables only; Lambda has nothing to encrypt without them.
+                kms_key_arn=args.kms_key_arn if args.deploy_environment else None,
+                # Traces each deployment (SageMaker calls, smoke test) in X-Ray; the deploy role may write them.
+                tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
                 environment=(
                     aws.lambda_.FunctionEnvironmentArgs(variables=args.deploy_environment)
                     if args.deploy_environment

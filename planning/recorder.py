@@ -99,6 +99,8 @@ class RecordingMonitor(MockMonitor):
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 id=response.id or None,
+                # What the mocks answered: ids, ARNs and names that other resources' inputs refer to.
+                outputs=plain(rpc.deserialize_properties(response.object, keep_unknowns=True)),
             )
         )
         return response

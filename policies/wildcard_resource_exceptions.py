@@ -34,6 +34,15 @@ EXCEPTIONS: tuple[WildcardResourceException, ...] = (
         required_condition_keys=("cloudwatch:namespace",),
     ),
     WildcardResourceException(
+        "xray:PutTraceSegments",
+        "uploads trace segments, which are not resources; the Service Authorization Reference lists no resource "
+        "type for it (the deploy Lambda traces actively)",
+    ),
+    WildcardResourceException(
+        "xray:PutTelemetryRecords",
+        "X-Ray daemon telemetry, no resource type, as PutTraceSegments",
+    ),
+    WildcardResourceException(
         "cloudwatch:GetMetricData",
         "reads metrics, which are not resources (drift and endpoint dashboards read them)",
     ),

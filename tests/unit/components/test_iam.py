@@ -189,8 +189,10 @@ def test_deploy_role_serves_only_prefixed_sagemaker_resources(program, tags):
         "WriteLogs",
         "VpcNetworkInterfaces",
         "ManageNetworkInterfaces",
+        "WriteTraces",
         "ReadModelPackages",
     }
+    assert by_sid["WriteTraces"]["Action"] == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
     for statement in statements:
         assert all("*" not in action for action in statement["Action"]), statement["Sid"]
         for resource in statement["Resource"]:
@@ -238,9 +240,10 @@ def test_deploy_role_gets_lambda_vpc_access_with_star_only_where_documented(prog
     by_sid = {s["Sid"]: s for s in statements}
     assert "ReadModelPackages" not in by_sid
     unconstrained = [s for s in statements if "*" in s["Resource"]]
-    assert [s["Sid"] for s in unconstrained] == ["VpcNetworkInterfaces"]
-    for action in unconstrained[0]["Action"]:
-        _assert_documented_exception("platform-deploy-endpoint", action, unconstrained[0])
+    assert [s["Sid"] for s in unconstrained] == ["VpcNetworkInterfaces", "WriteTraces"]
+    for statement in unconstrained:
+        for action in statement["Action"]:
+            _assert_documented_exception("platform-deploy-endpoint", action, statement)
     enis = by_sid["ManageNetworkInterfaces"]
     assert enis["Resource"] == [f"arn:aws:ec2:us-east-1:{ACCOUNT}:network-interface/*"]
     # Together, exactly what AWSLambdaVPCAccessExecutionRole grants for ENIs.

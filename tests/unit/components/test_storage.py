@@ -63,6 +63,13 @@ def test_every_bucket_blocks_public_access_and_acls_and_is_versioned(program, ta
         assert inputs["versioningConfiguration"]["status"] == "Enabled"
 
 
+def test_every_bucket_publishes_its_object_events_to_eventbridge(program, tags):
+    run = program(lambda: _store(tags))
+
+    for inputs in _per_bucket(run, "aws:s3/bucketNotification:BucketNotification").values():
+        assert inputs["eventbridge"] is True
+
+
 def test_data_buckets_use_the_cmk_with_a_bucket_key_and_logs_use_sse_s3(program, tags):
     run = program(lambda: _store(tags))
 
@@ -143,7 +150,7 @@ def test_buckets_are_deletable_by_default_and_retained_or_protected_by_flag(prog
 
     assert not any(r.retain_on_delete or r.protect for r in default.resources)
     bucket_resources = [r for r in kept.resources if r.type.startswith("aws:s3/")]
-    assert len(bucket_resources) == 4 * 7 + 3
+    assert len(bucket_resources) == 4 * 8 + 3
     assert all(r.retain_on_delete and r.protect for r in bucket_resources)
 
 

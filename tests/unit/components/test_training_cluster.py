@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pulumi
 import pytest
@@ -169,9 +170,35 @@ def test_gpu_daemon_sets_tolerate_the_taint_and_select_gpu_nodes(default_run):
         pod = daemon_set.inputs["spec"]["template"]["spec"]
         assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
         assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
-    plugin = daemon_sets["train-device-plugin"].inputs["spec"]["template"]["spec"]["containers"][0]
-    assert plugin["image"].startswith("nvcr.io/nvidia/k8s-device-plugin:v0.17.")
-    assert plugin["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+def test_gpu_daemon_sets_are_hardened_as_checkov_asks(default_run):
+    """CKV_K8S_43 (image by digest), CKV_K8S_38 (no service-account token), CKV_K8S_31 (seccomp RuntimeDefault)."""
+    for daemon_set in default_run.of_type("kubernetes:apps/v1:DaemonSet"):
+        pod = daemon_set.inputs["spec"]["template"]["spec"]
+        assert pod["automountServiceAccountToken"] is False
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in pod["containers"]:
+            assert re.fullmatch(r"nvcr\.io/nvidia/[a-z0-9/-]+@sha256:[0-9a-f]{64}", container["image"]), container["image"]
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False
+            assert set(container["resources"]["limits"]) == {"cpu", "memory"}
+            assert "add" not in container["securityContext"]["capabilities"]  # no SYS_ADMIN (CKV_K8S_39)
+
+
+def test_gpu_daemons_get_network_policies_and_dcgm_device_counters_only(default_run):
+    policies = {
+        policy.inputs["metadata"]["name"]: policy.inputs["spec"]
+        for policy in default_run.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert set(policies) == {"nvidia-device-plugin", "dcgm-exporter"}
+    assert policies["nvidia-device-plugin"]["ingress"] == [] and policies["nvidia-device-plugin"]["egress"] == []
+    assert policies["dcgm-exporter"]["ingress"] == [{"ports": [{"port": 9400, "protocol": "TCP"}]}]
+    counters = default_run.one("kubernetes:core/v1:ConfigMap").inputs["data"]["device-counters.csv"]
+    fields = [line.split(",")[0] for line in counters.splitlines()]
+    assert "DCGM_FI_DEV_GPU_UTIL" in fields and not any(field.startswith("DCGM_FI_PROF_") for field in fields)
+    exporter = next(d for d in default_run.of_type("kubernetes:apps/v1:DaemonSet") if d.name == "train-dcgm-exporter")
+    container = exporter.inputs["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["-f", "/etc/dcgm-exporter/modelyard/device-counters.csv"]
     service = default_run.one("kubernetes:core/v1:Service").inputs
     assert service["spec"]["ports"][0]["port"] == 9400
     assert service["metadata"]["annotations"]["prometheus.io/scrape"] == "true"

@@ -132,7 +132,8 @@ def test_deploy_lambda_runs_our_image_in_the_vpc_with_its_own_log_group(default_
     }
     assert inputs["timeout"] == 900
     assert inputs["vpcConfig"] == {"subnetIds": ["subnet-a", "subnet-b"], "securityGroupIds": ["sg-pipeline"]}
-    assert inputs["kmsKeyArn"] == KEY
+    assert "kmsKeyArn" not in inputs  # no environment, nothing for the key to encrypt (checkov CKV_AWS_173)
+    assert inputs["tracingConfig"] == {"mode": "Active"}  # checkov CKV_AWS_50
     log_group = default_run.one("aws:cloudwatch/logGroup:LogGroup")
     assert log_group.inputs["name"] == "/aws/lambda/unit-deploy"
     assert (log_group.inputs["retentionInDays"], log_group.inputs["kmsKeyId"]) == (365, KEY)
@@ -199,3 +200,8 @@ def test_what_runs_under_a_role_waits_for_its_policies(program, tags):
     # The schedule and the drift target start the pipeline as roles this component creates, after their policies.
     assert run.named("pipe-scheduler-role-policy").urn in run.one("aws:scheduler/schedule:Schedule").dependencies
     assert run.named("pipe-events-role-policy").urn in run.one("aws:cloudwatch/eventTarget:EventTarget").dependencies
+def test_deploy_lambda_environment_is_encrypted_with_the_stack_key(tags, program):
+    run = run_pipeline(program, pipeline_args(tags, deploy_environment={"STAGE": "unit"}))
+    inputs = run.one("aws:lambda/function:Function").inputs
+    assert inputs["environment"] == {"variables": {"STAGE": "unit"}}
+    assert inputs["kmsKeyArn"] == KEY

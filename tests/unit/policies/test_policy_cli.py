@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from rich.console import Console
 from typer.testing import CliRunner
 
+from modelyard.cli import policies as policies_cli
 from modelyard.cli.policies import app
 from modelyard.policies.pack_config import render
 from modelyard.policies.rules import RULES
@@ -34,6 +36,17 @@ def test_list_json_has_anchors_and_levels_per_environment():
     endpoint_ha = next(row for row in rows if row["id"] == "MY-SM-006")
     assert endpoint_ha["levels"]["dev"] == "disabled"
     assert endpoint_ha["resource_types"] == ["aws:sagemaker/endpointConfiguration:EndpointConfiguration"]
+
+
+def test_list_names_the_checkov_checks_each_rule_mirrors(monkeypatch):
+    rows = {row["id"]: row for row in json.loads(runner.invoke(app, ["list", "--json"]).output)}
+    assert rows["MY-SM-003"]["checkov"] == ["CKV_AWS_98"]
+    assert rows["MY-S3-001"]["checkov"] == ["CKV2_AWS_6"]
+    assert all(check.startswith("CKV") for row in rows.values() for check in row["checkov"])
+    monkeypatch.setattr(policies_cli, "console", Console(width=300))
+    lines = runner.invoke(app, ["list"]).output.splitlines()
+    assert "checkov" in next(line for line in lines if "Severity" in line)
+    assert "CKV_AWS_98" in next(line for line in lines if "MY-SM-003" in line)
 
 
 def test_config_prints_the_environment_file():
