@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 from rich.console import Console
 
-from modelyard import demo
+from modelyard.cli import demo
 from modelyard.pipelines import s3_objects, stack_outputs
-from modelyard.pipelines.definition.compiler import INGEST, INGEST_REPORT
 from modelyard.pipelines.steps import monitor as monitor_step
+from modelyard.workflow.compiler import INGEST, INGEST_REPORT
 
 MONITOR_S, RETRAIN_S = 0.05, 0.4
 

@@ -10,8 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from modelyard.pipelines.definition.compiler import STACK_OUTPUTS_DIR, STACK_OUTPUTS_FILE
 from modelyard.pipelines.definition.training_job_runner import download_prefix
+from modelyard.workflow.compiler import STACK_OUTPUTS_DIR, STACK_OUTPUTS_FILE
 
 REGION = "us-east-1"
 BUCKET = "step-inputs-test"
