@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TORCH_SPEC ?= torch==2.13.0
 LOCAL_WHEELS := $(if $(wildcard /opt/wheels/torch-*),--find-links /opt/wheels)
 
-.PHONY: setup test demo bench lint clean
+.PHONY: setup test demo bench lint clean sdk-check
 
 setup: $(STAMP)
 
@@ -31,8 +31,22 @@ bench: setup
 	$(PY) benchmarks/serving.py
 	$(PY) benchmarks/plan_time.py
 
+# The optional SageMaker SDK bridge, in its own venv: the default install, then the `sagemaker` extra on top
+# (which must change no installed version), then its tests (tests/sdk, which skip without the SDK elsewhere).
+SDK_VENV := .venv-sagemaker
+SDK_PY := $(SDK_VENV)/bin/python
+
+sdk-check:
+	test -x $(SDK_PY) || python3 -m venv $(SDK_VENV)
+	$(SDK_PY) -m pip install --disable-pip-version-check -q -e ".[dev]"
+	$(SDK_PY) -m pip freeze --exclude-editable > $(SDK_VENV)/freeze-default.txt
+	$(SDK_PY) -m pip install --disable-pip-version-check -q -e ".[dev,sagemaker]"
+	$(SDK_PY) -m pip freeze --exclude-editable > $(SDK_VENV)/freeze-sagemaker.txt
+	$(SDK_PY) tests/sdk/check_no_downgrades.py $(SDK_VENV)/freeze-default.txt $(SDK_VENV)/freeze-sagemaker.txt
+	$(SDK_PY) -m pytest tests/sdk
+
 lint: setup
 	$(VENV)/bin/ruff check .
 
 clean:
-	rm -rf $(VENV) .modelyard .pytest_cache
+	rm -rf $(VENV) $(SDK_VENV) .modelyard .pytest_cache
