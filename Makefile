@@ -31,18 +31,20 @@ bench: setup
 	$(PY) benchmarks/serving.py
 	$(PY) benchmarks/plan_time.py
 
-# The optional SageMaker SDK bridge, in its own venv: the default install, then the `sagemaker` extra on top
-# (which must change no installed version), then its tests (tests/sdk, which skip without the SDK elsewhere).
+# The optional SageMaker SDK bridge, in its own venv: the project's venv's exact versions (so pip resolves
+# nothing anew), then the `sagemaker` extra on top, which must change no installed version, then its tests
+# (tests/sdk; they skip where the SDK is not installed).
 SDK_VENV := .venv-sagemaker
 SDK_PY := $(SDK_VENV)/bin/python
 
-sdk-check:
+sdk-check: setup
 	test -x $(SDK_PY) || python3 -m venv $(SDK_VENV)
-	$(SDK_PY) -m pip install --disable-pip-version-check -q -e ".[dev]"
-	$(SDK_PY) -m pip freeze --exclude-editable > $(SDK_VENV)/freeze-default.txt
+	$(PY) -m pip list --disable-pip-version-check --format=freeze --exclude-editable > $(SDK_VENV)/project-pins.txt
+	$(SDK_PY) -m pip install --disable-pip-version-check -q -c $(SDK_VENV)/project-pins.txt -e ".[dev]"
+	$(SDK_PY) -m pip list --disable-pip-version-check --format=freeze --exclude-editable > $(SDK_VENV)/before.txt
 	$(SDK_PY) -m pip install --disable-pip-version-check -q -e ".[dev,sagemaker]"
-	$(SDK_PY) -m pip freeze --exclude-editable > $(SDK_VENV)/freeze-sagemaker.txt
-	$(SDK_PY) tests/sdk/check_no_downgrades.py $(SDK_VENV)/freeze-default.txt $(SDK_VENV)/freeze-sagemaker.txt
+	$(SDK_PY) -m pip list --disable-pip-version-check --format=freeze --exclude-editable > $(SDK_VENV)/after.txt
+	$(SDK_PY) tests/sdk/check_no_downgrades.py $(SDK_VENV)/before.txt $(SDK_VENV)/after.txt
 	$(SDK_PY) -m pytest tests/sdk
 
 lint: setup
