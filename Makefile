@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TORCH_SPEC ?= torch==2.13.0
 LOCAL_WHEELS := $(if $(wildcard /opt/wheels/torch-*),--find-links /opt/wheels)
 
-.PHONY: setup test demo bench lint scan clean
+.PHONY: setup test demo bench lint scan sdk-check clean
 
 setup: $(STAMP)
 
@@ -43,10 +43,25 @@ $(CHECKOV_VENV)/.installed:
 
 scan: setup $(CHECKOV_VENV)/.installed
 	$(PY) -m modelyard.planning.checkov_scan --checkov $(CHECKOV_VENV)/bin/checkov --out .modelyard/scan
+# The optional SageMaker SDK bridge, in its own venv: the project's venv's exact versions (so pip resolves
+# nothing anew), then the `sagemaker` extra on top, which must change no installed version, then its tests
+# (tests/sdk; they skip where the SDK is not installed).
+SDK_VENV := .venv-sagemaker
+SDK_PY := $(SDK_VENV)/bin/python
+
+sdk-check: setup
+	test -x $(SDK_PY) || python3 -m venv $(SDK_VENV)
+	$(PY) -m pip list --disable-pip-version-check --format=freeze --exclude-editable > $(SDK_VENV)/project-pins.txt
+	$(SDK_PY) -m pip install --disable-pip-version-check -q -c $(SDK_VENV)/project-pins.txt -e ".[dev]"
+	$(SDK_PY) -m pip list --disable-pip-version-check --format=freeze --exclude-editable > $(SDK_VENV)/before.txt
+	$(SDK_PY) -m pip install --disable-pip-version-check -q -e ".[dev,sagemaker]"
+	$(SDK_PY) -m pip list --disable-pip-version-check --format=freeze --exclude-editable > $(SDK_VENV)/after.txt
+	$(SDK_PY) tests/sdk/check_no_downgrades.py $(SDK_VENV)/before.txt $(SDK_VENV)/after.txt
+	$(SDK_PY) -m pytest tests/sdk
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(PY) scripts/lint_layers.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .modelyard .pytest_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(SDK_VENV) .modelyard .pytest_cache

@@ -6,7 +6,10 @@ model starts, switches to the new config when that model answers /ping, and othe
 config, back `InService` with a FailureReason; (2) makes CreateEndpoint start the model (`Creating` ->
 `InService` or `Failed`); (3) stops the model on DeleteEndpoint; (4) forwards InvokeEndpoint to the model's server
 and writes SageMaker-format data capture records to S3 when the endpoint config enables capture; (5) lets
-endpoint configs use the current GPU instance types (g5, g6, g6e, p4d, p5, inf2) that moto's fixed list lacks.
+endpoint configs use the current GPU instance types (g5, g6, g6e, p4d, p5, inf2) that moto's fixed list lacks;
+(6) answers DescribeEndpoint's DataCaptureConfig as AWS does, a DataCaptureConfigSummary (EnableCapture,
+CaptureStatus, CurrentSamplingPercentage, DestinationS3Uri, KmsKeyId: all required in botocore's sagemaker
+service-2.json), where moto echoes the endpoint config's DataCaptureConfig (the SageMaker SDK rejects that).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ def install(hosting: EndpointHosting) -> None:
     SageMakerResponse.create_endpoint = _create_endpoint
     SageMakerResponse.update_endpoint = _update_endpoint
     SageMakerResponse.delete_endpoint = _delete_endpoint
+    SageMakerResponse.describe_endpoint = _describe_endpoint
     SageMakerRuntimeResponse.invoke_endpoint = _invoke_endpoint
 
 
@@ -132,6 +136,25 @@ def _delete_endpoint(self: SageMakerResponse) -> Any:
     result = _installed["delete_endpoint"](self)
     _hosting().retire(self._get_param("EndpointName"))
     return result
+
+
+def _describe_endpoint(self: SageMakerResponse) -> ActionResult:
+    description = dict(self.sagemaker_backend.describe_endpoint(self._get_param("EndpointName")))
+    if description.get("DataCaptureConfig"):
+        description["DataCaptureConfig"] = capture_summary(description["DataCaptureConfig"])
+    return ActionResult(description)
+
+
+def capture_summary(capture: dict[str, Any]) -> dict[str, Any]:
+    """DescribeEndpoint's DataCaptureConfigSummary of an endpoint config's DataCaptureConfig
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DataCaptureConfigSummary.html)."""
+    enabled = bool(capture.get("EnableCapture", True))
+    summary = {"EnableCapture": enabled, "CaptureStatus": "Started" if enabled else "Stopped",
+               "CurrentSamplingPercentage": capture["InitialSamplingPercentage"],
+               "DestinationS3Uri": capture["DestinationS3Uri"]}
+    if capture.get("KmsKeyId"):
+        summary["KmsKeyId"] = capture["KmsKeyId"]
+    return summary
 
 
 def _invoke_endpoint(self: SageMakerRuntimeResponse) -> tuple[int, dict[str, str], bytes | str]:
