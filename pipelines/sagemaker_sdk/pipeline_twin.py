@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.definition import compiler as names
-from modelyard.pipelines.definition.settings import PipelineSettings
 from modelyard.pipelines.sagemaker_sdk.boto_session import platform_boto_session
 from modelyard.pipelines.sagemaker_sdk.sdk_config import sdk_config
 from modelyard.pipelines.sagemaker_sdk.trainer import trainer_for_request
+from modelyard.workflow.settings import PipelineSettings
 
 
 def sdk_definition(outputs: StackOutputs, settings: PipelineSettings) -> dict[str, Any]:

@@ -9,11 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from modelyard.pipelines.definition.compiler import DEFINITION_VERSION, TRAIN
 from modelyard.policies.resources import Resource, StackResources
 from modelyard.policies.rule import Enforcement, ResourceRule
 from modelyard.policies.rules.sagemaker import PIPELINE_TYPES
 from modelyard.policies.rules.sagemaker import RULES as SAGEMAKER_RULES
+from modelyard.workflow.compiler import DEFINITION_VERSION, TRAIN
 
 PIPELINE_TYPE = next(iter(PIPELINE_TYPES))
 TRAINING_STEP_RULES = tuple(rule for rule in SAGEMAKER_RULES

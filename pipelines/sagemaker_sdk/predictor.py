@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.model_code.serving.media_types import CSV, JSON
-from modelyard.outputs import StackOutputs
 from modelyard.pipelines.sagemaker_sdk.boto_session import platform_boto_session
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.sagemaker_sdk.boto_session import platform_boto_session
 from modelyard.pipelines.sagemaker_sdk.sdk_config import sdk_config
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from modelyard.outputs import StackOutputs
+from modelyard.catalog.outputs import StackOutputs
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "stack-outputs-dev.json"
 

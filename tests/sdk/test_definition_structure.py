@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from modelyard.pipelines.definition.compiler import compile_definition
-from modelyard.pipelines.definition.settings import PipelineSettings
 from modelyard.pipelines.sagemaker_sdk.definition_structure import definition_structure, structure_differences
+from modelyard.workflow.compiler import compile_definition
+from modelyard.workflow.settings import PipelineSettings
 
 
 def compiled(outputs) -> dict:
