@@ -87,6 +87,7 @@ NO_CONSTRAINED_INPUT = {
     "aws:ec2/subnet:Subnet",
     "aws:ec2/vpc:Vpc",
     "aws:s3/bucketLogging:BucketLogging",
+    "aws:s3/bucketNotification:BucketNotification",
     "aws:s3/bucketPolicy:BucketPolicy",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws:sns/topicPolicy:TopicPolicy",
