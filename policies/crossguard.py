@@ -17,6 +17,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from modelyard.policies.aws_api import validate_api_inputs
+from modelyard.policies.aws_api.validation import RULE_ID as API_RULE_ID
 from modelyard.policies.evaluation import checked_cost
 from modelyard.policies.resources import Resource, StackResources
 from modelyard.policies.rule import NotApplicable, ResourceRule, StackRule
@@ -155,8 +157,31 @@ def _stack_policy(rule: StackRule, enforcement: EnforcementLevel, estimate_cost:
     )
 
 
+def _api_policy() -> ResourceValidationPolicy:
+    """The plan's AWS API validation under `pulumi preview`: each AWS resource's inputs against botocore's model of
+    the request the provider sends, mandatory everywhere as in `modelyard plan`."""
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if not args.resource_type.startswith("aws:"):
+            return
+        # CrossGuard validates provider resources one by one: each is a custom resource of the plan's record shape.
+        record = {**_record(resource_from_args(args)), "custom": True}
+        for violation in validate_api_inputs([record])["violations"]:
+            report_violation(violation["message"], None)
+
+    return ResourceValidationPolicy(
+        name=API_RULE_ID,
+        description="Inputs AWS's API would reject: enum, pattern, length and range from botocore's service models.",
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
+        tags=["botocore service-2.json"],
+    )
+
+
 def build_policies(environment: str, estimate_cost: CostEstimator | None = None) -> list[ResourceValidationPolicy | StackValidationPolicy]:
-    """One CrossGuard policy per rule, named by rule id, at the environment's enforcement level.
+    """One CrossGuard policy per rule, named by rule id, at the environment's enforcement level, then the AWS API
+    validation (mandatory).
 
     `estimate_cost` turns the stack's resource records into the cost dict MY-COST-001 reads
     ({"total_monthly_usd", "ceiling_usd"}); without it that rule is not applicable.
@@ -168,4 +193,5 @@ def build_policies(environment: str, estimate_cost: CostEstimator | None = None)
             policies.append(_resource_policy(rule, enforcement))
         else:
             policies.append(_stack_policy(rule, enforcement, estimate_cost))
+    policies.append(_api_policy())
     return policies
