@@ -160,6 +160,8 @@ class PlatformRolesArgs:
     """Maximum session length of the CI roles, in hours (1-12). Default 1."""
     extra_pass_role_arns: list[pulumi.Input[str]] = field(default_factory=list)
     """Further roles the pipeline may pass to SageMaker (besides training and execution). Default []."""
+    step_metric_namespaces: list[str] = field(default_factory=list)
+    """CloudWatch namespaces the pipeline's processing steps publish to (the drift monitor's). Default []."""
 
     def problems(self) -> list[str]:
         found = tag_problems(self.tags)
@@ -181,6 +183,10 @@ class PlatformRolesArgs:
             )
         if not 1 <= self.ci_session_hours <= 12:
             found.append(f"ci_session_hours: {self.ci_session_hours} must be between 1 and 12")
+        for namespace in self.step_metric_namespaces:
+            # CloudWatch namespaces: 1-255 characters, none of them '*' or ':' (PutMetricData's Namespace shape).
+            if not 0 < len(namespace) <= 255 or any(char in namespace for char in "*:?"):
+                found.append(f"step_metric_namespaces: {namespace!r} is not a CloudWatch namespace")
         return found
 
 
@@ -282,6 +288,14 @@ class PlatformRoles(pulumi.ComponentResource):
                 args,
                 passable_roles=[self.training_role.arn, self.execution_role.arn, *args.extra_pass_role_arns],
             ),
+            self,
+        )
+        # The pipeline's processing steps run as this role: SageMaker writes their logs, creates their ENIs
+        # in the VPC and (with the grant from ModelRegistry.grant_pull) pulls their image on its behalf.
+        attach_policy(
+            f"{name}-pipeline-processing-runtime",
+            self.pipeline_role,
+            _sagemaker_runtime_statements(account, "ProcessingJobs", args.step_metric_namespaces),
             self,
         )
 
@@ -435,8 +449,19 @@ def _model_packages_arn(account: AccountContext, group: pulumi.Input[str]) -> pu
     return account.arn("sagemaker", pulumi.Output.concat("model-package/", group, "/*"))
 
 
-def _sagemaker_runtime_statements(account: AccountContext, kind: str) -> list[Statement]:
-    """What a SageMaker job or endpoint role needs from the service itself: logs, metrics, VPC ENIs."""
+def _sagemaker_runtime_statements(
+    account: AccountContext, kind: str, own_metric_namespaces: list[str] | None = None
+) -> list[Statement]:
+    """What a SageMaker job or endpoint role needs from the service itself: logs, metrics, VPC ENIs.
+
+    AWS's "SageMaker AI execution roles" page (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html,
+    sections "CreateProcessingJob API: Execution Role Permissions", "CreateTrainingJob API: ...", "CreateModel
+    API: ...") lists cloudwatch:PutMetricData, logs:CreateLogGroup/CreateLogStream/PutLogEvents/DescribeLogStreams,
+    the ECR pull actions (ModelRegistry.grant_pull) and, with a VpcConfig, the EC2 ENI actions below; the KMS
+    actions for the keys in use come from EncryptionKey.grant_encrypt_decrypt. `own_metric_namespaces` are the
+    namespaces the job's own code publishes to.
+    """
+    namespaces = [f"/aws/sagemaker/{kind}*", *(own_metric_namespaces or [])]
     return [
         {
             "Sid": "WriteLogs",
@@ -455,7 +480,7 @@ def _sagemaker_runtime_statements(account: AccountContext, kind: str) -> list[St
             "Action": "cloudwatch:PutMetricData",
             # PutMetricData has no resource type; the namespace condition is its scope.
             "Resource": "*",
-            "Condition": {"StringLike": {"cloudwatch:namespace": f"/aws/sagemaker/{kind}*"}},
+            "Condition": {"StringLike": {"cloudwatch:namespace": namespaces[0] if len(namespaces) == 1 else namespaces}},
         },
         {
             "Sid": "VpcMode",

@@ -109,6 +109,7 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
             tags=tags,
             model_package_group_name=registry.model_package_group_name,
             deploy_function_arn=deploy_function_arn,
+            step_metric_namespaces=[DRIFT_METRIC_NAMESPACE],
         ),
     )
     _grant_data_access(store, registry, key, roles)
@@ -274,6 +275,7 @@ def _grant_data_access(store: ArtifactStore, registry: ModelRegistry, key: Encry
     store.grant_read(roles.deploy_role, "artifacts")
     registry.grant_pull(roles.training_role, ("training",))
     registry.grant_pull(roles.execution_role, ("serving",))
+    registry.grant_pull(roles.pipeline_role, ("training",))  # the processing steps run the training image
     registry.grant_push(roles.ci_release_role)
     registry.grant_tracking(roles.pipeline_role)  # register: log the run, create the version, alias challenger
     registry.grant_tracking(roles.deploy_role)  # deploy: promote the version to champion after the smoke test
