@@ -25,6 +25,7 @@ from modelyard.pipelines.definition.training_job_runner import (
     run_training_job,
     upload_directory,
 )
+from modelyard.pipelines.iam_check.local_check import IamCheckError, LocalIamCheck
 
 SUCCEEDED, FAILED, EXECUTING, NOT_EXECUTED = "Succeeded", "Failed", "Executing", "NotExecuted"
 SUPPORTED_STEP_TYPES = ("Processing", "Training", "Condition", "Fail", "Lambda")
@@ -69,6 +70,9 @@ class StepRecord:
     """What the step produced: job name, artifact URIs, its property file, a condition's outcome..."""
     failure_reason: str | None = None
     log_file: Path | None = None
+    iam_calls: int = 0
+    """AWS and MLflow calls the IAM check evaluated for this step (its process and its job's creation)."""
+    iam_denied: int = 0
 
     @property
     def duration_s(self) -> float | None:
@@ -87,6 +91,8 @@ class StepRecord:
             "outputs": self.outputs,
             "failure_reason": self.failure_reason,
             "log_file": str(self.log_file) if self.log_file else None,
+            "iam_calls": self.iam_calls,
+            "iam_denied": self.iam_denied,
         }
 
 
@@ -105,6 +111,8 @@ class ExecutionResult:
     ended_at: datetime
     steps: list[StepRecord]
     """Every step of the definition in execution order; those never reached are NotExecuted."""
+    iam: dict[str, Any] | None = None
+    """The IAM check's report (calls checked, denials, unused permissions); None when the run checked nothing."""
 
     @property
     def duration_s(self) -> float:
@@ -129,6 +137,7 @@ class ExecutionResult:
             "ended_at": self.ended_at.isoformat(),
             "duration_s": self.duration_s,
             "steps": [record.to_json() for record in self.steps],
+            "iam": self.iam,
         }
 
 
@@ -197,12 +206,15 @@ class LocalExecutor:
 
     `environment` is added to every step's process (e.g. AWS_ENDPOINT_URL, MLFLOW_TRACKING_URI and credentials
     of the local cloud); `lambda_handlers` maps a Lambda function name to our handler, "module:function".
+    With `iam_check`, every step's process runs as its role (RoleArn, the Lambda function's role) and each AWS and
+    MLflow call it makes is authorized against that role's policies in the plan; the jobs' creation is authorized
+    against the pipeline's role, as SageMaker Pipelines creates them with it.
     """
 
     def __init__(self, definition: Mapping[str, Any], *, s3: Any, sagemaker: Any, work_dir: Path,
                  environment: Mapping[str, str] | None = None,
                  lambda_handlers: Mapping[str, str] | None = None, python: str = sys.executable,
-                 on_step: Callable[[StepRecord], None] | None = None):
+                 on_step: Callable[[StepRecord], None] | None = None, iam_check: LocalIamCheck | None = None):
         self._definition = definition
         self._plan = execution_plan(definition)
         self._s3 = s3
@@ -212,6 +224,7 @@ class LocalExecutor:
         self._lambda_handlers = dict(lambda_handlers or {})
         self._python = python
         self._on_step = on_step or (lambda record: None)
+        self._iam_check = iam_check
 
     @property
     def step_names(self) -> list[str]:
@@ -247,7 +260,7 @@ class LocalExecutor:
             return property_files[(step_name, file_name)]
 
         resolver = Resolver(values, variables, step_properties, property_file)
-        run = _Run(self, execution_id, resolver, properties, property_files)
+        run = _Run(self, execution_id, resolver, properties, property_files, role_arn)
         failure_reason = None
         for step in self._plan:
             record = records[step.name]
@@ -258,19 +271,23 @@ class LocalExecutor:
             try:
                 run.execute(step.definition, record)
                 record.status = SUCCEEDED
-            except (StepFailure, ExpressionError, TrainingJobError, ValueError, TypeError, OSError, ClientError,
-                    BotoCoreError) as error:
+            except (StepFailure, ExpressionError, TrainingJobError, IamCheckError, ValueError, TypeError, OSError,
+                    ClientError, BotoCoreError) as error:
                 record.status, record.failure_reason = FAILED, str(error)
                 failure_reason = f"step {step.name} failed: {error}"
                 if step.definition["Type"] == "Fail":
                     failure_reason = str(error)
             record.ended_at = _now()
+            if self._iam_check is not None:
+                calls = self._iam_check.calls(step.name)
+                record.iam_calls, record.iam_denied = len(calls), sum(not call["allowed"] for call in calls)
             self._on_step(record)
         return ExecutionResult(
             pipeline_name=pipeline_name, pipeline_arn=pipeline_arn, execution_arn=execution_arn,
             execution_id=execution_id, parameters=values, status=FAILED if failure_reason else SUCCEEDED,
             failure_reason=failure_reason, started_at=started_at, ended_at=_now(),
             steps=[records[step.name] for step in self._plan],
+            iam=self._iam_check.report().to_json() if self._iam_check is not None else None,
         )
 
     @staticmethod
@@ -288,8 +305,10 @@ class _Run:
     """The per-execution state and the handlers of each step type."""
 
     def __init__(self, executor: LocalExecutor, execution_id: str, resolver: Resolver,
-                 properties: dict[str, dict[str, Any]], property_files: dict[tuple[str, str], Any]):
+                 properties: dict[str, dict[str, Any]], property_files: dict[tuple[str, str], Any],
+                 pipeline_role_arn: str):
         self.executor = executor
+        self.pipeline_role_arn = pipeline_role_arn
         self.execution_id = execution_id
         self.resolver = resolver
         self.properties = properties
@@ -329,6 +348,7 @@ class _Run:
         name = step["Name"]
         arguments = self.resolver.resolve(step["Arguments"])
         job_name = self._job_name(name)
+        self._authorize_job(name, "CreateProcessingJob", {"ProcessingJobName": job_name, **arguments})
         # Recording the job in the cloud also has botocore check the resolved request against the API's shapes.
         job_arn = self.executor._sagemaker.create_processing_job(ProcessingJobName=job_name, **arguments)[
             "ProcessingJobArn"]
@@ -345,7 +365,8 @@ class _Run:
         command = self._command([*application.get("ContainerEntrypoint", []),
                                  *application.get("ContainerArguments", [])], root)
         record.log_file = root / "logs.txt"
-        self._run_process(command, arguments.get("Environment", {}), record.log_file,
+        command, environment = self._as_role(name, arguments["RoleArn"], command, arguments.get("Environment", {}))
+        self._run_process(command, environment, record.log_file,
                           arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"), job_name)
         kms_key_id = arguments.get("ProcessingOutputConfig", {}).get("KmsKeyId")
         for item in outputs:
@@ -374,6 +395,7 @@ class _Run:
         name = step["Name"]
         arguments = self.resolver.resolve(step["Arguments"])
         job_name = self._job_name(name)
+        self._authorize_job(name, "CreateTrainingJob", {"TrainingJobName": job_name, **arguments})
         job_arn = self.executor._sagemaker.create_training_job(TrainingJobName=job_name, **arguments)[
             "TrainingJobArn"]
         root = self._root(name)
@@ -384,11 +406,12 @@ class _Run:
                     for channel in arguments.get("InputDataConfig", [])}
         output_config = arguments["OutputDataConfig"]
         record.log_file = root / "logs.txt"
+        command, environment = self._as_role(name, arguments["RoleArn"], command, arguments.get("Environment", {}))
         run = run_training_job(
             self.executor._s3, job_name=job_name, command=command, channels=channels,
             hyperparameters=arguments.get("HyperParameters", {}), output_path=output_config["S3OutputPath"],
             layout=TrainingJobLayout(root / "opt" / "ml"), kms_key_id=output_config.get("KmsKeyId"),
-            environment={**self.executor._environment, **arguments.get("Environment", {})},
+            environment={**self.executor._environment, **environment},
             # This host stands in for one instance; multi-instance DDP needs real hosts (or torchrun).
             hosts=[LOCAL_HOST], log_file=record.log_file,
             timeout_s=arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"),
@@ -417,9 +440,12 @@ class _Run:
         event_file, result_file = root / "event.json", root / "response.json"
         event_file.write_text(json.dumps(event, indent=2))
         record.log_file = root / "logs.txt"
-        self._run_process([self.executor._python, "-c", _LAMBDA_INVOCATION, handler, str(event_file),
-                           str(result_file)], {"AWS_LAMBDA_FUNCTION_NAME": function_name}, record.log_file,
-                          None, function_name)
+        command = [self.executor._python, "-c", _LAMBDA_INVOCATION, handler, str(event_file), str(result_file)]
+        environment = {"AWS_LAMBDA_FUNCTION_NAME": function_name}
+        if self.executor._iam_check is not None:
+            role_arn = self.executor._iam_check.role_policies.lambda_role(function_name)
+            command, environment = self._as_role(name, role_arn, command, environment)
+        self._run_process(command, environment, record.log_file, None, function_name)
         response = json.loads(result_file.read_text())
         if not isinstance(response, dict):
             raise StepFailure(f"Lambda {function_name} returned {type(response).__name__}, not a JSON object")
@@ -431,6 +457,22 @@ class _Run:
             values[key] = _typed(response[key], output.get("OutputType", "String"), f"output {key}")
         record.outputs = {"function": function_name, "handler": handler, **values}
         self.properties[name] = {"OutputParameters": values}
+
+    def _authorize_job(self, step_name: str, operation: str, request: Mapping[str, Any]) -> None:
+        """SageMaker Pipelines creates a step's job with the pipeline's role: authorize it as AWS would."""
+        check = self.executor._iam_check
+        if check is not None:
+            sagemaker = self.executor._sagemaker
+            check.service_guard(step_name, self.pipeline_role_arn).authorize_boto3(
+                sagemaker.meta.service_model, operation, request, sagemaker.meta.region_name)
+
+    def _as_role(self, step_name: str, role_arn: str, command: list[str],
+                 environment: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+        """The command and environment that make the step's process act as `role_arn` under the IAM check."""
+        check = self.executor._iam_check
+        if check is None:
+            return command, dict(environment)
+        return check.wrap(command), {**environment, **check.step_environment(step_name, role_arn)}
 
     def _run_process(self, command: list[str], step_environment: Mapping[str, str], log_file: Path,
                      timeout_s: float | None, job_name: str) -> None:
