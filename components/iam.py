@@ -286,7 +286,14 @@ class PlatformRoles(pulumi.ComponentResource):
             _pipeline_statements(
                 account,
                 args,
-                passable_roles=[self.training_role.arn, self.execution_role.arn, *args.extra_pass_role_arns],
+                # The processing steps run as the pipeline role itself, which SageMaker Pipelines passes to
+                # CreateProcessingJob: passing it needs iam:PassRole on it like any other role.
+                passable_roles=[
+                    self.training_role.arn,
+                    self.execution_role.arn,
+                    self.pipeline_role.arn,
+                    *args.extra_pass_role_arns,
+                ],
             ),
             self,
         )
@@ -555,6 +562,16 @@ def _pipeline_statements(
                 ],
             }
         )
+        statements.append(
+            {
+                "Sid": "FindModelPackages",
+                "Effect": "Allow",
+                # Register looks for an existing package of the same artifact before creating one; SageMaker's
+                # List calls support no resource-level permissions (Service Authorization Reference).
+                "Action": "sagemaker:ListModelPackages",
+                "Resource": "*",
+            }
+        )
     if args.deploy_function_arn is not None:
         statements.append(
             {
@@ -624,6 +641,14 @@ def _deploy_statements(
             # Lambda creates the function's ENIs in a configured subnet of its choosing (ids unknown in
             # advance), and DescribeNetworkInterfaces/DescribeSubnets have no resource type.
             "Action": LAMBDA_VPC_ACTIONS,
+            "Resource": "*",
+        },
+        {
+            "Sid": "ReadGpuQuotas",
+            "Effect": "Allow",
+            # The GPU quota pre-flight (pipelines.quota) before a deploy on GPU instances; the Service
+            # Authorization Reference lists no resource type for either List call.
+            "Action": ["servicequotas:ListServiceQuotas", "servicequotas:ListAWSDefaultServiceQuotas"],
             "Resource": "*",
         },
         {

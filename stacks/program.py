@@ -273,6 +273,7 @@ def _grant_data_access(store: ArtifactStore, registry: ModelRegistry, key: Encry
     store.grant_read_write(roles.pipeline_role, "artifacts")
     store.grant_read(roles.pipeline_role, "capture")
     store.grant_read(roles.deploy_role, "artifacts")
+    store.grant_read(roles.deploy_role, "datasets", "datasets/")  # deploy: the smoke test reads ingest's test split
     registry.grant_pull(roles.training_role, ("training",))
     registry.grant_pull(roles.execution_role, ("serving",))
     registry.grant_pull(roles.pipeline_role, ("training",))  # the processing steps run the training image
