@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
-from stack_fixture import dev_outputs
+from stack_fixture import dev_outputs, dev_role_policies
 
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.definition.local_executor import FAILED, NOT_EXECUTED, SUCCEEDED
 from modelyard.pipelines.definition.local_run import run_pipeline_locally
 from modelyard.pipelines.definition.settings import PipelineSettings
+from modelyard.pipelines.iam_check.role_policies import RolePolicies, role_name
 from modelyard.pipelines.stack_outputs import outputs_from_file
+from modelyard.policies.iam_evaluation import NamedPolicy
 from modelyard.stacks.config import load_stack_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(240)]
@@ -30,14 +34,32 @@ def local_cloud(tmp_path_factory):
         lifecycle.down("dev", root=root)
 
 
-def run(local_cloud, **parameters):
+def run(local_cloud, role_policies=None, **parameters):
+    """One execution whose every AWS and MLflow call is authorized against the dev plan's role policies."""
     state, root = local_cloud
     outputs = outputs_from_file(state.outputs_file)
     clients = AwsClients(outputs.region, state.endpoint_url)
     result = run_pipeline_locally(outputs, PipelineSettings.for_stack(load_stack_config("dev"), outputs),
                                   clients=clients, environment=state.environment(), work_dir=root / "runs",
-                                  parameters=parameters)
+                                  parameters=parameters, role_policies=role_policies or dev_role_policies())
     return result, outputs, clients
+
+
+def without_action(policies: RolePolicies, role_arn: str, action: str) -> RolePolicies:
+    """The plan's policies with `action` taken out of every statement of one role."""
+    def strip(policy: NamedPolicy) -> NamedPolicy:
+        statements = []
+        for statement in policy.statements():
+            actions = statement.get("Action")
+            if isinstance(actions, list) and action in actions:
+                statement = {**statement, "Action": [a for a in actions if a != action]}
+            elif actions == action:
+                continue
+            statements.append(statement)
+        return NamedPolicy(policy.name, {**policy.document, "Statement": statements})
+
+    name = role_name(role_arn)
+    return dataclasses.replace(policies, roles={**policies.roles, name: [strip(p) for p in policies.roles[name]]})
 
 
 def test_failed_gate_stops_before_register_and_deploy(local_cloud):
@@ -82,3 +104,22 @@ def test_full_run_registers_deploys_and_monitors(local_cloud):
     assert drift["report_uri"].startswith(f"s3://{outputs.artifact_bucket}/")
     execution = clients.sagemaker.describe_pipeline_execution(PipelineExecutionArn=result.execution_arn)
     assert execution["PipelineArn"] == result.pipeline_arn
+    # Least privilege, proven: every call of every step was authorized by its role's policies in the plan.
+    assert result.iam["denied"] == []
+    assert all(record.iam_calls > 0 for record in result.steps if record.step_type in ("Processing", "Lambda"))
+    assert result.iam["calls_checked"] == sum(record.iam_calls for record in result.steps)
+
+
+def test_a_permission_missing_from_the_plan_fails_the_step_with_access_denied(local_cloud):
+    outputs = outputs_from_file(local_cloud[0].outputs_file)
+    policies = without_action(dev_role_policies(), outputs.pipeline_role_arn, "s3:PutObject")
+
+    result, _, _ = run(local_cloud, role_policies=policies)
+
+    assert result.status == FAILED
+    ingest = result.step("IngestData")
+    assert ingest.status == FAILED and ingest.iam_denied == 1
+    assert "AccessDenied" in ingest.failure_reason
+    assert (f"assumed-role/{role_name(outputs.pipeline_role_arn)}/SageMaker is not authorized to perform: "
+            f"s3:PutObject on resource: arn:aws:s3:::{outputs.data_bucket}/datasets/") in ingest.failure_reason
+    assert [record.status for record in result.steps[1:]] == [NOT_EXECUTED] * 7
