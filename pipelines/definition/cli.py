@@ -111,15 +111,16 @@ def start_command(
 
     from modelyard.pipelines.aws_clients import AwsClients
     from modelyard.pipelines.definition.compiler import compile_definition
-    from modelyard.pipelines.definition.local_executor import resolve_parameters
     from modelyard.pipelines.definition.sagemaker_pipeline import start_pipeline
+    from modelyard.pipelines.definition.start_parameters import start_parameters
 
     overrides = _parameters(parameter)
     try:
         target = resolve_target(stack, outputs_file, aws_endpoint_url, "pulumi")
         settings = _settings(stack, target.outputs, image_tag)
         definition = compile_definition(target.outputs, settings)
-        resolve_parameters(definition, overrides)  # unknown names and bad types fail before anything is created
+        # Unknown names, bad types and values the compiled definition cannot serve fail before anything starts.
+        start_parameters(definition, settings, overrides)
     except _input_errors() as error:
         raise fail(str(error)) from None
     clients = AwsClients(target.outputs.region, target.endpoint_url)

@@ -134,7 +134,7 @@ def training_job_request(outputs: StackOutputs, settings: PipelineSettings, *, i
     }
     if settings.hyperparameters:
         request["HyperParameters"] = dict(settings.hyperparameters)
-    if not _has_instance_storage(settings.training_instance_type):
+    if not has_instance_storage(settings.training_instance_type):
         request["ResourceConfig"]["VolumeKmsKeyId"] = outputs.data_key_arn
     return request
 
@@ -154,7 +154,7 @@ def compile_definition(outputs: StackOutputs, settings: PipelineSettings) -> dic
             "InstanceCount": 1,
             "VolumeSizeInGB": PROCESSING_VOLUME_GB,
         }
-        if not _has_instance_storage(settings.processing_instance_type):
+        if not has_instance_storage(settings.processing_instance_type):
             cluster["VolumeKmsKeyId"] = outputs.data_key_arn
         definition: dict[str, Any] = {
             "Name": name,
@@ -324,7 +324,8 @@ def _vpc_config(outputs: StackOutputs) -> dict[str, Any]:
     return {"SecurityGroupIds": [outputs.training_security_group_id], "Subnets": list(outputs.private_subnet_ids)}
 
 
-def _has_instance_storage(instance_type: str) -> bool:
+def has_instance_storage(instance_type: str) -> bool:
+    """Whether the type brings local NVMe storage, for which SageMaker refuses a VolumeKmsKeyId."""
     family = instance_type.removeprefix("ml.").split(".")[0]
     # "d" after the generation marks local NVMe (m5d, c5d, r5dn, g4dn, p4d, p4de).
     return family in _INSTANCE_STORAGE_FAMILIES or bool(re.fullmatch(r"[a-z]+\d+[a-z]*d[a-z]*", family))

@@ -12,6 +12,7 @@ from modelyard.pipelines.definition.compiler import DEPLOY_HANDLER, compile_defi
 from modelyard.pipelines.definition.local_executor import ExecutionResult, LocalExecutor, StepRecord
 from modelyard.pipelines.definition.sagemaker_pipeline import publish_stack_outputs
 from modelyard.pipelines.definition.settings import PipelineSettings
+from modelyard.pipelines.definition.start_parameters import start_parameters
 from modelyard.pipelines.iam_check.local_check import LocalIamCheck
 from modelyard.pipelines.iam_check.role_policies import RolePolicies
 
@@ -30,6 +31,7 @@ def run_pipeline_locally(outputs: StackOutputs, settings: PipelineSettings, *, c
     With `role_policies` (the stack plan's, `role_policies_for_stack`), every call is authorized against the
     calling step's role (see LocalExecutor) and the result carries the IAM report."""
     definition = compile_definition(outputs, settings)
+    start_parameters(definition, settings, parameters or {})
     publish_stack_outputs(clients.s3, outputs, stack_outputs_uri(outputs, settings.pipeline_name))
     iam_check = None
     if role_policies is not None:
