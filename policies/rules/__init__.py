@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 from modelyard.policies.rule import ResourceRule, StackRule
-from modelyard.policies.rules import cloudwatch, cost, ec2, ecr, eks, iam, kms, s3, sagemaker, sns, tagging
+from modelyard.policies.rules import (
+    cloudwatch,
+    cost,
+    ec2,
+    ecr,
+    eks,
+    iam,
+    job_execution_roles,
+    kms,
+    s3,
+    sagemaker,
+    sns,
+    tagging,
+)
 
 RULES: tuple[ResourceRule | StackRule, ...] = (
     *s3.RULES,
@@ -15,6 +28,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     *cloudwatch.RULES,
     *sns.RULES,
     *sagemaker.RULES,
+    *job_execution_roles.RULES,
     *tagging.RULES,
     *cost.RULES,
 )

@@ -462,3 +462,42 @@ CASES: tuple[Case, ...] = (
          cost={"total_monthly_usd": 3250.5, "ceiling_usd": 3000.0}),
     case("MY-COST-001", "no ceiling", [DATA], "not_applicable", cost={"total_monthly_usd": 3250.5, "ceiling_usd": None}),
 )
+
+
+# -- MY-SM-ROLE-001: what SageMaker does with a job's execution role ---------------------------------------------
+
+def _job_role_policy(*, encrypt: bool = True) -> dict[str, Any]:
+    region_account = f"us-east-1:{r.ACCOUNT}"
+    statements = [
+        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                                       "logs:DescribeLogStreams"],
+         "Resource": [f"arn:aws:logs:{region_account}:log-group:/aws/sagemaker/TrainingJobs*",
+                      f"arn:aws:logs:{region_account}:log-group:/aws/sagemaker/TrainingJobs*:log-stream:*"]},
+        {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                                       "ecr:BatchCheckLayerAvailability"],
+         "Resource": f"arn:aws:ecr:{region_account}:repository/*"},
+    ]
+    if encrypt:
+        statements.append({"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": r.KEY_ARN})
+    return r.record("aws:iam/rolePolicy:RolePolicy", "training-runtime",
+                    {"role": "training", "policy": r.document(*statements)})
+
+
+CASES += (
+    case("MY-SM-ROLE-001", "role allows logs, image pull and the output key",
+         [r.pipeline(), r.role("training"), _job_role_policy()], "pass"),
+    case("MY-SM-ROLE-001", "output key not usable",
+         [r.pipeline(), r.role("training"), _job_role_policy(encrypt=False)],
+         (("training", f"step train (Training) runs as arn:aws:iam::{r.ACCOUNT}:role/training, which does not "
+                       f"allow kms:Encrypt on {r.KEY_ARN}"),)),
+    case("MY-SM-ROLE-001", "VPC job without ENI actions",
+         [r.pipeline(steps=[r.training_step(VpcConfig={"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]})]),
+          r.role("training"), _job_role_policy()],
+         tuple(("training", f"step train (Training) runs as arn:aws:iam::{r.ACCOUNT}:role/training, which does not "
+                            f"allow {action} on *") for action in (
+             "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+             "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs",
+             "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"))),
+    case("MY-SM-ROLE-001", "role from another stack", [r.pipeline()], "not_applicable"),
+)
