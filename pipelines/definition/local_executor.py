@@ -29,6 +29,11 @@ from modelyard.pipelines.iam_check.local_check import IamCheckError, LocalIamChe
 
 SUCCEEDED, FAILED, EXECUTING, NOT_EXECUTED = "Succeeded", "Failed", "Executing", "NotExecuted"
 SUPPORTED_STEP_TYPES = ("Processing", "Training", "Condition", "Fail", "Lambda")
+# What the executor honours; anything else in a definition is refused, never dropped. ParallelismConfiguration holds
+# trivially (steps run one at a time); display names and descriptions change nothing.
+SUPPORTED_DEFINITION_KEYS = frozenset({"Version", "Metadata", "Parameters", "Steps", "ParallelismConfiguration"})
+SUPPORTED_STEP_KEYS = frozenset({"Name", "Type", "Arguments", "DependsOn", "PropertyFiles", "DisplayName",
+                                 "Description", "FunctionArn", "OutputParameters"})
 CONTAINER_ROOT = "/opt/ml/"
 LOCAL_HOST = "algo-1"
 LOG_TAIL_CHARS = 2000
@@ -159,6 +164,10 @@ def execution_plan(definition: Mapping[str, Any]) -> list[PlannedStep]:
     """Every step (branches included) in an order that respects DependsOn, data references and branches;
     ties keep definition order. Raises DefinitionError for anything that cannot run."""
     planned: dict[str, PlannedStep] = {}
+    unsupported = sorted(set(definition) - SUPPORTED_DEFINITION_KEYS)
+    if unsupported:
+        raise DefinitionError(f"the definition uses {', '.join(unsupported)}, which the local executor does not "
+                              f"honour (it honours {', '.join(sorted(SUPPORTED_DEFINITION_KEYS))})")
 
     def collect(steps: Sequence[Mapping[str, Any]], branch: tuple[str, bool] | None) -> None:
         for step in steps:
@@ -170,6 +179,11 @@ def execution_plan(definition: Mapping[str, Any]) -> list[PlannedStep]:
             if step_type not in SUPPORTED_STEP_TYPES:
                 raise DefinitionError(f"step {name!r} has type {step_type!r}; the local executor runs "
                                       f"{', '.join(SUPPORTED_STEP_TYPES)}")
+            # A disabled cache is what the executor does anyway (every step runs); an enabled one or retries are not.
+            features = sorted(set(step) - SUPPORTED_STEP_KEYS - ({"CacheConfig"} if not _cache_enabled(step) else set()))
+            if features:
+                raise DefinitionError(f"step {name!r} uses {', '.join(features)}, which the local executor does not "
+                                      "honour; remove it to run the definition locally")
             arguments = step.get("Arguments", {})
             own_arguments = arguments
             if step_type == "Condition":
@@ -388,7 +402,7 @@ class _Run:
             "ProcessingJobName": job_name,
             "ProcessingJobArn": job_arn,
             "ProcessingJobStatus": "Completed",
-            "ProcessingOutputConfig": {"Outputs": {item["OutputName"]: item for item in outputs}},
+            "ProcessingOutputConfig": {"Outputs": list(outputs)},
         }
 
     def _training(self, step: Mapping[str, Any], record: StepRecord) -> None:
@@ -523,6 +537,10 @@ class _Run:
         message = as_text(self.resolver.resolve(step.get("Arguments", {}).get("ErrorMessage", "")))
         record.outputs = {"error_message": message}
         raise StepFailure(message)
+
+
+def _cache_enabled(step: Mapping[str, Any]) -> bool:
+    return bool(step.get("CacheConfig", {}).get("Enabled", False))
 
 
 def resolve_parameters(definition: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
