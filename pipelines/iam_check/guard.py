@@ -122,7 +122,7 @@ def attach(guard: IamGuard, client: Any) -> None:
     def before_call(params, model, **_):
         guard.authorize_boto3(model.service_model, model.name, params, region)
 
-    client.meta.events.register("before-parameter-build", before_call)
+    client.meta.events.register_first("before-parameter-build.*.*", before_call)
 
 
 def install_from_environment() -> IamGuard | None:
