@@ -19,7 +19,8 @@ MAX_AZS = 3
 SMALLEST_SUBNET_PREFIX = 28
 # Interface endpoints that keep image pulls, SageMaker control/runtime calls, credentials, logs, metrics
 # and MLflow inside the VPC (S3 gets a free gateway endpoint instead): each maps a short name to its
-# service name, `{region}` filled in. "monitoring" is CloudWatch's API (PutMetricData of the drift monitor).
+# service name, `{region}` filled in. "monitoring" is CloudWatch's API (PutMetricData of the drift monitor);
+# "servicequotas" serves the deploy step's GPU quota pre-flight.
 # SageMaker managed MLflow's endpoint service is not under com.amazonaws: "aws.sagemaker.<region>.experiments"
 # (https://docs.aws.amazon.com/sagemaker/latest/dg/mlflow-interface-endpoint-create.html).
 INTERFACE_ENDPOINT_SERVICE_NAMES = {
@@ -30,6 +31,7 @@ INTERFACE_ENDPOINT_SERVICE_NAMES = {
     "sts": "com.amazonaws.{region}.sts",
     "logs": "com.amazonaws.{region}.logs",
     "monitoring": "com.amazonaws.{region}.monitoring",
+    "servicequotas": "com.amazonaws.{region}.servicequotas",
     "sagemaker.experiments": "aws.sagemaker.{region}.experiments",
 }
 INTERFACE_ENDPOINT_SERVICES = tuple(INTERFACE_ENDPOINT_SERVICE_NAMES)

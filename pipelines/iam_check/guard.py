@@ -20,6 +20,8 @@ from modelyard.policies.iam_evaluation import AuthorizationRequest, Decision, Na
 # The one variable a step process reads: the path of its StepIdentity JSON.
 IDENTITY_VARIABLE = "MODELYARD_IAM_CHECK"
 SESSION_NAME = "SageMaker"
+# The host MLflow calls go to: the tracking server, behind SageMaker's MLflow endpoint service.
+MLFLOW_ENDPOINT = "mlflow"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class StepIdentity:
     tracking_server_arn: str
     arn_aliases: Mapping[str, str]
     """ARN in the local cloud -> the ARN the plan's policies name (the local cloud issues its own KMS key ids)."""
+    origin: str = "step"
+    """"step": calls the step's own code makes (from inside its VPC); "service": calls the service makes for it."""
 
     def save(self, path: Path) -> Path:
         path.write_text(json.dumps(self.__dict__ | {"arn_aliases": dict(self.arn_aliases)}, indent=1))
@@ -56,12 +60,14 @@ class IamGuard:
     def for_identity(cls, identity: StepIdentity) -> IamGuard:
         return cls(identity, RolePolicies.load(Path(identity.policies_file)).for_role(identity.role_arn))
 
-    def authorize(self, operation: str, requests: list[AuthorizationRequest], error_code: str = "AccessDenied") -> None:
-        """Evaluate every request of one call; raise ClientError(AccessDenied) at the first denial."""
+    def authorize(self, operation: str, requests: list[AuthorizationRequest], error_code: str = "AccessDenied",
+                  endpoint: str = MLFLOW_ENDPOINT) -> None:
+        """Evaluate every request of one call to `endpoint` (the service host it goes to); raise
+        ClientError(AccessDenied) at the first denial."""
         for request in requests:
             request = self._as_planned(request)
             decision = evaluate(self.policies, request)
-            self._record(operation, decision)
+            self._record(operation, endpoint, decision)
             if not decision.allowed:
                 raise ClientError({"Error": {"Code": error_code, "Message": self._message(decision)}},
                                   operation.rsplit(".", 1)[-1])
@@ -70,7 +76,7 @@ class IamGuard:
         site = CallSite(self.account_id, region, self.identity.role_arn.split(":")[1])
         prefix = iam_prefix(service_model)
         self.authorize(f"{prefix}.{operation}", requests_for_call(service_model, operation, params, site),
-                       "AccessDenied" if prefix == "s3" else "AccessDeniedException")
+                       "AccessDenied" if prefix == "s3" else "AccessDeniedException", service_model.endpoint_prefix)
 
     def _as_planned(self, request: AuthorizationRequest) -> AuthorizationRequest:
         resource = self.identity.arn_aliases.get(request.resource, request.resource)
@@ -83,10 +89,11 @@ class IamGuard:
         return (f"User: {principal} is not authorized to perform: {decision.request.action} on resource: "
                 f"{decision.request.resource} {decision.reason}")
 
-    def _record(self, operation: str, decision: Decision) -> None:
+    def _record(self, operation: str, endpoint: str, decision: Decision) -> None:
         matched = decision.matched
         line = json.dumps({
-            "step": self.identity.step, "role": self.identity.role_arn, "operation": operation,
+            "step": self.identity.step, "role": self.identity.role_arn, "origin": self.identity.origin,
+            "endpoint": endpoint, "operation": operation,
             "action": decision.request.action, "resource": decision.request.resource,
             "allowed": decision.allowed, "reason": decision.reason,
             "policy": matched.policy if matched else None, "sid": matched.sid if matched else None,

@@ -53,10 +53,10 @@ class LocalIamCheck:
         self.tracking_server_arn = tracking_server_arn
         self.arn_aliases = dict(arn_aliases or {})
 
-    def identity(self, step: str, role_arn: str) -> StepIdentity:
+    def identity(self, step: str, role_arn: str, origin: str = "step") -> StepIdentity:
         self.role_policies.for_role(role_arn)  # a role outside the plan fails before the step runs
         return StepIdentity(step, role_arn, str(self.policies_file), str(self.calls_file), self.tracking_server_arn,
-                            self.arn_aliases)
+                            self.arn_aliases, origin)
 
     def step_environment(self, step: str, role_arn: str) -> dict[str, str]:
         """The variable that makes the step's process check its calls as `role_arn`."""
@@ -72,7 +72,7 @@ class LocalIamCheck:
 
     def service_guard(self, step: str, role_arn: str) -> IamGuard:
         """The guard for calls the service makes as `role_arn` (SageMaker Pipelines creating a step's job)."""
-        return IamGuard.for_identity(self.identity(step, role_arn))
+        return IamGuard.for_identity(self.identity(step, role_arn, origin="service"))
 
     def calls(self, step: str | None = None) -> list[dict[str, Any]]:
         lines = [json.loads(line) for line in self.calls_file.read_text().splitlines() if line.strip()]

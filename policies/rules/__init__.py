@@ -16,6 +16,7 @@ from modelyard.policies.rules import (
     sagemaker,
     sns,
     tagging,
+    vpc_reach,
 )
 
 RULES: tuple[ResourceRule | StackRule, ...] = (
@@ -29,6 +30,7 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     *sns.RULES,
     *sagemaker.RULES,
     *job_execution_roles.RULES,
+    *vpc_reach.RULES,
     *tagging.RULES,
     *cost.RULES,
 )

@@ -139,7 +139,8 @@ def test_endpoints_keep_aws_traffic_inside_the_vpc(program, tags):
 
     endpoints = {e.inputs["serviceName"]: e.inputs for e in run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
     interface = {f"com.amazonaws.eu-central-1.{s}" for s in
-                 ("ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime", "sts", "logs", "monitoring")}
+                 ("ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime", "sts", "logs", "monitoring",
+                  "servicequotas")}
     # The drift monitor's PutMetricData (CloudWatch) and the register/deploy steps' MLflow calls stay in the VPC;
     # MLflow's endpoint service lives under aws.sagemaker, not com.amazonaws.
     interface.add("aws.sagemaker.eu-central-1.experiments")

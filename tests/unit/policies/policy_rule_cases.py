@@ -501,3 +501,27 @@ CASES += (
              "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"))),
     case("MY-SM-ROLE-001", "role from another stack", [r.pipeline()], "not_applicable"),
 )
+
+
+# -- MY-SM-NET-001: VPC-bound steps reach what they call --------------------------------------------------------
+
+def _endpoints(*services: str) -> list[dict[str, Any]]:
+    return [r.record("aws:ec2/vpcEndpoint:VpcEndpoint", f"endpoint-{service}",
+                     {"serviceName": f"com.amazonaws.us-east-1.{service}", "vpcId": "vpc-1"}) for service in services]
+
+
+_VPC_TRAINING = r.pipeline(steps=[r.training_step(VpcConfig={"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]})])
+_HTTPS_OUT = r.record("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "https-out",
+                      {"securityGroupId": "sg-1", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443,
+                       "toPort": 443})
+
+CASES += (
+    case("MY-SM-NET-001", "endpoints for image pull, logs and STS",
+         [_VPC_TRAINING, *_endpoints("ecr.api", "ecr.dkr", "s3", "logs", "sts")], "pass"),
+    case("MY-SM-NET-001", "no STS endpoint, no egress",
+         [_VPC_TRAINING, *_endpoints("ecr.api", "ecr.dkr", "s3", "logs")],
+         (("training", "step train (Training) runs in the VPC, which has no endpoint for sts and no HTTPS egress "
+                       "to the internet"),)),
+    case("MY-SM-NET-001", "HTTPS egress through NAT", [_VPC_TRAINING, _HTTPS_OUT, *_endpoints("s3")], "pass"),
+    case("MY-SM-NET-001", "endpoints belong to an existing VPC", [_VPC_TRAINING], "not_applicable"),
+)
