@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 from stack_fixture import dev_outputs, dev_role_policies
@@ -12,8 +13,10 @@ from modelyard.pipelines.definition.local_executor import FAILED, NOT_EXECUTED, 
 from modelyard.pipelines.definition.local_run import run_pipeline_locally
 from modelyard.pipelines.definition.settings import PipelineSettings
 from modelyard.pipelines.iam_check.role_policies import RolePolicies, role_name
+from modelyard.pipelines.iam_check.step_services import step_services
 from modelyard.pipelines.stack_outputs import outputs_from_file
 from modelyard.policies.iam_evaluation import NamedPolicy
+from modelyard.policies.step_aws_services import recorded_step_services
 from modelyard.stacks.config import load_stack_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -108,6 +111,11 @@ def test_full_run_registers_deploys_and_monitors(local_cloud):
     assert result.iam["denied"] == []
     assert all(record.iam_calls > 0 for record in result.steps if record.step_type in ("Processing", "Lambda"))
     assert result.iam["calls_checked"] == sum(record.iam_calls for record in result.steps)
+    # The network-reach rule's step-to-service table is what this run's steps called, not a hand-kept list.
+    calls = [json.loads(line) for line in (local_cloud[1] / "runs" / "iam" / "calls.jsonl").read_text().splitlines()]
+    assert step_services(calls) == recorded_step_services(), (
+        "the steps call other services now: regenerate with `python -m modelyard.pipelines.iam_check.step_services "
+        "<runs>/iam/calls.jsonl`")
 
 
 def test_a_permission_missing_from_the_plan_fails_the_step_with_access_denied(local_cloud):
