@@ -26,6 +26,7 @@ from modelyard.pipelines.definition.training_job_runner import (
     upload_directory,
 )
 from modelyard.pipelines.iam_check.local_check import IamCheckError, LocalIamCheck
+from modelyard.policies.iam_evaluation import AuthorizationRequest
 
 SUCCEEDED, FAILED, EXECUTING, NOT_EXECUTED = "Succeeded", "Failed", "Executing", "NotExecuted"
 SUPPORTED_STEP_TYPES = ("Processing", "Training", "Condition", "Fail", "Lambda")
@@ -450,6 +451,11 @@ class _Run:
             raise StepFailure(f"no local handler for Lambda function {function_name!r} "
                               f"(known: {', '.join(sorted(self.executor._lambda_handlers)) or 'none'})")
         event = self.resolver.resolve(step.get("Arguments", {}))
+        if self.executor._iam_check is not None:
+            # SageMaker Pipelines invokes the function with the pipeline's role.
+            self.executor._iam_check.service_guard(name, self.pipeline_role_arn).authorize(
+                "lambda.Invoke", [AuthorizationRequest("lambda:InvokeFunction", step["FunctionArn"])],
+                "AccessDeniedException", "lambda")
         root = self._root(name)
         event_file, result_file = root / "event.json", root / "response.json"
         event_file.write_text(json.dumps(event, indent=2))
