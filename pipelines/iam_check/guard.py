@@ -85,7 +85,9 @@ class IamGuard:
 
     def _message(self, decision: Decision) -> str:
         # The wording AWS uses for an identity-policy denial.
-        principal = f"arn:aws:sts::{self.account_id}:assumed-role/{role_name(self.identity.role_arn)}/{SESSION_NAME}"
+        partition = self.identity.role_arn.split(":")[1]
+        principal = (f"arn:{partition}:sts::{self.account_id}:assumed-role/{role_name(self.identity.role_arn)}/"
+                     f"{SESSION_NAME}")
         return (f"User: {principal} is not authorized to perform: {decision.request.action} on resource: "
                 f"{decision.request.resource} {decision.reason}")
 
