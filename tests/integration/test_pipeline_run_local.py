@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 from stack_fixture import dev_outputs, dev_role_policies
@@ -132,3 +133,20 @@ def test_a_permission_missing_from_the_plan_fails_the_step_with_access_denied(lo
     assert (f"assumed-role/{role_name(outputs.pipeline_role_arn)}/SageMaker is not authorized to perform: "
             f"s3:GetObject on resource: arn:aws:s3:::{outputs.data_bucket}/datasets/") in ingest.failure_reason
     assert [record.status for record in result.steps[1:]] == [NOT_EXECUTED] * 7
+
+
+def test_pipeline_run_command_prints_the_iam_check_and_unused_permissions(local_cloud, monkeypatch):
+    from typer.testing import CliRunner
+
+    from modelyard.pipelines.definition.cli import pipeline_app
+
+    state, root = local_cloud
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", state.mlflow_tracking_uri)
+    result = CliRunner().invoke(pipeline_app, [
+        "run", "--stack", "dev", "--aws-endpoint-url", state.endpoint_url, "--outputs-file", state.outputs_file,
+        "--work-dir", str(root / "cli-runs"), "--iam-report", "-p", "MinAccuracy=0.9999"])
+
+    assert result.exit_code == 1, result.output  # the gate fails; the IAM check does not
+    assert re.search(r"IAM check: [1-9]\d* calls checked, 0 denied", result.output), result.output
+    outputs = outputs_from_file(state.outputs_file)
+    assert f"{outputs.pipeline_role_arn}:" in result.output and "granted action patterns unused" in result.output
