@@ -197,7 +197,8 @@ def print_iam_report(report: dict | None) -> None:
     """The granted action patterns no call of the run used, per role. Service-side actions (image pulls, logs,
     ENIs) appear too: SageMaker makes those calls on AWS, not the local steps."""
     for role, unused in (report or {}).get("unused_permissions", {}).items():
-        console.print(f"[bold]{role}[/bold]: {len(unused)} granted action patterns unused by this run", highlight=False)
+        console.print(f"[bold]{role}[/bold]: {len(unused)} granted action patterns unused by this run", highlight=False,
+                      soft_wrap=True)
         for item in unused:
             console.print(f"  {item}", highlight=False, soft_wrap=True)
 
