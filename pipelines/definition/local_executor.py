@@ -3,6 +3,7 @@ process, in dependency order, against the local cloud (or any endpoint), recordi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import operator
@@ -25,6 +26,7 @@ from modelyard.pipelines.definition.training_job_runner import (
     run_training_job,
     upload_directory,
 )
+from modelyard.pipelines.iam_check.guard import acting_as
 from modelyard.pipelines.iam_check.local_check import IamCheckError, LocalIamCheck
 from modelyard.policies.iam_evaluation import AuthorizationRequest
 
@@ -372,7 +374,8 @@ class _Run:
             source = item.get("S3Input")
             if source is None or source.get("S3DataType", "S3Prefix") != "S3Prefix":
                 raise StepFailure(f"input {item.get('InputName')!r}: only S3Prefix S3Input is supported locally")
-            download_prefix(self.executor._s3, source["S3Uri"], Path(_local_path(root, source["LocalPath"])))
+            with self._service_acting_as(name, arguments["RoleArn"]):
+                download_prefix(self.executor._s3, source["S3Uri"], Path(_local_path(root, source["LocalPath"])))
         outputs = arguments.get("ProcessingOutputConfig", {}).get("Outputs", [])
         for item in outputs:
             Path(_local_path(root, item["S3Output"]["LocalPath"])).mkdir(parents=True, exist_ok=True)
@@ -385,8 +388,9 @@ class _Run:
                           arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"), job_name)
         kms_key_id = arguments.get("ProcessingOutputConfig", {}).get("KmsKeyId")
         for item in outputs:
-            upload_directory(self.executor._s3, Path(_local_path(root, item["S3Output"]["LocalPath"])),
-                             item["S3Output"]["S3Uri"], kms_key_id)
+            with self._service_acting_as(name, arguments["RoleArn"]):
+                upload_directory(self.executor._s3, Path(_local_path(root, item["S3Output"]["LocalPath"])),
+                                 item["S3Output"]["S3Uri"], kms_key_id)
         record.outputs = {"job_name": job_name}
         for item in step.get("PropertyFiles", []):
             output = next((o for o in outputs if o["OutputName"] == item["OutputName"]), None)
@@ -422,15 +426,17 @@ class _Run:
         output_config = arguments["OutputDataConfig"]
         record.log_file = root / "logs.txt"
         command, environment = self._as_role(name, arguments["RoleArn"], command, arguments.get("Environment", {}))
-        run = run_training_job(
-            self.executor._s3, job_name=job_name, command=command, channels=channels,
-            hyperparameters=arguments.get("HyperParameters", {}), output_path=output_config["S3OutputPath"],
-            layout=TrainingJobLayout(root / "opt" / "ml"), kms_key_id=output_config.get("KmsKeyId"),
-            environment={**self.executor._environment, **environment},
-            # This host stands in for one instance; multi-instance DDP needs real hosts (or torchrun).
-            hosts=[LOCAL_HOST], log_file=record.log_file,
-            timeout_s=arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"),
-        )
+        # SageMaker stages the channels and uploads the model with the job's role.
+        with self._service_acting_as(name, arguments["RoleArn"]):
+            run = run_training_job(
+                self.executor._s3, job_name=job_name, command=command, channels=channels,
+                hyperparameters=arguments.get("HyperParameters", {}), output_path=output_config["S3OutputPath"],
+                layout=TrainingJobLayout(root / "opt" / "ml"), kms_key_id=output_config.get("KmsKeyId"),
+                environment={**self.executor._environment, **environment},
+                # This host stands in for one instance; multi-instance DDP needs real hosts (or torchrun).
+                hosts=[LOCAL_HOST], log_file=record.log_file,
+                timeout_s=arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"),
+            )
         record.outputs = {"job_name": job_name, "model_uri": run.model_uri, "metrics": run.metrics,
                           "instance_count": arguments.get("ResourceConfig", {}).get("InstanceCount"),
                           "local_hosts": 1}
@@ -485,6 +491,13 @@ class _Run:
             sagemaker = self.executor._sagemaker
             check.service_guard(step_name, self.pipeline_role_arn).authorize_boto3(
                 sagemaker.meta.service_model, operation, request, sagemaker.meta.region_name)
+
+    def _service_acting_as(self, step_name: str, role_arn: str) -> contextlib.AbstractContextManager:
+        """The executor's S3 calls in the block are SageMaker's for the job: authorized as the job's role."""
+        check = self.executor._iam_check
+        if check is None:
+            return contextlib.nullcontext()
+        return acting_as(check.service_guard(step_name, role_arn), self.executor._s3)
 
     def _as_role(self, step_name: str, role_arn: str, command: list[str],
                  environment: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:

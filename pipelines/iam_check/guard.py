@@ -3,10 +3,11 @@ a denied call fails with AccessDenied as AWS would answer it, and every decision
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,14 +125,28 @@ def install_in_process(identity: StepIdentity) -> IamGuard:
     return guard
 
 
-def attach(guard: IamGuard, client: Any) -> None:
+_EVENT = "before-parameter-build.*.*"
+
+
+def attach(guard: IamGuard, client: Any, unique_id: str | None = None) -> None:
     """Authorize each call of `client` before its parameters are even serialized."""
     region = client.meta.region_name
 
     def before_call(params, model, **_):
         guard.authorize_boto3(model.service_model, model.name, params, region)
 
-    client.meta.events.register_first("before-parameter-build.*.*", before_call)
+    client.meta.events.register_first(_EVENT, before_call, unique_id=unique_id)
+
+
+@contextlib.contextmanager
+def acting_as(guard: IamGuard, client: Any) -> Iterator[None]:
+    """While the block runs, `client`'s calls are authorized as `guard`'s identity (a service acting for a role)."""
+    unique_id = f"modelyard-iam-check-{id(guard)}"
+    attach(guard, client, unique_id)
+    try:
+        yield
+    finally:
+        client.meta.events.unregister(_EVENT, unique_id=unique_id)
 
 
 def install_from_environment() -> IamGuard | None:

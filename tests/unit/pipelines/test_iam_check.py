@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 
 from modelyard.pipelines.iam_check import mlflow_calls
 from modelyard.pipelines.iam_check.aws_call_requests import CallSite, requests_for_call
-from modelyard.pipelines.iam_check.guard import IamGuard, StepIdentity, attach
+from modelyard.pipelines.iam_check.guard import IamGuard, StepIdentity, acting_as, attach
 from modelyard.pipelines.iam_check.local_check import IamCheckError, LocalIamCheck
 from modelyard.pipelines.iam_check.role_policies import RolePolicies, RolePoliciesError
 from modelyard.policies.iam_evaluation import AuthorizationRequest, NamedPolicy
@@ -180,3 +180,15 @@ def test_the_report_lists_granted_patterns_no_call_used(tmp_path):
                                                    "-m", "step"]
     with pytest.raises(IamCheckError, match="checks `python -m MODULE` and `python -c CODE`"):
         check.wrap(["/usr/bin/train"])
+
+
+def test_a_service_acts_as_the_role_only_inside_the_block(tmp_path):
+    _, path = policies_file(tmp_path, {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})
+    guard = IamGuard.for_identity(identity(tmp_path, path))
+    s3 = boto3.client("s3", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(s3) as stub:
+        stub.add_response("put_object", {}, {"Bucket": "data", "Key": "k", "Body": b"x"})
+        with acting_as(guard, s3), pytest.raises(ClientError, match="not authorized to perform: s3:PutObject"):
+            s3.put_object(Bucket="data", Key="k", Body=b"x")
+        stub.add_response("put_object", {}, {"Bucket": "data", "Key": "k", "Body": b"x"})
+        s3.put_object(Bucket="data", Key="k", Body=b"x")  # the executor's own call, after the block: unchecked
