@@ -121,7 +121,7 @@ def test_full_run_registers_deploys_and_monitors(local_cloud):
 
 def test_a_permission_missing_from_the_plan_fails_the_step_with_access_denied(local_cloud):
     outputs = outputs_from_file(local_cloud[0].outputs_file)
-    # Ingest first looks for an existing version of the dataset (HeadObject, authorized as s3:GetObject).
+    # The first read as the pipeline role: SageMaker staging Ingest's stack-outputs input (GetObject).
     policies = without_action(dev_role_policies(), outputs.pipeline_role_arn, "s3:GetObject")
 
     result, _, _ = run(local_cloud, role_policies=policies)
@@ -131,7 +131,8 @@ def test_a_permission_missing_from_the_plan_fails_the_step_with_access_denied(lo
     assert ingest.status == FAILED and ingest.iam_denied == 1
     assert "AccessDenied" in ingest.failure_reason
     assert (f"assumed-role/{role_name(outputs.pipeline_role_arn)}/SageMaker is not authorized to perform: "
-            f"s3:GetObject on resource: arn:aws:s3:::{outputs.data_bucket}/datasets/") in ingest.failure_reason
+            f"s3:GetObject on resource: arn:aws:s3:::{outputs.artifact_bucket}/pipelines/{outputs.pipeline_name}/"
+            "stack-outputs.json") in ingest.failure_reason
     assert [record.status for record in result.steps[1:]] == [NOT_EXECUTED] * 7
 
 
