@@ -27,6 +27,9 @@ LOCAL_STORAGE_FAMILIES = frozenset(
 )
 
 
+_LOCAL_NVME_SUFFIX = re.compile(r"[a-z]+\d+[a-z]*d[a-z]*")
+
+
 def family(instance_type: str) -> str:
     """'ml.g5.2xlarge' -> 'g5'; 'p4d.24xlarge' -> 'p4d'."""
     return instance_type.removeprefix("ml.").split(".")[0]
@@ -37,7 +40,10 @@ def is_accelerated(instance_type: str) -> bool:
 
 
 def has_local_storage(instance_type: str) -> bool:
-    return family(instance_type) in LOCAL_STORAGE_FAMILIES
+    """Whether the type brings local NVMe storage, for which SageMaker refuses a volume KMS key."""
+    name = family(instance_type)
+    # Beyond the list, "d" after the generation marks local NVMe in EC2's naming (m5dn, r5dn, c5ad, m6gd).
+    return name in LOCAL_STORAGE_FAMILIES or bool(_LOCAL_NVME_SUFFIX.fullmatch(name))
 
 
 def disallowed_gpu(instance_type: str, allowed_families: tuple[str, ...]) -> bool:

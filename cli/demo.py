@@ -32,6 +32,8 @@ class DemoReport:
     champion_version: str | None = None
     drift_plot: Path | None = None
     succeeded: bool = False
+    role_policies: Any = None
+    """The plan's role policies (modelyard.pipelines.iam_check.role_policies.RolePolicies) every run is checked against."""
 
 
 def run_demo(console: Console, work_dir: Path, stack: str = DEMO_STACK) -> DemoReport:
@@ -80,6 +82,9 @@ def _plan(console: Console, stack: str, report: DemoReport):
     metric = (f"{len(plan.resources)} resources, {len(mandatory)} mandatory violations, "
               f"${plan.cost.get('total_monthly_usd', 0):,.0f}/month")
     report.rows.append(SummaryRow(f"plan {stack}", "failed" if mandatory else "ok", time.perf_counter() - started, metric))
+    from modelyard.pipelines.iam_check.role_policies import RolePolicies
+
+    report.role_policies = RolePolicies.from_resources(plan.resources)
     return None if mandatory else StackOutputs.model_validate(plan.outputs)
 
 
@@ -92,7 +97,7 @@ def _local_cloud_up(stack: str, root: Path, outputs):
 def _run_pipeline(console: Console, state, stack: str, runs_dir: Path, report: DemoReport, label: str,
                   parameters: dict[str, str] | None = None):
     """The compiled SageMaker Pipeline definition, executed step by step by the local executor."""
-    from modelyard.cli.pipeline import execution_table, show_progress
+    from modelyard.cli.pipeline import execution_table, iam_summary, show_progress
     from modelyard.pipelines.aws_clients import AwsClients
     from modelyard.pipelines.definition.local_run import run_pipeline_locally
     from modelyard.pipelines.stack_outputs import load_stack_outputs
@@ -103,12 +108,15 @@ def _run_pipeline(console: Console, state, stack: str, runs_dir: Path, report: D
     settings = pipeline_settings(load_stack_config(stack), outputs)
     result = run_pipeline_locally(
         outputs, settings, clients=AwsClients(outputs.region, state.endpoint_url), environment=state.environment(),
-        work_dir=runs_dir.resolve(), parameters=parameters, on_step=show_progress,
+        work_dir=runs_dir.resolve(), parameters=parameters, on_step=show_progress, role_policies=report.role_policies,
     )
     console.print(execution_table(result))
     for record in result.steps:
         report.rows.append(SummaryRow(f"{label}{record.name}", record.status, record.duration_s,
                                       _step_metric(record.outputs), _step_artifacts(record.outputs)))
+    denied = len(result.iam["denied"])
+    report.rows.append(SummaryRow(f"{label}IAM check (roles as planned)", "ok" if denied == 0 else "failed", None,
+                                  iam_summary(result.iam)))
     return result
 
 

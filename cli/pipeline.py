@@ -114,8 +114,8 @@ def start_command(
     from botocore.exceptions import BotoCoreError, ClientError
 
     from modelyard.pipelines.aws_clients import AwsClients
-    from modelyard.pipelines.definition.local_executor import resolve_parameters
     from modelyard.pipelines.definition.sagemaker_pipeline import start_pipeline
+    from modelyard.pipelines.definition.start_parameters import start_parameters
     from modelyard.workflow.compiler import compile_definition
 
     overrides = _parameters(parameter)
@@ -123,7 +123,8 @@ def start_command(
         target = resolve_target(stack, outputs_file, aws_endpoint_url, "pulumi")
         settings = _settings(stack, target.outputs, image_tag)
         definition = compile_definition(target.outputs, settings)
-        resolve_parameters(definition, overrides)  # unknown names and bad types fail before anything is created
+        # Unknown names, bad types and values the compiled definition cannot serve fail before anything starts.
+        start_parameters(definition, settings, overrides)
     except _input_errors() as error:
         raise fail(str(error)) from None
     clients = AwsClients(target.outputs.region, target.endpoint_url)
@@ -145,15 +146,20 @@ def run_command(
     image_tag: ImageTagOption = None,
     work_dir: Annotated[Optional[Path], typer.Option(help="Where steps run (default .modelyard/pipeline-runs/<stack>).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the execution as JSON instead of a table.")] = False,
+    iam_report: Annotated[bool, typer.Option("--iam-report", help="List the permissions of each step's role that no "
+                                                                   "call of this run used.")] = False,
 ) -> None:
     """Run the compiled definition step by step as local processes against the local cloud (or an endpoint).
 
+    Every AWS and MLflow call of every step is authorized against the step role's policies in the stack's plan;
+    a call the role would be denied fails its step with AccessDenied, as on AWS.
     Exit codes: 0 the execution succeeded, 1 a step failed (the gate included), 2 bad input.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
     from modelyard.pipelines.aws_clients import AwsClients
     from modelyard.pipelines.definition.local_run import DEFAULT_RUNS_DIR, run_pipeline_locally
+    from modelyard.pipelines.iam_check.role_policies import RolePoliciesError, role_policies_for_stack
 
     overrides = _parameters(parameter)
     try:
@@ -166,9 +172,9 @@ def run_command(
         result = run_pipeline_locally(
             target.outputs, settings, clients=clients, environment=target.environment,
             work_dir=(work_dir or DEFAULT_RUNS_DIR / stack).resolve(), parameters=overrides,
-            on_step=None if as_json else show_progress,
+            on_step=None if as_json else show_progress, role_policies=role_policies_for_stack(stack),
         )
-    except _input_errors() as error:
+    except (*_input_errors(), RolePoliciesError) as error:
         raise fail(str(error)) from None
     except (ClientError, BotoCoreError) as error:
         raise fail(f"on {target.description}: {error}", ExitCode.FAILED) from None
@@ -176,9 +182,29 @@ def run_command(
         sys.stdout.write(json.dumps(result.to_json(), indent=2, default=str) + "\n")
     else:
         console.print(execution_table(result))
+        console.print(f"IAM check: {iam_summary(result.iam)}", highlight=False)
+        if iam_report:
+            print_iam_report(result.iam)
         if result.failure_reason:
             errors.print(f"[red]{result.status}:[/red] {result.failure_reason}", highlight=False, soft_wrap=True)
     raise typer.Exit(ExitCode.OK if result.status == SUCCEEDED else ExitCode.FAILED)
+
+
+def iam_summary(report: dict | None) -> str:
+    """"N calls checked, D denied" of an execution's IAM report."""
+    if report is None:
+        return "not run"
+    return f"{report['calls_checked']} calls checked, {len(report['denied'])} denied"
+
+
+def print_iam_report(report: dict | None) -> None:
+    """The granted action patterns no call of the run used, per role. Service-side actions (image pulls, logs,
+    ENIs) appear too: SageMaker makes those calls on AWS, not the local steps."""
+    for role, unused in (report or {}).get("unused_permissions", {}).items():
+        console.print(f"[bold]{role}[/bold]: {len(unused)} granted action patterns unused by this run", highlight=False,
+                      soft_wrap=True)
+        for item in unused:
+            console.print(f"  {item}", highlight=False, soft_wrap=True)
 
 
 def show_progress(record: StepRecord) -> None:

@@ -163,6 +163,8 @@ class PlatformRolesArgs:
     """Maximum session length of the CI roles, in hours (1-12). Default 1."""
     extra_pass_role_arns: list[pulumi.Input[str]] = field(default_factory=list)
     """Further roles the pipeline may pass to SageMaker (besides training and execution). Default []."""
+    step_metric_namespaces: list[str] = field(default_factory=list)
+    """CloudWatch namespaces the pipeline's processing steps publish to (the drift monitor's). Default []."""
 
     def problems(self) -> list[str]:
         found = tag_problems(self.tags)
@@ -184,6 +186,10 @@ class PlatformRolesArgs:
             )
         if not 1 <= self.ci_session_hours <= 12:
             found.append(f"ci_session_hours: {self.ci_session_hours} must be between 1 and 12")
+        for namespace in self.step_metric_namespaces:
+            # CloudWatch namespaces: 1-255 characters, none of them '*' or ':' (PutMetricData's Namespace shape).
+            if not 0 < len(namespace) <= 255 or any(char in namespace for char in "*:?"):
+                found.append(f"step_metric_namespaces: {namespace!r} is not a CloudWatch namespace")
         return found
 
 
@@ -287,10 +293,25 @@ class PlatformRoles(pulumi.ComponentResource):
             _pipeline_statements(
                 account,
                 args,
-                passable_roles=[self.training_role.arn, self.execution_role.arn, *args.extra_pass_role_arns],
+                # The processing steps run as the pipeline role itself, which SageMaker Pipelines passes to
+                # CreateProcessingJob: passing it needs iam:PassRole on it like any other role.
+                passable_roles=[
+                    self.training_role.arn,
+                    self.execution_role.arn,
+                    self.pipeline_role.arn,
+                    *args.extra_pass_role_arns,
+                ],
             ),
             self,
         )]
+        # The pipeline's processing steps run as this role: SageMaker writes their logs, creates their ENIs
+        # in the VPC and (with the grant from ModelRegistry.grant_pull) pulls their image on its behalf.
+        self.policies["pipeline"].append(attach_policy(
+            f"{name}-pipeline-processing-runtime",
+            self.pipeline_role,
+            _sagemaker_runtime_statements(account, "ProcessingJobs", args.step_metric_namespaces),
+            self,
+        ))
 
         self.deploy_role = aws.iam.Role(
             f"{name}-deploy",
@@ -436,8 +457,19 @@ def _model_packages_arn(account: AccountContext, group: pulumi.Input[str]) -> pu
     return account.arn("sagemaker", pulumi.Output.concat("model-package/", group, "/*"))
 
 
-def _sagemaker_runtime_statements(account: AccountContext, kind: str) -> list[Statement]:
-    """What a SageMaker job or endpoint role needs from the service itself: logs, metrics, VPC ENIs."""
+def _sagemaker_runtime_statements(
+    account: AccountContext, kind: str, own_metric_namespaces: list[str] | None = None
+) -> list[Statement]:
+    """What a SageMaker job or endpoint role needs from the service itself: logs, metrics, VPC ENIs.
+
+    AWS's "SageMaker AI execution roles" page (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html,
+    sections "CreateProcessingJob API: Execution Role Permissions", "CreateTrainingJob API: ...", "CreateModel
+    API: ...") lists cloudwatch:PutMetricData, logs:CreateLogGroup/CreateLogStream/PutLogEvents/DescribeLogStreams,
+    the ECR pull actions (ModelRegistry.grant_pull) and, with a VpcConfig, the EC2 ENI actions below; the KMS
+    actions for the keys in use come from EncryptionKey.grant_encrypt_decrypt. `own_metric_namespaces` are the
+    namespaces the job's own code publishes to.
+    """
+    namespaces = [f"/aws/sagemaker/{kind}*", *(own_metric_namespaces or [])]
     return [
         {
             "Sid": "WriteLogs",
@@ -456,7 +488,7 @@ def _sagemaker_runtime_statements(account: AccountContext, kind: str) -> list[St
             "Action": "cloudwatch:PutMetricData",
             # PutMetricData has no resource type; the namespace condition is its scope.
             "Resource": "*",
-            "Condition": {"StringLike": {"cloudwatch:namespace": f"/aws/sagemaker/{kind}*"}},
+            "Condition": {"StringLike": {"cloudwatch:namespace": namespaces[0] if len(namespaces) == 1 else namespaces}},
         },
         {
             "Sid": "VpcMode",
@@ -531,6 +563,16 @@ def _pipeline_statements(
                 ],
             }
         )
+        statements.append(
+            {
+                "Sid": "FindModelPackages",
+                "Effect": "Allow",
+                # Register looks for an existing package of the same artifact before creating one; SageMaker's
+                # List calls support no resource-level permissions (Service Authorization Reference).
+                "Action": "sagemaker:ListModelPackages",
+                "Resource": "*",
+            }
+        )
     if args.deploy_function_arn is not None:
         statements.append(
             {
@@ -600,6 +642,14 @@ def _deploy_statements(
             # Lambda creates the function's ENIs in a configured subnet of its choosing (ids unknown in
             # advance), and DescribeNetworkInterfaces/DescribeSubnets have no resource type.
             "Action": LAMBDA_VPC_ACTIONS,
+            "Resource": "*",
+        },
+        {
+            "Sid": "ReadGpuQuotas",
+            "Effect": "Allow",
+            # The GPU quota pre-flight (pipelines.quota) before a deploy on GPU instances; the Service
+            # Authorization Reference lists no resource type for either List call.
+            "Action": ["servicequotas:ListServiceQuotas", "servicequotas:ListAWSDefaultServiceQuotas"],
             "Resource": "*",
         },
         {

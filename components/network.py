@@ -17,9 +17,24 @@ from modelyard.components.validation import ComponentArgsError, raise_for_proble
 MAX_AZS = 3
 # AWS's smallest subnet; a public subnet holds only a NAT gateway.
 SMALLEST_SUBNET_PREFIX = 28
-# Interface endpoints that keep image pulls, SageMaker control/runtime calls, credentials and logs
-# inside the VPC (S3 gets a free gateway endpoint instead).
-INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime", "sts", "logs")
+# Interface endpoints that keep image pulls, SageMaker control/runtime calls, credentials, logs, metrics
+# and MLflow inside the VPC (S3 gets a free gateway endpoint instead): each maps a short name to its
+# service name, `{region}` filled in. "monitoring" is CloudWatch's API (PutMetricData of the drift monitor);
+# "servicequotas" serves the deploy step's GPU quota pre-flight.
+# SageMaker managed MLflow's endpoint service is not under com.amazonaws: "aws.sagemaker.<region>.experiments"
+# (https://docs.aws.amazon.com/sagemaker/latest/dg/mlflow-interface-endpoint-create.html).
+INTERFACE_ENDPOINT_SERVICE_NAMES = {
+    "ecr.api": "com.amazonaws.{region}.ecr.api",
+    "ecr.dkr": "com.amazonaws.{region}.ecr.dkr",
+    "sagemaker.api": "com.amazonaws.{region}.sagemaker.api",
+    "sagemaker.runtime": "com.amazonaws.{region}.sagemaker.runtime",
+    "sts": "com.amazonaws.{region}.sts",
+    "logs": "com.amazonaws.{region}.logs",
+    "monitoring": "com.amazonaws.{region}.monitoring",
+    "servicequotas": "com.amazonaws.{region}.servicequotas",
+    "sagemaker.experiments": "aws.sagemaker.{region}.experiments",
+}
+INTERFACE_ENDPOINT_SERVICES = tuple(INTERFACE_ENDPOINT_SERVICE_NAMES)
 # Zone ids (the same physical zone in every account, unlike zone names) where EKS refuses control-plane subnets
 # with UnsupportedAvailabilityZoneException: the EKS user guide's subnet requirements
 # (https://docs.aws.amazon.com/eks/latest/userguide/network-reqs.html#network-requirements-subnets) and eksctl's
@@ -138,8 +153,8 @@ class Network(pulumi.ComponentResource):
 
     New VPC: private subnets (compute) and public subnets (only NAT gateways, no public IPs on launch)
     per AZ; one NAT, or one per AZ; the default security group stripped of rules; VPC flow logs to a
-    KMS-encrypted log group; an S3 gateway endpoint; interface endpoints for ECR, SageMaker, STS and
-    Logs with private DNS, reachable on 443 from the VPC only.
+    KMS-encrypted log group; an S3 gateway endpoint; interface endpoints for ECR, SageMaker, STS,
+    Logs, CloudWatch metrics and SageMaker MLflow with private DNS, reachable on 443 from the VPC only.
 
     Existing VPC: only the training and inference security groups. Endpoints, routes and flow logs
     belong to whoever owns that VPC (a second endpoint with private DNS for a service would clash with
@@ -204,10 +219,14 @@ class Network(pulumi.ComponentResource):
         ).names
         # An interface endpoint can only have subnets in zones its service supports (CreateVpcEndpoint refuses
         # the others); each service lists its zones.
+        # By full service name: SageMaker MLflow's is not com.amazonaws.<region>.<service>.
         offered = [
-            aws.ec2.get_vpc_endpoint_service_output(service=service, service_type="Interface", opts=invoke)
-            .availability_zones
-            for service in INTERFACE_ENDPOINT_SERVICES
+            aws.ec2.get_vpc_endpoint_service_output(
+                service_name=pulumi.Output.from_input(self._account.region).apply(
+                    lambda value, template=template: template.format(region=value)),
+                service_type="Interface", opts=invoke,
+            ).availability_zones
+            for template in INTERFACE_ENDPOINT_SERVICE_NAMES.values()
         ]
 
         def usable(values: list[list[str]]) -> list[str]:
@@ -445,12 +464,14 @@ class Network(pulumi.ComponentResource):
             ),
             opts=self._opts(),
         )
-        for service in INTERFACE_ENDPOINT_SERVICES:
+        for service, service_name in INTERFACE_ENDPOINT_SERVICE_NAMES.items():
             aws.ec2.VpcEndpoint(
                 f"{name}-endpoint-{service.replace('.', '-')}",
                 aws.ec2.VpcEndpointArgs(
                     vpc_id=self.vpc_id,
-                    service_name=pulumi.Output.concat("com.amazonaws.", region, ".", service),
+                    service_name=pulumi.Output.from_input(region).apply(
+                        lambda value, template=service_name: template.format(region=value)
+                    ),
                     vpc_endpoint_type="Interface",
                     private_dns_enabled=True,
                     subnet_ids=self.private_subnet_ids,

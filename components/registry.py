@@ -27,7 +27,10 @@ MLFLOW_SIZES = ("Small", "Medium", "Large")
 # Prefix of the MLflow artifact store inside the ArtifactStore's artifacts bucket.
 MLFLOW_ARTIFACT_PREFIX = "mlflow/"
 
-# SageMaker managed MLflow authorizes each MLflow REST call as its own action on the tracking server.
+# SageMaker managed MLflow authorizes each MLflow REST call as its own action on the tracking server
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemakerwithmlflow.html).
+# MLflow 3's log_model creates, tags and finalizes a LoggedModel and records its outputs; register tags the
+# version and deploy drops the `challenger` alias. The local run's IAM check records each call's action.
 MLFLOW_TRACKING_ACTIONS = [
     "sagemaker-mlflow:CreateExperiment",
     "sagemaker-mlflow:GetExperiment",
@@ -57,6 +60,12 @@ MLFLOW_TRACKING_ACTIONS = [
     "sagemaker-mlflow:SearchModelVersions",
     "sagemaker-mlflow:UpdateModelVersion",
     "sagemaker-mlflow:GetDownloadURIForModelVersionArtifacts",
+    "sagemaker-mlflow:SetModelVersionTag",
+    "sagemaker-mlflow:DeleteRegisteredModelAlias",
+    "sagemaker-mlflow:GetLoggedModel",
+    "sagemaker-mlflow:SetLoggedModelTags",
+    "sagemaker-mlflow:FinalizeLoggedModel",
+    "sagemaker-mlflow:LogOutputs",
 ]
 PULL_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
 PUSH_ACTIONS = [

@@ -9,9 +9,10 @@ from typing import Any
 
 from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.aws_clients import AwsClients, endpoint_environment
-from modelyard.pipelines.definition.local_executor import SUCCEEDED, DefinitionError, resolve_parameters
+from modelyard.pipelines.definition.local_executor import SUCCEEDED, DefinitionError
 from modelyard.pipelines.definition.local_run import DEFAULT_RUNS_DIR, run_pipeline_locally
 from modelyard.pipelines.definition.sagemaker_pipeline import start_pipeline
+from modelyard.pipelines.definition.start_parameters import start_parameters
 from modelyard.pipelines.steps.step_runtime import StepFailed, StepInputError
 from modelyard.workflow.compiler import compile_definition
 from modelyard.workflow.settings import PipelineSettings
@@ -31,7 +32,7 @@ def retrain_with_pipeline(outputs: StackOutputs, clients: AwsClients, settings: 
     parameters = dict(parameters or {})
     definition = compile_definition(outputs, settings)
     try:
-        resolve_parameters(definition, parameters)
+        start_parameters(definition, settings, parameters)
     except DefinitionError as error:
         raise StepInputError(f"retrain: {error}") from None
     if not clients.is_emulated:

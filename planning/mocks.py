@@ -208,7 +208,7 @@ class PlanMocks(pulumi.runtime.Mocks):
             pairs = [(name, zone_id) for name, zone_id in pairs if zone_id not in excluded]
             return {"names": [name for name, _ in pairs], "zoneIds": [zone_id for _, zone_id in pairs], "id": self.region, "groupNames": [self.region]}
         if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService":
-            name = f"com.amazonaws.{self.region}.{inputs.get('service')}"
+            name = inputs.get("serviceName") or f"com.amazonaws.{self.region}.{inputs.get('service')}"
             return {"serviceName": name, "serviceType": inputs.get("serviceType") or "Interface", "id": name,
                     "availabilityZones": [f"{self.region}{letter}" for letter in "abcdef"]}
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":

@@ -81,6 +81,11 @@ EXCEPTIONS: tuple[WildcardResourceException, ...] = (
         "SageMaker List calls (ListModelPackages, ListEndpoints, ...) support no resource-level permissions",
     ),
     WildcardResourceException(
+        "servicequotas:List*Quotas",
+        "ListServiceQuotas and ListAWSDefaultServiceQuotas have no resource type (Service Authorization Reference "
+        "for Service Quotas); the GPU quota pre-flight reads them",
+    ),
+    WildcardResourceException(
         "sagemaker:Search",
         "searches across SageMaker entities and supports no resource-level permissions",
     ),

@@ -131,6 +131,7 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
             github_oidc_provider_arn=account.github_oidc_provider_arn,
             model_package_group_name=registry.model_package_group_name,
             deploy_function_arn=deploy_function_arn,
+            step_metric_namespaces=[DRIFT_METRIC_NAMESPACE],
         ),
     )
     role_policies = _grant_data_access(store, registry, key, roles)
@@ -321,10 +322,12 @@ def _grant_data_access(
         store.grant_read_write(roles.pipeline_role, "datasets"),
         store.grant_read_write(roles.pipeline_role, "artifacts"),
         store.grant_read(roles.pipeline_role, "capture"),
+        registry.grant_pull(roles.pipeline_role, ("training",)),  # the processing steps run the training image
         registry.grant_tracking(roles.pipeline_role),  # register: log the run, create the version, alias challenger
     ]
     grants["deploy"] += [
         store.grant_read(roles.deploy_role, "artifacts"),
+        store.grant_read(roles.deploy_role, "datasets", "datasets/"),  # deploy: the smoke test reads ingest's test split
         registry.grant_tracking(roles.deploy_role),  # deploy: promote the version to champion after the smoke test
     ]
     grants["ci_release"].append(registry.grant_push(roles.ci_release_role))

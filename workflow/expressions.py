@@ -71,9 +71,20 @@ def walk(document: Any, path: str, what: str) -> Any:
             value = value[token]
         elif isinstance(token, str) and isinstance(value, Mapping) and token in value:
             value = value[token]
+        elif isinstance(token, str) and isinstance(value, list) and _named(value, token) is not None:
+            # SageMaker's named lists (ProcessingOutputConfig.Outputs, ...) take `['name']` as well as `[0]`.
+            value = _named(value, token)
         else:
             raise ExpressionError(f"{what} has no value at {path!r} (stopped at {token!r})")
     return value
+
+
+def _named(items: list[Any], name: str) -> Any:
+    return next((item for item in items if isinstance(item, Mapping)
+                 and any(item.get(key) == name for key in _LIST_ITEM_NAMES)), None)
+
+
+_LIST_ITEM_NAMES = ("OutputName", "InputName", "ChannelName")
 
 
 def referenced_steps(expression: Expression) -> set[str]:

@@ -3,6 +3,7 @@ process, in dependency order, against the local cloud (or any endpoint), recordi
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import operator
@@ -25,10 +26,18 @@ from modelyard.pipelines.definition.training_job_runner import (
     run_training_job,
     upload_directory,
 )
+from modelyard.pipelines.iam_check.guard import acting_as
+from modelyard.pipelines.iam_check.local_check import IamCheckError, LocalIamCheck
+from modelyard.policies.iam_evaluation import AuthorizationRequest
 from modelyard.workflow.expressions import ExpressionError, Resolver, as_text, referenced_steps
 
 SUCCEEDED, FAILED, EXECUTING, NOT_EXECUTED = "Succeeded", "Failed", "Executing", "NotExecuted"
 SUPPORTED_STEP_TYPES = ("Processing", "Training", "Condition", "Fail", "Lambda")
+# What the executor honours; anything else in a definition is refused, never dropped. ParallelismConfiguration holds
+# trivially (steps run one at a time); display names and descriptions change nothing.
+SUPPORTED_DEFINITION_KEYS = frozenset({"Version", "Metadata", "Parameters", "Steps", "ParallelismConfiguration"})
+SUPPORTED_STEP_KEYS = frozenset({"Name", "Type", "Arguments", "DependsOn", "PropertyFiles", "DisplayName",
+                                 "Description", "FunctionArn", "OutputParameters"})
 CONTAINER_ROOT = "/opt/ml/"
 LOCAL_HOST = "algo-1"
 LOG_TAIL_CHARS = 2000
@@ -70,6 +79,9 @@ class StepRecord:
     """What the step produced: job name, artifact URIs, its property file, a condition's outcome..."""
     failure_reason: str | None = None
     log_file: Path | None = None
+    iam_calls: int = 0
+    """AWS and MLflow calls the IAM check evaluated for this step (its process and its job's creation)."""
+    iam_denied: int = 0
 
     @property
     def duration_s(self) -> float | None:
@@ -88,6 +100,8 @@ class StepRecord:
             "outputs": self.outputs,
             "failure_reason": self.failure_reason,
             "log_file": str(self.log_file) if self.log_file else None,
+            "iam_calls": self.iam_calls,
+            "iam_denied": self.iam_denied,
         }
 
 
@@ -106,6 +120,8 @@ class ExecutionResult:
     ended_at: datetime
     steps: list[StepRecord]
     """Every step of the definition in execution order; those never reached are NotExecuted."""
+    iam: dict[str, Any] | None = None
+    """The IAM check's report (calls checked, denials, unused permissions); None when the run checked nothing."""
 
     @property
     def duration_s(self) -> float:
@@ -130,6 +146,7 @@ class ExecutionResult:
             "ended_at": self.ended_at.isoformat(),
             "duration_s": self.duration_s,
             "steps": [record.to_json() for record in self.steps],
+            "iam": self.iam,
         }
 
 
@@ -151,6 +168,10 @@ def execution_plan(definition: Mapping[str, Any]) -> list[PlannedStep]:
     """Every step (branches included) in an order that respects DependsOn, data references and branches;
     ties keep definition order. Raises DefinitionError for anything that cannot run."""
     planned: dict[str, PlannedStep] = {}
+    unsupported = sorted(set(definition) - SUPPORTED_DEFINITION_KEYS)
+    if unsupported:
+        raise DefinitionError(f"the definition uses {', '.join(unsupported)}, which the local executor does not "
+                              f"honour (it honours {', '.join(sorted(SUPPORTED_DEFINITION_KEYS))})")
 
     def collect(steps: Sequence[Mapping[str, Any]], branch: tuple[str, bool] | None) -> None:
         for step in steps:
@@ -162,6 +183,11 @@ def execution_plan(definition: Mapping[str, Any]) -> list[PlannedStep]:
             if step_type not in SUPPORTED_STEP_TYPES:
                 raise DefinitionError(f"step {name!r} has type {step_type!r}; the local executor runs "
                                       f"{', '.join(SUPPORTED_STEP_TYPES)}")
+            # A disabled cache is what the executor does anyway (every step runs); an enabled one or retries are not.
+            features = sorted(set(step) - SUPPORTED_STEP_KEYS - ({"CacheConfig"} if not _cache_enabled(step) else set()))
+            if features:
+                raise DefinitionError(f"step {name!r} uses {', '.join(features)}, which the local executor does not "
+                                      "honour; remove it to run the definition locally")
             arguments = step.get("Arguments", {})
             own_arguments = arguments
             if step_type == "Condition":
@@ -198,12 +224,15 @@ class LocalExecutor:
 
     `environment` is added to every step's process (e.g. AWS_ENDPOINT_URL, MLFLOW_TRACKING_URI and credentials
     of the local cloud); `lambda_handlers` maps a Lambda function name to our handler, "module:function".
+    With `iam_check`, every step's process runs as its role (RoleArn, the Lambda function's role) and each AWS and
+    MLflow call it makes is authorized against that role's policies in the plan; the jobs' creation is authorized
+    against the pipeline's role, as SageMaker Pipelines creates them with it.
     """
 
     def __init__(self, definition: Mapping[str, Any], *, s3: Any, sagemaker: Any, work_dir: Path,
                  environment: Mapping[str, str] | None = None,
                  lambda_handlers: Mapping[str, str] | None = None, python: str = sys.executable,
-                 on_step: Callable[[StepRecord], None] | None = None):
+                 on_step: Callable[[StepRecord], None] | None = None, iam_check: LocalIamCheck | None = None):
         self._definition = definition
         self._plan = execution_plan(definition)
         self._s3 = s3
@@ -213,6 +242,7 @@ class LocalExecutor:
         self._lambda_handlers = dict(lambda_handlers or {})
         self._python = python
         self._on_step = on_step or (lambda record: None)
+        self._iam_check = iam_check
 
     @property
     def step_names(self) -> list[str]:
@@ -248,7 +278,7 @@ class LocalExecutor:
             return property_files[(step_name, file_name)]
 
         resolver = Resolver(values, variables, step_properties, property_file)
-        run = _Run(self, execution_id, resolver, properties, property_files)
+        run = _Run(self, execution_id, resolver, properties, property_files, role_arn)
         failure_reason = None
         for step in self._plan:
             record = records[step.name]
@@ -259,19 +289,23 @@ class LocalExecutor:
             try:
                 run.execute(step.definition, record)
                 record.status = SUCCEEDED
-            except (StepFailure, ExpressionError, TrainingJobError, ValueError, TypeError, OSError, ClientError,
-                    BotoCoreError) as error:
+            except (StepFailure, ExpressionError, TrainingJobError, IamCheckError, ValueError, TypeError, OSError,
+                    ClientError, BotoCoreError) as error:
                 record.status, record.failure_reason = FAILED, str(error)
                 failure_reason = f"step {step.name} failed: {error}"
                 if step.definition["Type"] == "Fail":
                     failure_reason = str(error)
             record.ended_at = _now()
+            if self._iam_check is not None:
+                calls = self._iam_check.calls(step.name)
+                record.iam_calls, record.iam_denied = len(calls), sum(not call["allowed"] for call in calls)
             self._on_step(record)
         return ExecutionResult(
             pipeline_name=pipeline_name, pipeline_arn=pipeline_arn, execution_arn=execution_arn,
             execution_id=execution_id, parameters=values, status=FAILED if failure_reason else SUCCEEDED,
             failure_reason=failure_reason, started_at=started_at, ended_at=_now(),
             steps=[records[step.name] for step in self._plan],
+            iam=self._iam_check.report().to_json() if self._iam_check is not None else None,
         )
 
     @staticmethod
@@ -289,8 +323,10 @@ class _Run:
     """The per-execution state and the handlers of each step type."""
 
     def __init__(self, executor: LocalExecutor, execution_id: str, resolver: Resolver,
-                 properties: dict[str, dict[str, Any]], property_files: dict[tuple[str, str], Any]):
+                 properties: dict[str, dict[str, Any]], property_files: dict[tuple[str, str], Any],
+                 pipeline_role_arn: str):
         self.executor = executor
+        self.pipeline_role_arn = pipeline_role_arn
         self.execution_id = execution_id
         self.resolver = resolver
         self.properties = properties
@@ -330,6 +366,7 @@ class _Run:
         name = step["Name"]
         arguments = self.resolver.resolve(step["Arguments"])
         job_name = self._job_name(name)
+        self._authorize_job(name, "CreateProcessingJob", {"ProcessingJobName": job_name, **arguments})
         # Recording the job in the cloud also has botocore check the resolved request against the API's shapes.
         job_arn = self.executor._sagemaker.create_processing_job(ProcessingJobName=job_name, **arguments)[
             "ProcessingJobArn"]
@@ -338,7 +375,8 @@ class _Run:
             source = item.get("S3Input")
             if source is None or source.get("S3DataType", "S3Prefix") != "S3Prefix":
                 raise StepFailure(f"input {item.get('InputName')!r}: only S3Prefix S3Input is supported locally")
-            download_prefix(self.executor._s3, source["S3Uri"], Path(_local_path(root, source["LocalPath"])))
+            with self._service_acting_as(name, arguments["RoleArn"]):
+                download_prefix(self.executor._s3, source["S3Uri"], Path(_local_path(root, source["LocalPath"])))
         outputs = arguments.get("ProcessingOutputConfig", {}).get("Outputs", [])
         for item in outputs:
             Path(_local_path(root, item["S3Output"]["LocalPath"])).mkdir(parents=True, exist_ok=True)
@@ -346,12 +384,14 @@ class _Run:
         command = self._command([*application.get("ContainerEntrypoint", []),
                                  *application.get("ContainerArguments", [])], root)
         record.log_file = root / "logs.txt"
-        self._run_process(command, arguments.get("Environment", {}), record.log_file,
+        command, environment = self._as_role(name, arguments["RoleArn"], command, arguments.get("Environment", {}))
+        self._run_process(command, environment, record.log_file,
                           arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"), job_name)
         kms_key_id = arguments.get("ProcessingOutputConfig", {}).get("KmsKeyId")
         for item in outputs:
-            upload_directory(self.executor._s3, Path(_local_path(root, item["S3Output"]["LocalPath"])),
-                             item["S3Output"]["S3Uri"], kms_key_id)
+            with self._service_acting_as(name, arguments["RoleArn"]):
+                upload_directory(self.executor._s3, Path(_local_path(root, item["S3Output"]["LocalPath"])),
+                                 item["S3Output"]["S3Uri"], kms_key_id)
         record.outputs = {"job_name": job_name}
         for item in step.get("PropertyFiles", []):
             output = next((o for o in outputs if o["OutputName"] == item["OutputName"]), None)
@@ -368,13 +408,14 @@ class _Run:
             "ProcessingJobName": job_name,
             "ProcessingJobArn": job_arn,
             "ProcessingJobStatus": "Completed",
-            "ProcessingOutputConfig": {"Outputs": {item["OutputName"]: item for item in outputs}},
+            "ProcessingOutputConfig": {"Outputs": list(outputs)},
         }
 
     def _training(self, step: Mapping[str, Any], record: StepRecord) -> None:
         name = step["Name"]
         arguments = self.resolver.resolve(step["Arguments"])
         job_name = self._job_name(name)
+        self._authorize_job(name, "CreateTrainingJob", {"TrainingJobName": job_name, **arguments})
         job_arn = self.executor._sagemaker.create_training_job(TrainingJobName=job_name, **arguments)[
             "TrainingJobArn"]
         root = self._root(name)
@@ -385,15 +426,18 @@ class _Run:
                     for channel in arguments.get("InputDataConfig", [])}
         output_config = arguments["OutputDataConfig"]
         record.log_file = root / "logs.txt"
-        run = run_training_job(
-            self.executor._s3, job_name=job_name, command=command, channels=channels,
-            hyperparameters=arguments.get("HyperParameters", {}), output_path=output_config["S3OutputPath"],
-            layout=TrainingJobLayout(root / "opt" / "ml"), kms_key_id=output_config.get("KmsKeyId"),
-            environment={**self.executor._environment, **arguments.get("Environment", {})},
-            # This host stands in for one instance; multi-instance DDP needs real hosts (or torchrun).
-            hosts=[LOCAL_HOST], log_file=record.log_file,
-            timeout_s=arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"),
-        )
+        command, environment = self._as_role(name, arguments["RoleArn"], command, arguments.get("Environment", {}))
+        # SageMaker stages the channels and uploads the model with the job's role.
+        with self._service_acting_as(name, arguments["RoleArn"]):
+            run = run_training_job(
+                self.executor._s3, job_name=job_name, command=command, channels=channels,
+                hyperparameters=arguments.get("HyperParameters", {}), output_path=output_config["S3OutputPath"],
+                layout=TrainingJobLayout(root / "opt" / "ml"), kms_key_id=output_config.get("KmsKeyId"),
+                environment={**self.executor._environment, **environment},
+                # This host stands in for one instance; multi-instance DDP needs real hosts (or torchrun).
+                hosts=[LOCAL_HOST], log_file=record.log_file,
+                timeout_s=arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"),
+            )
         record.outputs = {"job_name": job_name, "model_uri": run.model_uri, "metrics": run.metrics,
                           "instance_count": arguments.get("ResourceConfig", {}).get("InstanceCount"),
                           "local_hosts": 1}
@@ -414,13 +458,21 @@ class _Run:
             raise StepFailure(f"no local handler for Lambda function {function_name!r} "
                               f"(known: {', '.join(sorted(self.executor._lambda_handlers)) or 'none'})")
         event = self.resolver.resolve(step.get("Arguments", {}))
+        if self.executor._iam_check is not None:
+            # SageMaker Pipelines invokes the function with the pipeline's role.
+            self.executor._iam_check.service_guard(name, self.pipeline_role_arn).authorize(
+                "lambda.Invoke", [AuthorizationRequest("lambda:InvokeFunction", step["FunctionArn"])],
+                "AccessDeniedException", "lambda")
         root = self._root(name)
         event_file, result_file = root / "event.json", root / "response.json"
         event_file.write_text(json.dumps(event, indent=2))
         record.log_file = root / "logs.txt"
-        self._run_process([self.executor._python, "-c", _LAMBDA_INVOCATION, handler, str(event_file),
-                           str(result_file)], {"AWS_LAMBDA_FUNCTION_NAME": function_name}, record.log_file,
-                          None, function_name)
+        command = [self.executor._python, "-c", _LAMBDA_INVOCATION, handler, str(event_file), str(result_file)]
+        environment = {"AWS_LAMBDA_FUNCTION_NAME": function_name}
+        if self.executor._iam_check is not None:
+            role_arn = self.executor._iam_check.role_policies.lambda_role(function_name)
+            command, environment = self._as_role(name, role_arn, command, environment)
+        self._run_process(command, environment, record.log_file, None, function_name)
         response = json.loads(result_file.read_text())
         if not isinstance(response, dict):
             raise StepFailure(f"Lambda {function_name} returned {type(response).__name__}, not a JSON object")
@@ -432,6 +484,29 @@ class _Run:
             values[key] = _typed(response[key], output.get("OutputType", "String"), f"output {key}")
         record.outputs = {"function": function_name, "handler": handler, **values}
         self.properties[name] = {"OutputParameters": values}
+
+    def _authorize_job(self, step_name: str, operation: str, request: Mapping[str, Any]) -> None:
+        """SageMaker Pipelines creates a step's job with the pipeline's role: authorize it as AWS would."""
+        check = self.executor._iam_check
+        if check is not None:
+            sagemaker = self.executor._sagemaker
+            check.service_guard(step_name, self.pipeline_role_arn).authorize_boto3(
+                sagemaker.meta.service_model, operation, request, sagemaker.meta.region_name)
+
+    def _service_acting_as(self, step_name: str, role_arn: str) -> contextlib.AbstractContextManager:
+        """The executor's S3 calls in the block are SageMaker's for the job: authorized as the job's role."""
+        check = self.executor._iam_check
+        if check is None:
+            return contextlib.nullcontext()
+        return acting_as(check.service_guard(step_name, role_arn), self.executor._s3)
+
+    def _as_role(self, step_name: str, role_arn: str, command: list[str],
+                 environment: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+        """The command and environment that make the step's process act as `role_arn` under the IAM check."""
+        check = self.executor._iam_check
+        if check is None:
+            return command, dict(environment)
+        return check.wrap(command), {**environment, **check.step_environment(step_name, role_arn)}
 
     def _run_process(self, command: list[str], step_environment: Mapping[str, str], log_file: Path,
                      timeout_s: float | None, job_name: str) -> None:
@@ -482,6 +557,10 @@ class _Run:
         message = as_text(self.resolver.resolve(step.get("Arguments", {}).get("ErrorMessage", "")))
         record.outputs = {"error_message": message}
         raise StepFailure(message)
+
+
+def _cache_enabled(step: Mapping[str, Any]) -> bool:
+    return bool(step.get("CacheConfig", {}).get("Enabled", False))
 
 
 def resolve_parameters(definition: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

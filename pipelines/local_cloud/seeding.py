@@ -15,6 +15,9 @@ TRUST_POLICY = {
 }
 
 
+# Tag on the local data key naming the key ARN the plan (and its IAM policies) use.
+STACK_KEY_TAG = "modelyard:stack-key-arn"
+
 def seed_stack_resources(clients: AwsClients, outputs: StackOutputs, training_quota: int,
                          endpoint_quota: int) -> StackOutputs:
     """Buckets (versioned, KMS-encrypted, private), the data key, IAM roles, ECR repositories, the model package
@@ -40,7 +43,7 @@ def seed_stack_resources(clients: AwsClients, outputs: StackOutputs, training_qu
 def _data_key(clients: AwsClients, outputs: StackOutputs) -> str:
     kms = clients.client("kms")
     key = kms.create_key(Description=f"Data key of the {outputs.environment} stack (local cloud)",
-                         Tags=[{"TagKey": "modelyard:stack-key-arn", "TagValue": outputs.data_key_arn}])
+                         Tags=[{"TagKey": STACK_KEY_TAG, "TagValue": outputs.data_key_arn}])
     kms.enable_key_rotation(KeyId=key["KeyMetadata"]["KeyId"])
     return key["KeyMetadata"]["Arn"]
 

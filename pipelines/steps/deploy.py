@@ -1,4 +1,11 @@
-"""Step 5, deploy: a new endpoint config per model, blue/green update, smoke test, rollback to the previous config."""
+"""Step 5, deploy: a new endpoint config per model, blue/green update, smoke test, rollback to the previous config.
+
+The update keeps the endpoint's own deployment configuration (`RetainDeploymentConfig`): the canary or linear
+traffic shifting, bake time and CloudWatch rollback alarms the stack set on the endpoint (components/inference.py)
+govern every pipeline deployment, so SageMaker itself rolls back when an alarm fires while traffic shifts
+(https://docs.aws.amazon.com/sagemaker/latest/dg/deployment-guardrails-blue-green.html). The smoke test is a second
+gate after SageMaker's; failing it rolls back to the previous config the same way.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +31,16 @@ VARIANT_NAME = "AllTraffic"
 FIRST_POLL_SECONDS, MAX_POLL_SECONDS = 0.25, 15.0
 # A Lambda invocation ends at 15 minutes; leave time to roll back and answer.
 LAMBDA_SAFETY_SECONDS = 90
+# What a deploy ended in (the result's "outcome").
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+ROLLED_BACK_BY_ALARM, ROLLED_BACK_BY_SMOKE_TEST, FAILED = "rolled_back_by_alarm", "rolled_back_by_smoke_test", "failed"
+# SageMaker's status while an auto-rollback alarm returns traffic to the old fleet (DescribeEndpoint).
+ROLLING_BACK = "RollingBack"
+
+
+def update_endpoint_request(endpoint_name: str, config_name: str) -> dict[str, Any]:
+    """UpdateEndpoint that keeps the endpoint's deployment configuration (blue/green policy and rollback alarms)."""
+    return {"EndpointName": endpoint_name, "EndpointConfigName": config_name, "RetainDeploymentConfig": True}
 
 
 def deployment_suffix(model_uri: str) -> str:
@@ -62,35 +79,50 @@ def deploy(outputs: StackOutputs, clients: AwsClients, *, model_uri: str, smoke_
             raise StepFailed(f"endpoint {endpoint_name} already serves {config_name} but fails its smoke test: "
                              f"{smoke['reason']}", {**result, "smoke": smoke, "deployed": False})
         _promote(outputs, registry, model_version)
-        return {**result, "smoke": smoke, "deployed": True, "changed": False, "champion_version": model_version}
+        return {**result, "smoke": smoke, "deployed": True, "changed": False, "outcome": UNCHANGED,
+                "champion_version": model_version}
 
     created_resources = _create_model_and_config(outputs, clients, model_name, config_name, model_uri, image_tag,
                                                  instance_type, instance_count, data_capture_percent)
     if previous_config is None:
+        # Only when the stack's endpoint is gone: the stack creates it with its deployment configuration.
         sagemaker.create_endpoint(EndpointName=endpoint_name, EndpointConfigName=config_name,
                                   Tags=[{"Key": "modelyard:environment", "Value": outputs.environment}])
     else:
-        sagemaker.update_endpoint(
-            EndpointName=endpoint_name, EndpointConfigName=config_name,
-            DeploymentConfig={"BlueGreenUpdatePolicy": {
-                "TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0},
-                "TerminationWaitInSeconds": 0}})
-    endpoint = wait_until_settled(clients, endpoint_name, wait_timeout_seconds)
-    healthy = endpoint["EndpointStatus"] == "InService" and endpoint["EndpointConfigName"] == config_name
-    if not healthy:
+        sagemaker.update_endpoint(**update_endpoint_request(endpoint_name, config_name))
+    statuses: list[str] = []
+    endpoint = wait_until_settled(clients, endpoint_name, wait_timeout_seconds, statuses)
+    outcome = settled_outcome(endpoint, statuses, config_name, previous_config)
+    if outcome is not None:
         reason = endpoint.get("FailureReason") or f"status {endpoint['EndpointStatus']}"
         _roll_back(clients, endpoint_name, previous_config, config_name, created_resources, wait_timeout_seconds)
-        raise StepFailed(f"the new config {config_name} did not become healthy ({reason}); "
+        cause = ("a rollback alarm fired while traffic shifted" if outcome == ROLLED_BACK_BY_ALARM
+                 else "it did not become healthy")
+        raise StepFailed(f"the new config {config_name} was not deployed: {cause} ({reason}); "
                          + _rollback_note(endpoint_name, previous_config),
-                         {**result, "deployed": False, "rolled_back": True, "health": reason})
+                         {**result, "deployed": False, "rolled_back": True, "outcome": outcome, "health": reason,
+                          "statuses": statuses})
     smoke = smoke_test(clients, endpoint_name, smoke_frame, smoke_min_accuracy)
     if not smoke["passed"]:
         _roll_back(clients, endpoint_name, previous_config, config_name, created_resources, wait_timeout_seconds)
         raise StepFailed(f"the smoke test of {config_name} failed ({smoke['reason']}); "
                          + _rollback_note(endpoint_name, previous_config),
-                         {**result, "deployed": False, "rolled_back": True, "smoke": smoke})
+                         {**result, "deployed": False, "rolled_back": True, "outcome": ROLLED_BACK_BY_SMOKE_TEST,
+                          "smoke": smoke})
     _promote(outputs, registry, model_version)
-    return {**result, "smoke": smoke, "deployed": True, "changed": True, "champion_version": model_version}
+    return {**result, "smoke": smoke, "deployed": True, "changed": True,
+            "outcome": CREATED if previous_config is None else UPDATED, "champion_version": model_version}
+
+
+def settled_outcome(endpoint: dict[str, Any], statuses: list[str], new_config: str,
+                    previous_config: str | None) -> str | None:
+    """None when the endpoint serves `new_config` in service; ROLLED_BACK_BY_ALARM when SageMaker went through
+    RollingBack and is back on the previous config; FAILED otherwise."""
+    if endpoint["EndpointStatus"] == "InService" and endpoint["EndpointConfigName"] == new_config:
+        return None
+    if ROLLING_BACK in statuses and previous_config is not None and endpoint["EndpointConfigName"] == previous_config:
+        return ROLLED_BACK_BY_ALARM
+    return FAILED
 
 
 def _current_config(clients: AwsClients, endpoint_name: str) -> str | None:
@@ -135,12 +167,16 @@ def _create_model_and_config(outputs: StackOutputs, clients: AwsClients, model_n
     return created
 
 
-def wait_until_settled(clients: AwsClients, endpoint_name: str, timeout_seconds: float) -> dict[str, Any]:
-    """Poll describe_endpoint until the endpoint leaves Creating/Updating/RollingBack."""
+def wait_until_settled(clients: AwsClients, endpoint_name: str, timeout_seconds: float,
+                       statuses: list[str] | None = None) -> dict[str, Any]:
+    """Poll describe_endpoint, backing off from FIRST_POLL_SECONDS to MAX_POLL_SECONDS, until the endpoint leaves
+    Creating/Updating/RollingBack or `timeout_seconds` pass; each distinct status seen is appended to `statuses`."""
     deadline = time.monotonic() + timeout_seconds
     interval = FIRST_POLL_SECONDS
     while True:
         endpoint = clients.sagemaker.describe_endpoint(EndpointName=endpoint_name)
+        if statuses is not None and (not statuses or statuses[-1] != endpoint["EndpointStatus"]):
+            statuses.append(endpoint["EndpointStatus"])
         if endpoint["EndpointStatus"] not in TRANSITIONAL_STATES:
             return endpoint
         if time.monotonic() > deadline:
@@ -179,7 +215,7 @@ def _roll_back(clients: AwsClients, endpoint_name: str, previous_config: str | N
     if previous_config is None:
         sagemaker.delete_endpoint(EndpointName=endpoint_name)
     elif _current_config(clients, endpoint_name) != previous_config:
-        sagemaker.update_endpoint(EndpointName=endpoint_name, EndpointConfigName=previous_config)
+        sagemaker.update_endpoint(**update_endpoint_request(endpoint_name, previous_config))
         endpoint = wait_until_settled(clients, endpoint_name, timeout_seconds)
         if endpoint["EndpointConfigName"] != previous_config or endpoint["EndpointStatus"] != "InService":
             raise StepFailed(f"rolling {endpoint_name} back to {previous_config} failed: "

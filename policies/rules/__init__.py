@@ -14,6 +14,7 @@ from modelyard.policies.rules import (
     eks_standard_support,
     iam,
     images_pinned,
+    job_execution_roles,
     kms,
     kubernetes_api_reachable,
     role_policies_first,
@@ -21,6 +22,7 @@ from modelyard.policies.rules import (
     sagemaker,
     sns,
     tagging,
+    vpc_reach,
 )
 
 RULES: tuple[ResourceRule | StackRule, ...] = (
@@ -33,6 +35,8 @@ RULES: tuple[ResourceRule | StackRule, ...] = (
     *cloudwatch.RULES,
     *sns.RULES,
     *sagemaker.RULES,
+    *job_execution_roles.RULES,
+    *vpc_reach.RULES,
     *tagging.RULES,
     *cost.RULES,
     *eks_standard_support.RULES,

@@ -1,6 +1,7 @@
 """The main job end to end: `modelyard demo` exits 0, leaves a champion in MLflow and a drift plot."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -32,6 +33,9 @@ def test_demo_runs_end_to_end(tmp_path):
     for step in STEP_NAMES:
         assert step in summary  # the summary lists the compiled definition's steps
     assert "retrain: DeployModel" in summary and "monitor drift (landed data)" in summary
+    # Both executions ran with every call checked against the plan's roles, and none was denied.
+    iam_rows = [line for line in summary.splitlines() if "IAM check (roles as planned)" in line]
+    assert len(iam_rows) == 2 and all(re.search(r"[1-9]\d* calls checked, 0 denied", row) for row in iam_rows), iam_rows
     champion = [line for line in summary.splitlines() if line.startswith("MLflow champion version:")]
     assert champion and champion[0].split(":")[1].strip().isdigit()
     assert (work_dir / "drift" / "drift.png").stat().st_size > 0

@@ -26,7 +26,7 @@ def _predict(clients, outputs, rows) -> list:
 
 def test_first_deploy_creates_endpoint_serves_the_model_and_promotes_champion(outputs, clients, registry, deployed,
                                                                             demo_dataset):
-    assert deployed["previous_config"] is None and deployed["deployed"] is True
+    assert deployed["previous_config"] is None and deployed["deployed"] is True and deployed["outcome"] == "created"
     assert _config_of(clients, outputs) == deployed["endpoint_config_name"]
     assert deployed["smoke"]["passed"] and deployed["smoke"]["accuracy"] >= 0.8
     config = clients.sagemaker.describe_endpoint_config(EndpointConfigName=deployed["endpoint_config_name"])
@@ -46,7 +46,7 @@ def test_first_deploy_creates_endpoint_serves_the_model_and_promotes_champion(ou
 def test_redeploying_the_same_model_changes_nothing(outputs, clients, registry, deployed, demo_dataset, demo_model):
     again = deploy(outputs, clients, model_uri=demo_model["model_uri"], smoke_test_uri=demo_dataset["test_uri"],
                    registry=registry)
-    assert again["changed"] is False and again["deployed"] is True
+    assert again["changed"] is False and again["deployed"] is True and again["outcome"] == "unchanged"
     assert _config_of(clients, outputs) == deployed["endpoint_config_name"]
 
 
@@ -56,6 +56,7 @@ def test_failed_smoke_test_rolls_back_to_the_previous_config(outputs, clients, r
         deploy(outputs, clients, model_uri=inverted_model["model_uri"], smoke_test_uri=demo_dataset["test_uri"],
                registry=registry)
     assert failure.value.result["rolled_back"] is True
+    assert failure.value.result["outcome"] == "rolled_back_by_smoke_test"
     assert failure.value.result["smoke"]["accuracy"] < 0.5
     assert _config_of(clients, outputs) == deployed["endpoint_config_name"]
     rejected = failure.value.result["endpoint_config_name"]
@@ -77,9 +78,10 @@ def test_unhealthy_model_leaves_the_endpoint_on_the_previous_config(outputs, cli
         tar.addfile(info, io.BytesIO(note))
     broken_uri = f"s3://{outputs.artifact_bucket}/training/broken/output/model.tar.gz"
     s3_objects.put_bytes(clients, broken_uri, archive.getvalue(), outputs.data_key_arn)
-    with pytest.raises(StepFailed, match="did not become healthy"):
+    with pytest.raises(StepFailed, match="did not become healthy") as failure:
         deploy(outputs, clients, model_uri=broken_uri, smoke_test_uri=demo_dataset["test_uri"], registry=registry,
                wait_timeout_seconds=120)
+    assert failure.value.result["outcome"] == "failed"
     assert _config_of(clients, outputs) == deployed["endpoint_config_name"]
     assert len(_predict(clients, outputs, [[1.0] * 30])) == 1
 

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
+
 import pytest
-from stack_fixture import dev_outputs
+from stack_fixture import dev_outputs, dev_role_policies
 
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.definition.local_executor import FAILED, NOT_EXECUTED, SUCCEEDED
 from modelyard.pipelines.definition.local_run import run_pipeline_locally
+from modelyard.pipelines.iam_check.role_policies import RolePolicies, role_name
+from modelyard.pipelines.iam_check.step_services import step_services
 from modelyard.pipelines.stack_outputs import outputs_from_file
+from modelyard.policies.iam_evaluation import NamedPolicy
+from modelyard.policies.step_aws_services import recorded_step_services
 from modelyard.stacks.config import load_stack_config
 from modelyard.stacks.pipeline_settings import pipeline_settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 
 STEPS = ["IngestData", "TrainModel", "EvaluateModel", "CheckEvaluation", "RegisterModel", "DeployModel",
          "MonitorDrift", "EvaluationGateFailed"]
@@ -30,14 +38,32 @@ def local_cloud(tmp_path_factory):
         lifecycle.down("dev", root=root)
 
 
-def run(local_cloud, **parameters):
+def run(local_cloud, role_policies=None, **parameters):
+    """One execution whose every AWS and MLflow call is authorized against the dev plan's role policies."""
     state, root = local_cloud
     outputs = outputs_from_file(state.outputs_file)
     clients = AwsClients(outputs.region, state.endpoint_url)
     result = run_pipeline_locally(outputs, pipeline_settings(load_stack_config("dev"), outputs),
                                   clients=clients, environment=state.environment(), work_dir=root / "runs",
-                                  parameters=parameters)
+                                  parameters=parameters, role_policies=role_policies or dev_role_policies())
     return result, outputs, clients
+
+
+def without_action(policies: RolePolicies, role_arn: str, action: str) -> RolePolicies:
+    """The plan's policies with `action` taken out of every statement of one role."""
+    def strip(policy: NamedPolicy) -> NamedPolicy:
+        statements = []
+        for statement in policy.statements():
+            actions = statement.get("Action")
+            if isinstance(actions, list) and action in actions:
+                statement = {**statement, "Action": [a for a in actions if a != action]}
+            elif actions == action:
+                continue
+            statements.append(statement)
+        return NamedPolicy(policy.name, {**policy.document, "Statement": statements})
+
+    name = role_name(role_arn)
+    return dataclasses.replace(policies, roles={**policies.roles, name: [strip(p) for p in policies.roles[name]]})
 
 
 def test_failed_gate_stops_before_register_and_deploy(local_cloud):
@@ -82,3 +108,46 @@ def test_full_run_registers_deploys_and_monitors(local_cloud):
     assert drift["report_uri"].startswith(f"s3://{outputs.artifact_bucket}/")
     execution = clients.sagemaker.describe_pipeline_execution(PipelineExecutionArn=result.execution_arn)
     assert execution["PipelineArn"] == result.pipeline_arn
+    # Least privilege, proven: every call of every step was authorized by its role's policies in the plan.
+    assert result.iam["denied"] == []
+    assert all(record.iam_calls > 0 for record in result.steps if record.step_type in ("Processing", "Lambda"))
+    assert result.iam["calls_checked"] == sum(record.iam_calls for record in result.steps)
+    # The network-reach rule's step-to-service table is what this run's steps called, not a hand-kept list.
+    calls = [json.loads(line) for line in (local_cloud[1] / "runs" / "iam" / "calls.jsonl").read_text().splitlines()]
+    assert step_services(calls) == recorded_step_services(), (
+        "the steps call other services now: regenerate with `python -m modelyard.pipelines.iam_check.step_services "
+        "<runs>/iam/calls.jsonl`")
+
+
+def test_a_permission_missing_from_the_plan_fails_the_step_with_access_denied(local_cloud):
+    outputs = outputs_from_file(local_cloud[0].outputs_file)
+    # The first read as the pipeline role: SageMaker staging Ingest's stack-outputs input (GetObject).
+    policies = without_action(dev_role_policies(), outputs.pipeline_role_arn, "s3:GetObject")
+
+    result, _, _ = run(local_cloud, role_policies=policies)
+
+    assert result.status == FAILED
+    ingest = result.step("IngestData")
+    assert ingest.status == FAILED and ingest.iam_denied == 1
+    assert "AccessDenied" in ingest.failure_reason
+    assert (f"assumed-role/{role_name(outputs.pipeline_role_arn)}/SageMaker is not authorized to perform: "
+            f"s3:GetObject on resource: arn:aws:s3:::{outputs.artifact_bucket}/pipelines/{outputs.pipeline_name}/"
+            "stack-outputs.json") in ingest.failure_reason
+    assert [record.status for record in result.steps[1:]] == [NOT_EXECUTED] * 7
+
+
+def test_pipeline_run_command_prints_the_iam_check_and_unused_permissions(local_cloud, monkeypatch):
+    from typer.testing import CliRunner
+
+    from modelyard.cli.pipeline import pipeline_app
+
+    state, root = local_cloud
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", state.mlflow_tracking_uri)
+    result = CliRunner().invoke(pipeline_app, [
+        "run", "--stack", "dev", "--aws-endpoint-url", state.endpoint_url, "--outputs-file", state.outputs_file,
+        "--work-dir", str(root / "cli-runs"), "--iam-report", "-p", "MinAccuracy=0.9999"])
+
+    assert result.exit_code == 1, result.output  # the gate fails; the IAM check does not
+    assert re.search(r"IAM check: [1-9]\d* calls checked, 0 denied", result.output), result.output
+    outputs = outputs_from_file(state.outputs_file)
+    assert f"{outputs.pipeline_role_arn}:" in result.output and "granted action patterns unused" in result.output

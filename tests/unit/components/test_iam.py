@@ -136,11 +136,15 @@ def test_pipeline_role_passes_only_platform_roles_and_invokes_only_the_deploy_fu
         roles = _roles(
             tags, model_package_group_name="modelyard-unit-models", deploy_function_arn=DEPLOY_FUNCTION
         )
-        pulumi.export("passable", [roles.training_role_arn, roles.execution_role_arn])
+        # The processing steps run as the pipeline role itself, so it passes itself too.
+        pulumi.export("passable", [roles.training_role_arn, roles.execution_role_arn, roles.pipeline_role_arn])
 
     run = program(build)
     by_sid = {s["Sid"]: s for s in run.statements(run.named("platform-pipeline-steps"))}
     assert by_sid["PassOnlyPlatformRoles"]["Resource"] == run.outputs["passable"]
+    # Register looks for a package of the same artifact first; List calls have no resource type.
+    assert by_sid["FindModelPackages"]["Action"] == ["sagemaker:ListModelPackages"]
+    assert by_sid["FindModelPackages"]["Resource"] == ["*"]
     assert by_sid["PassOnlyPlatformRoles"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
     }
@@ -151,6 +155,25 @@ def test_pipeline_role_passes_only_platform_roles_and_invokes_only_the_deploy_fu
     ]
     for resource in by_sid["RunJobs"]["Resource"]:
         assert resource.split("/", 1)[1] in ("pipelines-*", "modelyard-unit*")
+
+
+def test_pipeline_role_runs_processing_jobs_in_the_vpc_and_publishes_its_steps_metrics(program, tags):
+    run = program(lambda: _roles(tags, step_metric_namespaces=["Modelyard/Drift"]))
+
+    by_sid = {s["Sid"]: s for s in run.statements(run.named("platform-pipeline-processing-runtime"))}
+    groups = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/sagemaker/ProcessingJobs*"
+    assert by_sid["WriteLogs"]["Resource"] == [groups, f"{groups}:log-stream:*"]
+    assert set(by_sid["WriteLogs"]["Action"]) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                                                  "logs:DescribeLogStreams"}
+    assert set(by_sid["VpcMode"]["Action"]) >= {"ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+                                                "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions"}
+    assert by_sid["PutMetrics"]["Condition"] == {
+        "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/ProcessingJobs*", "Modelyard/Drift"]}}
+
+
+def test_step_metric_namespaces_are_checked(program, tags):
+    run = program(lambda: _roles(tags, step_metric_namespaces=["Drift/*"]))
+    assert "step_metric_namespaces: 'Drift/*' is not a CloudWatch namespace" in str(run.error)
 
 
 def test_pipeline_role_without_registry_or_deploy_function_gets_neither(program, tags):
@@ -191,6 +214,7 @@ def test_deploy_role_serves_only_prefixed_sagemaker_resources(program, tags):
         "ManageNetworkInterfaces",
         "WriteTraces",
         "ReadModelPackages",
+        "ReadGpuQuotas",
     }
     assert by_sid["WriteTraces"]["Action"] == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
     for statement in statements:
@@ -240,10 +264,12 @@ def test_deploy_role_gets_lambda_vpc_access_with_star_only_where_documented(prog
     by_sid = {s["Sid"]: s for s in statements}
     assert "ReadModelPackages" not in by_sid
     unconstrained = [s for s in statements if "*" in s["Resource"]]
-    assert [s["Sid"] for s in unconstrained] == ["VpcNetworkInterfaces", "WriteTraces"]
+    # The ENIs Lambda creates, the GPU quota pre-flight's Service Quotas reads, and X-Ray traces.
+    assert [s["Sid"] for s in unconstrained] == ["VpcNetworkInterfaces", "ReadGpuQuotas", "WriteTraces"]
     for statement in unconstrained:
         for action in statement["Action"]:
             _assert_documented_exception("platform-deploy-endpoint", action, statement)
+    assert unconstrained[1]["Action"] == ["servicequotas:ListServiceQuotas", "servicequotas:ListAWSDefaultServiceQuotas"]
     enis = by_sid["ManageNetworkInterfaces"]
     assert enis["Resource"] == [f"arn:aws:ec2:us-east-1:{ACCOUNT}:network-interface/*"]
     # Together, exactly what AWSLambdaVPCAccessExecutionRole grants for ENIs.

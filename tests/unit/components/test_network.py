@@ -143,11 +143,18 @@ def test_endpoints_keep_aws_traffic_inside_the_vpc(program, tags):
     run = program(lambda: _network(tags), region="eu-central-1")
 
     endpoints = {e.inputs["serviceName"]: e.inputs for e in run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
-    assert set(endpoints) == {f"com.amazonaws.eu-central-1.{s}" for s in (*INTERFACE_ENDPOINT_SERVICES, "s3")}
+    interface = {f"com.amazonaws.eu-central-1.{s}" for s in
+                 ("ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime", "sts", "logs", "monitoring",
+                  "servicequotas")}
+    # The drift monitor's PutMetricData (CloudWatch) and the register/deploy steps' MLflow calls stay in the VPC;
+    # MLflow's endpoint service lives under aws.sagemaker, not com.amazonaws.
+    interface.add("aws.sagemaker.eu-central-1.experiments")
+    assert set(endpoints) == interface | {"com.amazonaws.eu-central-1.s3"}
+    assert len(INTERFACE_ENDPOINT_SERVICES) == len(interface)
     private_subnets = [run.one("aws:ec2/subnet:Subnet", f"net-private-{zone}").id for zone in "ab"]
     endpoint_group = run.one("aws:ec2/securityGroup:SecurityGroup", "net-endpoints").id
-    for service in INTERFACE_ENDPOINT_SERVICES:
-        inputs = endpoints[f"com.amazonaws.eu-central-1.{service}"]
+    for service_name in interface:
+        inputs = endpoints[service_name]
         assert inputs["vpcEndpointType"] == "Interface" and inputs["privateDnsEnabled"] is True
         assert inputs["subnetIds"] == private_subnets
         assert inputs["securityGroupIds"] == [endpoint_group]

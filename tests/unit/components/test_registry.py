@@ -190,7 +190,9 @@ def test_grant_tracking_scopes_mlflow_actions_to_the_tracking_server(program, ta
     actions = statement["Action"]
     assert "sagemaker-mlflow:SetRegisteredModelAlias" in actions and "sagemaker-mlflow:CreateModelVersion" in actions
     assert all(action.startswith("sagemaker-mlflow:") and "*" not in action for action in actions)
-    assert not any(action.startswith("sagemaker-mlflow:Delete") for action in actions)
+    # The only delete: promote drops the `challenger` alias once it names the champion; register tags versions.
+    assert [action for action in actions if "Delete" in action] == ["sagemaker-mlflow:DeleteRegisteredModelAlias"]
+    assert "sagemaker-mlflow:SetModelVersionTag" in actions
 
 
 def test_grant_tracking_without_a_tracking_server_is_an_error(program, tags):

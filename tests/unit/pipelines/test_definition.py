@@ -14,7 +14,8 @@ from botocore.validate import ParamValidator
 from pydantic import ValidationError
 
 from modelyard.catalog.outputs import StackOutputs
-from modelyard.pipelines.definition.local_executor import execution_plan
+from modelyard.pipelines.definition.local_executor import DefinitionError, execution_plan
+from modelyard.pipelines.definition.start_parameters import start_parameters
 from modelyard.stacks.config import load_stack_config
 from modelyard.stacks.pipeline_settings import pipeline_settings
 from modelyard.workflow import compiler
@@ -273,3 +274,25 @@ def test_lambda_step_event_matches_the_deploy_handler_contract():
     assert deploy["Arguments"]["outputs_uri"] == compiler.stack_outputs_uri(outputs, outputs.pipeline_name)
     assert deploy["Arguments"]["data_capture_percent"] == config.inference.data_capture_percent
     assert [item["OutputName"] for item in deploy["OutputParameters"]] == list(compiler.DEPLOY_OUTPUTS)
+
+
+def test_start_refuses_overrides_the_compiled_choices_cannot_serve():
+    outputs = stack_outputs()
+    settings = PipelineSettings(pipeline_name=outputs.pipeline_name, processing_instance_type="ml.m5.large",
+                                training_instance_type="ml.g5.xlarge", framework="sklearn")
+    definition = compile_definition(outputs, settings)
+    # Same storage kind as compiled: accepted, and the values come back typed.
+    assert start_parameters(definition, settings, {"ProcessingInstanceType": "ml.c5.xlarge",
+                                                   "TrainingInstanceType": "ml.g6.xlarge"})[
+        "ProcessingInstanceType"] == "ml.c5.xlarge"
+    # m5d has NVMe storage: the compiled VolumeKmsKeyId would make CreateProcessingJob fail.
+    with pytest.raises(DefinitionError, match=r"ProcessingInstanceType=ml\.m5d\.xlarge has local NVMe storage, but "
+                                              r"the definition was compiled for ml\.m5\.large, with a VolumeKmsKeyId"):
+        start_parameters(definition, settings, {"ProcessingInstanceType": "ml.m5d.xlarge"})
+    # The other way: g5 was compiled without the key, m5 would train with an AWS-managed volume key.
+    with pytest.raises(DefinitionError, match=r"TrainingInstanceType=ml\.m5\.xlarge has EBS storage only"):
+        start_parameters(definition, settings, {"TrainingInstanceType": "ml.m5.xlarge"})
+    with pytest.raises(DefinitionError, match="TrainingInstanceCount=2: the definition trains with the sklearn"):
+        start_parameters(definition, settings, {"TrainingInstanceCount": "2"})
+    with pytest.raises(DefinitionError, match="not a SageMaker instance type"):
+        start_parameters(definition, settings, {"ProcessingInstanceType": "m5.large"})

@@ -247,6 +247,35 @@ def test_plan_orders_by_dependencies_and_rejects_what_cannot_run():
         execution_plan({"Steps": [processing("A", []), processing("A", [])]})
 
 
+def test_definition_features_the_executor_does_not_honour_are_refused_not_dropped():
+    cached = processing("A", [])
+    cached["CacheConfig"] = {"Enabled": True, "ExpireAfter": "P30D"}
+    with pytest.raises(DefinitionError, match="step 'A' uses CacheConfig, which the local executor does not honour"):
+        execution_plan({"Steps": [cached]})
+    retried = processing("A", [])
+    retried["RetryPolicies"] = [{"ExceptionType": ["SageMaker.JOB_INTERNAL_ERROR"], "MaxAttempts": 3}]
+    with pytest.raises(DefinitionError, match="uses RetryPolicies"):
+        execution_plan({"Steps": [retried]})
+    with pytest.raises(DefinitionError, match="the definition uses PipelineExperimentConfig"):
+        execution_plan({"Steps": [processing("A", [])], "PipelineExperimentConfig": {"ExperimentName": "x"}})
+    # What the executor does anyway is accepted: no cache, and steps one at a time under any parallelism limit.
+    uncached = processing("A", [])
+    uncached["CacheConfig"] = {"Enabled": False}
+    assert [step.name for step in execution_plan({"Steps": [uncached],
+                                                  "ParallelismConfiguration": {"MaxParallelExecutionSteps": 2}})] == ["A"]
+
+
+def test_named_lists_resolve_by_position_and_by_name(cloud, tmp_path):
+    definition = gated_definition()
+    publish = definition["Steps"][0]["Arguments"]["IfSteps"][0]
+    # Outputs[0] and Outputs['result'] name the same output, as on SageMaker.
+    publish["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"] = get(
+        "Steps.Score.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri")
+    result = executor(definition, cloud, tmp_path).run(pipeline_name="gated", role_arn=ROLE)
+    assert result.status == SUCCEEDED, result.failure_reason
+    assert result.step("Publish").outputs["Report"]["copied"]["score"] == 0.8
+
+
 def test_parameters_are_typed_and_unknown_names_rejected():
     definition = gated_definition()
     assert resolve_parameters(definition, {"Score": "0.25"}) == {"Score": 0.25, "MinScore": 0.5}

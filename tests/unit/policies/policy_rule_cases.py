@@ -473,3 +473,66 @@ CASES: tuple[Case, ...] = (
     case("MY-COST-001", "no estimate and no ceiling", [DATA], "not_applicable",
          cost={"error": "no prices for region 'eu-central-1'", "ceiling_usd": None}),
 )
+
+
+# -- MY-SM-ROLE-001: what SageMaker does with a job's execution role ---------------------------------------------
+
+def _job_role_policy(*, encrypt: bool = True) -> dict[str, Any]:
+    region_account = f"us-east-1:{r.ACCOUNT}"
+    statements = [
+        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
+                                       "logs:DescribeLogStreams"],
+         "Resource": [f"arn:aws:logs:{region_account}:log-group:/aws/sagemaker/TrainingJobs*",
+                      f"arn:aws:logs:{region_account}:log-group:/aws/sagemaker/TrainingJobs*:log-stream:*"]},
+        {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+        {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                                       "ecr:BatchCheckLayerAvailability"],
+         "Resource": f"arn:aws:ecr:{region_account}:repository/*"},
+    ]
+    if encrypt:
+        statements.append({"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": r.KEY_ARN})
+    return r.record("aws:iam/rolePolicy:RolePolicy", "training-runtime",
+                    {"role": "training", "policy": r.document(*statements)})
+
+
+CASES += (
+    case("MY-SM-ROLE-001", "role allows logs, image pull and the output key",
+         [r.pipeline(), r.role("training"), _job_role_policy()], "pass"),
+    case("MY-SM-ROLE-001", "output key not usable",
+         [r.pipeline(), r.role("training"), _job_role_policy(encrypt=False)],
+         (("training", f"step train (Training) runs as arn:aws:iam::{r.ACCOUNT}:role/training, which does not "
+                       f"allow kms:Encrypt on {r.KEY_ARN}"),)),
+    case("MY-SM-ROLE-001", "VPC job without ENI actions",
+         [r.pipeline(steps=[r.training_step(VpcConfig={"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]})]),
+          r.role("training"), _job_role_policy()],
+         tuple(("training", f"step train (Training) runs as arn:aws:iam::{r.ACCOUNT}:role/training, which does not "
+                            f"allow {action} on *") for action in (
+             "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+             "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs",
+             "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"))),
+    case("MY-SM-ROLE-001", "role from another stack", [r.pipeline()], "not_applicable"),
+)
+
+
+# -- MY-SM-NET-001: VPC-bound steps reach what they call --------------------------------------------------------
+
+def _endpoints(*services: str) -> list[dict[str, Any]]:
+    return [r.record("aws:ec2/vpcEndpoint:VpcEndpoint", f"endpoint-{service}",
+                     {"serviceName": f"com.amazonaws.us-east-1.{service}", "vpcId": "vpc-1"}) for service in services]
+
+
+_VPC_TRAINING = r.pipeline(steps=[r.training_step(VpcConfig={"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]})])
+_HTTPS_OUT = r.record("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "https-out",
+                      {"securityGroupId": "sg-1", "cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443,
+                       "toPort": 443})
+
+CASES += (
+    case("MY-SM-NET-001", "endpoints for image pull, logs and STS",
+         [_VPC_TRAINING, *_endpoints("ecr.api", "ecr.dkr", "s3", "logs", "sts")], "pass"),
+    case("MY-SM-NET-001", "no STS endpoint, no egress",
+         [_VPC_TRAINING, *_endpoints("ecr.api", "ecr.dkr", "s3", "logs")],
+         (("training", "step train (Training) runs in the VPC, which has no endpoint for sts and no HTTPS egress "
+                       "to the internet"),)),
+    case("MY-SM-NET-001", "HTTPS egress through NAT", [_VPC_TRAINING, _HTTPS_OUT, *_endpoints("s3")], "pass"),
+    case("MY-SM-NET-001", "endpoints belong to an existing VPC", [_VPC_TRAINING], "not_applicable"),
+)
