@@ -8,6 +8,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+# The metric the monitor step publishes and the stack's drift alarm watches: the count of features the report's rule
+# (PSI over the threshold AND a significant KS test) judges drifted; unlike MaxFeaturePSI it stays 0 on small
+# undrifted samples, whose PSI crosses the threshold by chance.
+DRIFTED_FEATURES_METRIC = "DriftedFeatureCount"
+
 
 class StackOutputs(BaseModel):
     """Every name, ARN and URL the pipelines need; the program exports exactly these keys."""

@@ -31,10 +31,9 @@ from modelyard.components import (
     TrainingPipelineArgs,
 )
 from modelyard.model_code.bootstrap import BOOTSTRAP_ARCHIVE
-from modelyard.outputs import StackOutputs
+from modelyard.outputs import DRIFTED_FEATURES_METRIC, StackOutputs
 from modelyard.pipelines.definition.compiler import compile_definition
 from modelyard.pipelines.definition.settings import PipelineSettings
-from modelyard.pipelines.steps.monitor import DRIFTED_FEATURES_METRIC
 from modelyard.stacks.config import ConfigError, StackConfig, parse_config, read_pulumi_config
 
 DRIFT_METRIC_NAMESPACE = "Modelyard/Drift"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from modelyard.outputs import StackOutputs
+from modelyard.outputs import DRIFTED_FEATURES_METRIC, StackOutputs
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.dataset_source import read_dataset
@@ -20,9 +20,6 @@ from modelyard.pipelines.steps.ingest import read_csv_uri
 from modelyard.pipelines.steps.step_runtime import StepFailed, StepInputError, run_module
 
 METRIC_NAME = "MaxFeaturePSI"
-# The count of features the report's rule (PSI over the threshold AND a significant KS test) judges drifted; unlike
-# MaxFeaturePSI it stays 0 on small undrifted samples, whose PSI crosses the threshold by chance.
-DRIFTED_FEATURES_METRIC = "DriftedFeatureCount"
 CAPTURE_PREFIX = "capture"
 REPORT_FILE, PLOT_FILE = "drift_report.json", "drift.png"
 MIN_ROWS = 50
