@@ -1,4 +1,5 @@
-"""Runs a Pulumi Python program in-process under Pulumi's mocks and returns what it would create."""
+"""Runs a Pulumi Python program in-process under Pulumi's mocks, as `pulumi preview` would, and returns what it
+would create."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import runpy
 import sys
 import threading
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +19,18 @@ import pulumi
 from pulumi.runtime import settings
 from pulumi.runtime.stack import run_in_stack
 
+import modelyard.stacks
+from modelyard.planning.invokes import InvokeError
 from modelyard.planning.mocks import PlanMocks
 from modelyard.planning.recorder import RecordedResource, RecordingMonitor, plain
-from modelyard.planning.stack_files import find_project, read_stack_file
+from modelyard.planning.stack_files import find_project, stack_config
 
-DEFAULT_PROGRAM_DIR = Path(__file__).resolve().parent.parent.parent / "stacks"
+# Modelyard's own program, found from the package (a checkout's stacks/ or an installed wheel's modelyard/stacks/).
+DEFAULT_PROGRAM_DIR = Path(modelyard.stacks.__file__).resolve().parent
+# Where the AWS provider takes its region from when the stack config sets none, in its order
+# (https://www.pulumi.com/registry/packages/aws/installation-configuration/); the last resort is the plan's own.
+REGION_ENVIRONMENT = ("AWS_REGION", "AWS_DEFAULT_REGION")
+FALLBACK_REGION = "us-east-1"
 
 
 class ProgramError(Exception):
@@ -45,10 +54,12 @@ class Plan:
     secret_outputs: set[str] = field(default_factory=set)
     policy: dict[str, Any] = field(default_factory=lambda: {"violations": [], "rules_evaluated": 0})
     cost: dict[str, Any] = field(default_factory=dict)
+    # The stack file read, or None when the stack has none (planned with the project's config alone).
+    config_file: Path | None = None
 
     def public_outputs(self) -> dict[str, Any]:
-        """Outputs with secret values masked (what a log or a PR comment may show)."""
-        return {key: "[secret]" if key in self.secret_outputs else value for key, value in self.outputs.items()}
+        """Outputs with secret values masked (what a log or a PR comment may show); unknowns as "<unknown>"."""
+        return {key: "[secret]" if key in self.secret_outputs else plain(value) for key, value in self.outputs.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,14 +81,17 @@ def run_under_mocks(
     region: str,
     config: Mapping[str, str] | None = None,
     secret_keys: Sequence[str] = (),
+    invoke_fixtures: dict[str, dict[str, Any]] | None = None,
+    on_register: Callable[[RecordedResource], None] | None = None,
 ) -> tuple[RecordingMonitor, BaseException | None]:
-    """Run `program` as the Pulumi language host would, under the plan's mocks; returns what it registered
-    and the error it raised (None when it succeeded).
+    """Run `program` as the Pulumi language host would for a preview, under the plan's mocks; returns what it
+    registered and the error it raised (None when it succeeded).
 
     It runs in a thread of its own, with a fresh event loop and an empty context, so Pulumi's runtime state
     (root resource, config, settings) never leaks into the caller or into the next run.
     """
-    monitor = RecordingMonitor(PlanMocks(stack=stack, region=region))
+    mocks = PlanMocks(stack, region, invoke_fixtures)
+    monitor = RecordingMonitor(mocks, on_register)
     failures: list[BaseException] = []
 
     def run() -> None:
@@ -85,7 +99,8 @@ def run_under_mocks(
         asyncio.set_event_loop(loop)
         try:
             pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
-            pulumi.runtime.set_mocks(PlanMocks(stack, region), project=project, stack=stack, preview=False, monitor=monitor)
+            # A preview: outputs the mocks leave out are unknown and `apply` on them does not run.
+            pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
             # set_mocks registers a root stack of its own; the language host instead runs the program
             # inside run_in_stack, which registers the stack's outputs when the program ends.
             settings.ROOT.set(None)
@@ -108,39 +123,83 @@ def plan_program(
     stack: str,
     config_file: Path | None = None,
     region: str | None = None,
+    invoke_fixtures: dict[str, dict[str, Any]] | None = None,
+    on_register: Callable[[RecordedResource], None] | None = None,
+    on_message: Callable[[str], None] | None = None,
 ) -> Plan:
-    """Run the program in `program_dir` for `stack` under mocks, in a fresh Pulumi context."""
-    program_dir = program_dir.resolve()
-    main = program_dir / "__main__.py"
+    """Run the program in `program_dir` (a project folder, whose Pulumi.yaml `main:` is followed, or the program
+    folder itself) for `stack` under mocks, in a fresh Pulumi context.
+
+    `on_register` sees each resource as it is registered and `on_message` what the plan is doing (progress).
+    """
+    say = on_message or (lambda message: None)
+    project = find_project(program_dir)
+    main = project.main / "__main__.py" if project.main.is_dir() else project.main
     if not main.is_file():
-        raise ProgramError(f"{program_dir} has no __main__.py (a Pulumi Python program folder is expected)")
-    project, _, config_dir = find_project(program_dir)
-    config = read_stack_file(config_file or config_dir / f"Pulumi.{stack}.yaml", project)
-    region = region or config.values.get("aws:region") or "us-east-1"
+        raise ProgramError(f"{project.main} has no __main__.py (a Pulumi Python program folder is expected)")
+    config = stack_config(project, stack, config_file)
+    region = region or config.values.get("aws:region") or _region_from_environment()
+    if config.path is None:
+        say(f"no stack config file {project.config_dir / f'Pulumi.{stack}.yaml'}: planning with the project's "
+            "config only, as `pulumi preview` does for a new stack")
+    say(f"running {main} for stack {stack} in {region}")
     previous_cwd = os.getcwd()
-    os.chdir(program_dir)
+    os.chdir(main.parent)
     try:
         monitor, failure = run_under_mocks(
-            lambda: _run_main(main), stack=stack, project=project, region=region,
-            config=config.values, secret_keys=config.secret_keys,
+            lambda: _run_main(main), stack=stack, project=project.name, region=region,
+            config=config.values, secret_keys=config.secret_keys, invoke_fixtures=invoke_fixtures,
+            on_register=on_register,
         )
     finally:
         os.chdir(previous_cwd)
     if failure is not None:
-        raise ProgramError(str(failure).strip() or type(failure).__name__, monitor.recorded) from failure
+        raise ProgramError(describe_failure(failure, main.parent), monitor.recorded) from failure
 
     raw_outputs = monitor.stack_outputs
     secret_outputs = {key for key, value in raw_outputs.items() if plain(value) == "[secret]"}
     outputs = {key: _reveal(value) for key, value in raw_outputs.items()}
     return Plan(
         stack=stack,
-        project=project,
+        project=project.name,
         region=region,
         resources=monitor.recorded,
         outputs=outputs,
         config_values=dict(config.values),
         secret_outputs=secret_outputs,
+        config_file=config.path,
     )
+
+
+def describe_failure(failure: BaseException, program_dir: Path) -> str:
+    """What the program's author needs: the exception type and the program's own frame that raised it.
+
+    Errors meant for the user as they are (`pulumi.RunError`, an invoke the plan cannot answer) keep their text.
+    """
+    if isinstance(failure, (pulumi.RunError, InvokeError)):
+        return str(failure).strip() or type(failure).__name__
+    if isinstance(failure, SystemExit):
+        message = f"the program called sys.exit({failure.code!r})"
+    else:
+        text = str(failure).strip()
+        message = f"{type(failure).__name__}: {text}" if text else type(failure).__name__
+    frames = [frame for frame in traceback.extract_tb(failure.__traceback__) if _is_under(frame.filename, program_dir)]
+    if frames:
+        frame = frames[-1]
+        message += f" (at {Path(frame.filename).relative_to(program_dir)}:{frame.lineno})"
+    return message
+
+
+def _is_under(filename: str, folder: Path) -> bool:
+    try:
+        Path(filename).resolve().relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+def _region_from_environment() -> str:
+    return next((os.environ[name] for name in REGION_ENVIRONMENT if os.environ.get(name)), FALLBACK_REGION)
 
 
 def _run_main(main: Path) -> None:
