@@ -108,7 +108,7 @@ def run_under_mocks(
         except BaseException as error:  # noqa: BLE001 - handed to the caller's thread below
             failures.append(error)
         finally:
-            loop.close()
+            _close_loop(loop)
 
     thread = threading.Thread(target=lambda: contextvars.Context().run(run), name=f"modelyard-plan-{stack}")
     thread.start()
@@ -116,6 +116,17 @@ def run_under_mocks(
     if failures and isinstance(failures[0], KeyboardInterrupt):
         raise failures[0]
     return monitor, failures[0] if failures else None
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what a failed program left pending (its other outputs), quietly: the first error is the report."""
+    loop.set_exception_handler(lambda _loop, _context: None)
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
 
 
 def plan_program(
@@ -203,12 +214,23 @@ def _region_from_environment() -> str:
 
 
 def _run_main(main: Path) -> None:
-    # The program may import sibling modules, as it can under `pulumi up`.
-    sys.path.insert(0, str(main.parent))
+    """Run the program's main file as the language host would: a fresh process, whose sibling modules (`iam.py`,
+    `utils.py` ...) are the program's own, not a same-named module an earlier plan or a library imported."""
+    folder = main.parent
+    own_names = {path.stem for path in folder.glob("*.py")} | {
+        path.name for path in folder.iterdir() if path.is_dir() and (path / "__init__.py").is_file()
+    }
+    shadowed = {name: module for name, module in sys.modules.items() if name.split(".")[0] in own_names}
+    for name in shadowed:
+        del sys.modules[name]
+    sys.path.insert(0, str(folder))
     try:
         runpy.run_path(str(main), run_name="__main__")
     finally:
-        sys.path.remove(str(main.parent))
+        sys.path.remove(str(folder))
+        for name in [name for name in sys.modules if name.split(".")[0] in own_names]:
+            del sys.modules[name]
+        sys.modules.update(shadowed)
 
 
 def _reveal(value: Any) -> Any:

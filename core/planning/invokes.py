@@ -141,7 +141,7 @@ def _ami(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
         "name": pattern.replace("*", "2026.12.01").replace("?", "x"), "architecture": architecture,
         "ownerId": owner if owner.isdigit() else "137112412989", "imageOwnerAlias": None if owner.isdigit() else owner,
         "rootDeviceName": "/dev/xvda", "rootDeviceType": "ebs", "virtualizationType": "hvm", "state": "available",
-        "public": True, "mostRecent": args.get("mostRecent"), "owners": args.get("owners"), "filters": args.get("filters"),
+        "public": True, "mostRecent": _as_bool(args.get("mostRecent")), "owners": args.get("owners"), "filters": args.get("filters"),
         "imageType": "machine", "hypervisor": "xen", "enaSupport": True, "blockDeviceMappings": [],
         "creationDate": "2026-12-01T00:00:00.000Z", "tags": {}, "productCodes": [], "platformDetails": "Linux/UNIX",
     }
@@ -313,3 +313,8 @@ _ANSWERS: dict[str, Callable[[dict[str, Any], InvokeContext], dict[str, Any]]] =
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document_answer,
     "kubernetes:yaml:decode": _yaml_decode,
 }
+
+
+def _as_bool(value: Any) -> bool:
+    """A boolean argument as the provider coerces it (programs pass "true" as often as True)."""
+    return value.strip().lower() == "true" if isinstance(value, str) else bool(value)

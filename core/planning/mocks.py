@@ -78,7 +78,9 @@ class PlanMocks(pulumi.runtime.Mocks):
             metadata.setdefault("name", physical)
             state["metadata"] = metadata
             if token.startswith("kubernetes:helm.sh/"):
-                state["status"] = {"status": "deployed", "name": inputs.get("name") or physical}
+                # What a release's status holds that its inputs decide (pulumi-kubernetes helm/v3 ReleaseStatus).
+                state["status"] = {"status": "deployed", "name": inputs.get("name") or physical,
+                                   "namespace": inputs.get("namespace") or "default", "chart": inputs.get("chart")}
         state = _unknown_if_derived_from_unknown(state)
         return ("" if state["id"] == rpc.UNKNOWN else resource_id), state
 

@@ -144,6 +144,22 @@ class RecordingMonitor(MockMonitor):
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
 
+    def GetDeploymentInfo(self, request):
+        # Without resource references a resource passed as an input travels as its id (or a component's URN), as
+        # the engine hands it to a provider that does not take references, and the monitor never rebuilds
+        # Resource objects: rebuilding one schedules work on an executor thread's event loop that the program's
+        # loop then awaits ("attached to a different loop").
+        info = super().GetDeploymentInfo(request)
+        features = [feature for feature in info.supportedFeatures
+                    if feature != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES]
+        return resource_pb2.DeploymentInfo(supportedFeatures=features)
+
+    def SupportsFeature(self, request):
+        response = super().SupportsFeature(request)
+        if request.id == "resourceReferences":
+            return type("SupportsFeatureResponse", (object,), {"hasSupport": False})
+        return response
+
     def RegisterResourceOutputs(self, request):
         if request.urn == self.stack_urn:
             self.stack_outputs = unknowns_as_wire_sentinel(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
