@@ -31,6 +31,7 @@ DEFAULT_PROGRAM_DIR = Path(modelyard.stacks.__file__).resolve().parent
 # (https://www.pulumi.com/registry/packages/aws/installation-configuration/); the last resort is the plan's own.
 REGION_ENVIRONMENT = ("AWS_REGION", "AWS_DEFAULT_REGION")
 FALLBACK_REGION = "us-east-1"
+_NO_ROOT_YET = object()
 
 
 class ProgramError(Exception):
@@ -99,10 +100,12 @@ def run_under_mocks(
         asyncio.set_event_loop(loop)
         try:
             pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
+            # set_mocks registers a root stack of its own unless one is set, and that stack registers empty
+            # outputs that race the program's. The language host instead runs the program inside run_in_stack,
+            # which registers the one stack and its outputs when the program ends: hold the place, then clear it.
+            settings.ROOT.set(_NO_ROOT_YET)
             # A preview: outputs the mocks leave out are unknown and `apply` on them does not run.
             pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=True, monitor=monitor)
-            # set_mocks registers a root stack of its own; the language host instead runs the program
-            # inside run_in_stack, which registers the stack's outputs when the program ends.
             settings.ROOT.set(None)
             loop.run_until_complete(run_in_stack(program))
         except BaseException as error:  # noqa: BLE001 - handed to the caller's thread below

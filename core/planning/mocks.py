@@ -8,6 +8,7 @@ import pulumi
 from pulumi.runtime import rpc
 
 from modelyard.planning.invokes import ACCOUNT_ID, InvokeContext, answer_invoke, digest
+from modelyard.planning.output_types import output_properties
 
 # Services whose ARNs carry no region or no account (IAM, S3, Route 53 ...).
 _GLOBAL_SERVICES = {"iam", "s3", "route53", "cloudfront"}
@@ -182,9 +183,19 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "invokeArn": f"arn:aws:apigateway:{self.region}:lambda:path/functions/{self._arn('lambda', f'function:{physical}')}/invocations",
                 "name": physical,
             }
-        elif "name" in inputs or kind in ("Rule", "Schedule", "Dashboard", "Budget"):
-            attributes["name"] = physical
-        return attributes
+        outputs = output_properties(token)
+        if not outputs:
+            return attributes
+        # What the provider decides before creating anything, so a preview shows it: the auto-name, the region
+        # from the provider config, and tags merged with the provider's default tags (none offline).
+        if "name" in outputs:
+            attributes.setdefault("name", physical)
+        if "region" in outputs:
+            attributes.setdefault("region", inputs.get("region") or self.region)
+        if "tagsAll" in outputs:
+            attributes.setdefault("tagsAll", inputs.get("tags") or {})
+        # Only what the type declares: an attribute the SDK class has no getter for is not an output.
+        return {key: value for key, value in attributes.items() if key in outputs}
 
     # -- provider functions ----------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
