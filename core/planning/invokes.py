@@ -72,7 +72,8 @@ def answer_invoke(token: str, args: dict[str, Any], context: InvokeContext) -> d
     answer = _ANSWERS.get(token)
     if answer is None:
         raise InvokeError(
-            f"the offline plan cannot answer data source {function_name(token)} ({token}): it reads live state. "
+            f"the offline plan cannot answer data source {function_name(token)} ({token}): its result depends on "
+            f"live state or on facts the plan does not hold. "
             f"Supply its result in an invoke fixture file and pass it with --invoke-fixtures FILE, e.g.\n"
             f"  {token}:\n    <outputName>: <value>"
         )
@@ -139,12 +140,17 @@ def _ami(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
     return {
         "id": image_id, "imageId": image_id, "arn": f"arn:aws:ec2:{context.region}::image/{image_id}",
         "name": pattern.replace("*", "2026.12.01").replace("?", "x"), "architecture": architecture,
-        "ownerId": owner if owner.isdigit() else "137112412989", "imageOwnerAlias": None if owner.isdigit() else owner,
+        "ownerId": owner if owner.isdigit() else _OWNER_ACCOUNTS.get(owner), "imageOwnerAlias": None if owner.isdigit() else owner,
         "rootDeviceName": "/dev/xvda", "rootDeviceType": "ebs", "virtualizationType": "hvm", "state": "available",
         "public": True, "mostRecent": _as_bool(args.get("mostRecent")), "owners": args.get("owners"), "filters": args.get("filters"),
         "imageType": "machine", "hypervisor": "xen", "enaSupport": True, "blockDeviceMappings": [],
         "creationDate": "2026-12-01T00:00:00.000Z", "tags": {}, "productCodes": [], "platformDetails": "Linux/UNIX",
     }
+
+
+# The account behind the `amazon` owner alias (Amazon Linux images), as `aws ec2 describe-images --owners amazon`
+# reports it; other aliases are left without an account id.
+_OWNER_ACCOUNTS = {"amazon": "137112412989"}
 
 
 def _ami_ids(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
@@ -210,13 +216,6 @@ def _ecr_authorization_token(args: dict[str, Any], context: InvokeContext) -> di
 def _eks_cluster_auth(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
     name = args.get("name") or ""
     return {"id": name, "name": name, "token": f"k8s-aws-v1.offline-plan-{digest(context.region, name)}"}
-
-
-def _elb_service_account(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
-    # The regional ELB account that writes access logs; the plan cannot know every region's, so it derives one.
-    account = digest(context.region, "elb", length=12)
-    account = str(int(account, 16))[:12].rjust(12, "1")
-    return {"id": account, "arn": f"arn:aws:iam::{account}:root"}
 
 
 def _policy_document_answer(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
@@ -309,7 +308,6 @@ _ANSWERS: dict[str, Callable[[dict[str, Any], InvokeContext], dict[str, Any]]] =
     "aws:ec2/getPrefixList:getPrefixList": _prefix_list,
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_authorization_token,
     "aws:eks/getClusterAuth:getClusterAuth": _eks_cluster_auth,
-    "aws:elb/getServiceAccount:getServiceAccount": _elb_service_account,
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document_answer,
     "kubernetes:yaml:decode": _yaml_decode,
 }
