@@ -88,8 +88,8 @@ def plan(
                 program or DEFAULT_PROGRAM_DIR, stack, config_file=config, invoke_fixtures=fixtures,
                 on_register=progress.registered, on_message=progress.say,
             )
-            progress.say("evaluating the policy pack and the cost model")
-            result = assess(planned)
+        progress.say("evaluating the policy pack and the cost model")
+        result = assess(planned)
     except (ProgramError, StackFileError, PlanFileError, InvokeError, OutputPathError) as error:
         errors.print(f"[red]plan failed for stack {stack!r}:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None
