@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -94,8 +95,11 @@ def plan(
         errors.print(f"[red]plan failed for stack {stack!r}:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_ERROR) from None
     if outputs:
-        outputs.write_text(json.dumps(result.outputs, indent=2))
-        outputs.chmod(0o600)
+        # Created 0600 (secrets included), not written first and narrowed after.
+        descriptor = os.open(outputs, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(json.dumps(result.outputs, indent=2))
+        outputs.chmod(0o600)  # an existing file keeps its mode through O_TRUNC
     document = result.to_json()
     changes = diff_plans(old_plan, document) if old_plan is not None else None
     if changes is not None:
