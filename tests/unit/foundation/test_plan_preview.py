@@ -202,3 +202,40 @@ def test_each_program_imports_its_own_sibling_modules(tmp_path):
         program = write_program(tmp_path / name, "import iam\n", project=name)
         (program / "iam.py").write_text(f"import pulumi_aws as aws\nrole = aws.iam.Role('{role}', assume_role_policy='{{}}')\n")
         assert [resource.name for resource in plan_program(program, "dev").resources] == [role]
+
+
+def test_kubernetes_manifests_of_a_config_file_are_parsed_offline(tmp_path):
+    program = write_program(tmp_path, """
+        import pulumi
+        from pulumi_kubernetes.yaml import ConfigFile
+
+        app = ConfigFile("app", file="app.yaml")
+        pulumi.export("deployment", app.get_resource("apps/v1/Deployment", "nginx", "web").metadata["name"])
+    """)
+    (program / "app.yaml").write_text(textwrap.dedent("""
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: web}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: nginx, namespace: web}
+        spec:
+          selector: {matchLabels: {app: nginx}}
+          template:
+            metadata: {labels: {app: nginx}}
+            spec: {containers: [{name: nginx, image: "nginx:1.27"}]}
+    """))
+    plan = plan_program(program, "dev")
+    assert {resource.urn for resource in plan.resources} == {
+        "urn:pulumi:dev::foreign::kubernetes:yaml:ConfigFile::app",
+        "urn:pulumi:dev::foreign::kubernetes:yaml:ConfigFile$kubernetes:core/v1:Namespace::web",
+        "urn:pulumi:dev::foreign::kubernetes:yaml:ConfigFile$kubernetes:apps/v1:Deployment::web/nginx",
+    }
+    assert plan.outputs == {"deployment": "nginx"}
+
+
+def test_main_may_name_a_python_file(tmp_path):
+    project = write_program(tmp_path, "raise SystemExit('not this file')\n", project_file="main: app.py\n")
+    (project / "app.py").write_text(textwrap.dedent(BUCKET_PROGRAM))
+    assert [resource.name for resource in plan_program(project, "dev").resources] == ["data"]
