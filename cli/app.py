@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from modelyard.catalog.errors import ExitCode, ModelyardError
 from modelyard.cli.cost import cost
@@ -43,20 +45,23 @@ def root(
 
 @app.command()
 def plan(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name: dev, staging, prod (or any with a config file).")],
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name: dev, staging, prod (or any other; a stack without a config file plans with the project's config, as `pulumi preview` does).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the tree.")] = False,
-    program: Annotated[Optional[Path], typer.Option(help="A Pulumi Python program folder (default: Modelyard's stacks/).")] = None,
+    program: Annotated[Optional[Path], typer.Option(help="A Pulumi Python project or program folder; Pulumi.yaml's `main:` is followed (default: Modelyard's stacks/).")] = None,
     config: Annotated[Optional[Path], typer.Option(help="A Pulumi.<stack>.yaml-style config file.")] = None,
+    invoke_fixtures: Annotated[Optional[Path], typer.Option(help="Results for data sources the plan cannot answer offline: YAML/JSON mapping of invoke token to result.")] = None,
     outputs: Annotated[Optional[Path], typer.Option(help="Also write the stack outputs (secrets included) to this file, mode 0600.")] = None,
     diff: Annotated[Optional[Path], typer.Option(help="A previous `plan --json` output (e.g. the base branch's) to diff against.")] = None,
     diff_markdown: Annotated[Optional[Path], typer.Option(help="With --diff: also write the diff as Markdown (a PR comment section) here.")] = None,
     terraform_plan: Annotated[Optional[Path], typer.Option(help="Also write the plan as Terraform-plan JSON (`terraform show -json`) here, for checkov/trivy/infracost.")] = None,
     k8s_manifests: Annotated[Optional[Path], typer.Option(help="Also write the Kubernetes resources as YAML manifests (one file each, Helm releases listed) into this folder.")] = None,
 ) -> None:
-    """Run a Pulumi program offline under Pulumi's mocks: resources, outputs, policy verdicts, cost.
+    """Run a Pulumi program offline under Pulumi's mocks, as `pulumi preview` would: resources, outputs, policy
+    verdicts, cost. Progress goes to stderr.
 
-    Exit codes: 0 ok, 1 a mandatory policy violation, 2 a config or program error.
+    Exit codes: 0 ok, 1 a mandatory policy violation, 2 bad input (paths, config) or a program error.
     """
+    from modelyard.cli.output_paths import OutputPathError, check_output_path
     from modelyard.planning.assessment import assess
     from modelyard.planning.diff import (
         PlanFileError,
@@ -66,21 +71,39 @@ def plan(
         render_diff,
     )
     from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, plan_program
+    from modelyard.planning.invokes import InvokeError, load_invoke_fixtures
+    from modelyard.planning.progress import PlanProgress
     from modelyard.planning.render import render_plan
     from modelyard.stacks.stack_files import StackFileError
 
     if diff_markdown and not diff:
         errors.print("[red]--diff-markdown needs --diff OLD.json[/red]")
         raise typer.Exit(ExitCode.BAD_INPUT)
+    progress = PlanProgress(errors)
     try:
-        old_plan = load_plan_json(diff) if diff else None  # a bad file fails before the program runs
-        result = assess(plan_program(program or DEFAULT_PROGRAM_DIR, stack, config_file=config))
-    except (ProgramError, StackFileError, PlanFileError) as error:
-        errors.print(f"[red]plan failed for stack {stack!r}:[/red] {error}", highlight=False, soft_wrap=True)
+        # Bad paths and files fail before the program runs.
+        for path, option in ((outputs, "--outputs"), (diff_markdown, "--diff-markdown"),
+                             (terraform_plan, "--terraform-plan")):
+            if path is not None:
+                check_output_path(path, option)
+        old_plan = load_plan_json(diff) if diff else None
+        fixtures = load_invoke_fixtures(invoke_fixtures) if invoke_fixtures else None
+        with progress:
+            planned = plan_program(
+                program or DEFAULT_PROGRAM_DIR, stack, config_file=config, invoke_fixtures=fixtures,
+                on_register=progress.registered, on_message=progress.say,
+            )
+        progress.say("evaluating the policy pack and the cost model")
+        result = assess(planned)
+    except (ProgramError, StackFileError, PlanFileError, InvokeError, OutputPathError) as error:
+        errors.print(f"[red]plan failed for stack {stack!r}:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         raise typer.Exit(ExitCode.BAD_INPUT) from None
     if outputs:
-        outputs.write_text(json.dumps(result.outputs, indent=2))
-        outputs.chmod(0o600)
+        # Created 0600 (secrets included), not written first and narrowed after.
+        descriptor = os.open(outputs, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(json.dumps(result.outputs, indent=2))
+        outputs.chmod(0o600)  # an existing file keeps its mode through O_TRUNC
     if terraform_plan or k8s_manifests:
         from modelyard.planning.exports import write_exports
 

@@ -83,13 +83,16 @@ def compile_command(
     image_tag: ImageTagOption = None,
 ) -> None:
     """Compile the stack's SageMaker Pipeline definition (JSON, version 2020-12-01)."""
+    from modelyard.cli.output_paths import OutputPathError, check_output_path
     from modelyard.pipelines.stack_outputs import load_stack_outputs
     from modelyard.workflow.compiler import compile_definition
 
     try:
+        if out is not None:
+            check_output_path(out, "--out")  # before the plan runs, not after
         outputs = load_stack_outputs(outputs_file, stack, outputs_source)
         definition = compile_definition(outputs, _settings(stack, outputs, image_tag))
-    except _input_errors() as error:
+    except (*_input_errors(), OutputPathError) as error:
         raise fail(str(error)) from None
     text = json.dumps(definition, indent=2) + "\n"
     if out is None:

@@ -12,10 +12,10 @@ import io
 import json
 import tarfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+if TYPE_CHECKING:
+    import onnx
 
 BOOTSTRAP_ARCHIVE = Path(__file__).resolve().parent / "bootstrap_model.tar.gz"
 DEFAULT_FEATURE_COUNT = 30  # the bundled demo dataset's width
@@ -24,6 +24,10 @@ CLASSES = (0, 1)
 
 def bootstrap_onnx(feature_count: int = DEFAULT_FEATURE_COUNT) -> onnx.ModelProto:
     """A classifier with the trained models' interface (`input` -> `label`, `probabilities`) and no opinion."""
+    # Imported here: the stack program imports this module for BOOTSTRAP_ARCHIVE and must not load onnx (0.6 s).
+    import numpy as np
+    from onnx import TensorProto, checker, helper, numpy_helper
+
     class_count = len(CLASSES)
     weights = numpy_helper.from_array(np.zeros((feature_count, class_count), dtype=np.float32), "weights")
     bias = numpy_helper.from_array(np.full(class_count, 1.0 / class_count, dtype=np.float32), "bias")
@@ -50,7 +54,7 @@ def bootstrap_onnx(feature_count: int = DEFAULT_FEATURE_COUNT) -> onnx.ModelProt
             "modelyard.classes": json.dumps(list(CLASSES)),
         },
     )
-    onnx.checker.check_model(model)
+    checker.check_model(model)
     return model
 
 

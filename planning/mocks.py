@@ -7,8 +7,10 @@ import json
 from typing import Any
 
 import pulumi
+from pulumi.runtime import rpc
 
-ACCOUNT_ID = "123456789012"
+from modelyard.planning.invokes import ACCOUNT_ID, InvokeContext, answer_invoke, digest
+from modelyard.planning.output_types import output_properties
 
 # Services whose ARNs carry no region or no account (IAM, S3, Route 53 ...).
 _GLOBAL_SERVICES = {"iam", "s3", "route53", "cloudfront"}
@@ -39,10 +41,6 @@ _EC2_ID_PREFIX = {
 }
 
 
-def _digest(*parts: str, length: int = 17) -> str:
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
-
-
 def _camel_module(token: str) -> tuple[str, str, str]:
     """`aws:s3/bucket:Bucket` -> ("aws", "s3", "Bucket")."""
     package, module_path, kind = (token.split(":") + ["", ""])[:3]
@@ -50,11 +48,19 @@ def _camel_module(token: str) -> tuple[str, str, str]:
 
 
 class PlanMocks(pulumi.runtime.Mocks):
-    """Answers resource registrations and provider functions for one stack in one region."""
+    """Answers resource registrations and provider functions for one stack in one region.
 
-    def __init__(self, stack: str, region: str):
+    It runs under a preview (`is_dry_run`): an output property it does not return is unknown to the program, as
+    in `pulumi preview`, because the SDK resolves every output getter of the resource class that the engine
+    leaves out as unknown (pulumi `runtime/rpc.py`, `resolve_properties`). So it returns the inputs (what a
+    provider's preview of a create echoes), ids, and what AWS derives deterministically (ARNs, names, URLs),
+    and nothing it would have to invent.
+    """
+
+    def __init__(self, stack: str, region: str, invoke_fixtures: dict[str, dict[str, Any]] | None = None):
         self.stack = stack
         self.region = region
+        self.invokes = InvokeContext(region=region, fixtures=dict(invoke_fixtures or {}))
 
     # -- resources -----------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
@@ -64,7 +70,7 @@ class PlanMocks(pulumi.runtime.Mocks):
         if not args.custom:
             return None, inputs
         if token.startswith("pulumi:providers:"):
-            return _digest(token, args.name, length=32), inputs
+            return digest(token, args.name, length=32), inputs
         physical = self._physical_name(token, args.name, inputs)
         resource_id = self._resource_id(token, args.name, physical)
         state = {**inputs, "id": resource_id}
@@ -75,15 +81,18 @@ class PlanMocks(pulumi.runtime.Mocks):
             metadata.setdefault("name", physical)
             state["metadata"] = metadata
             if token.startswith("kubernetes:helm.sh/"):
-                state["status"] = {"status": "deployed", "name": inputs.get("name") or physical}
+                # What a release's status holds that its inputs decide (pulumi-kubernetes helm/v3 ReleaseStatus).
+                state["status"] = {"status": "deployed", "name": inputs.get("name") or physical,
+                                   "namespace": inputs.get("namespace") or "default", "chart": inputs.get("chart")}
         elif token == "docker-build:index:Image":
             # A pushed build's digest, derived from what is built so plans are stable; `ref` as the provider
             # forms it (a pushed tag with the digest).
-            digest = "sha256:" + hashlib.sha256(json.dumps([self.stack, args.name, inputs], sort_keys=True,
-                                                           default=str).encode()).hexdigest()
+            image_digest = "sha256:" + hashlib.sha256(json.dumps([self.stack, args.name, inputs], sort_keys=True,
+                                                                 default=str).encode()).hexdigest()
             tags = inputs.get("tags") or []
-            state.update(digest=digest, ref=f"{tags[0]}@{digest}" if tags else "")
-        return resource_id, state
+            state.update(digest=image_digest, ref=f"{tags[0]}@{image_digest}" if tags else "")
+        state = _unknown_if_derived_from_unknown(state)
+        return ("" if state["id"] == rpc.UNKNOWN else resource_id), state
 
     def _physical_name(self, token: str, name: str, inputs: dict[str, Any]) -> str:
         for key in ("name", "bucket", "functionName", "clusterName", "nodeGroupName", "endpointName",
@@ -93,14 +102,14 @@ class PlanMocks(pulumi.runtime.Mocks):
             if isinstance(value, str) and value:
                 return value
         # Pulumi's auto-naming: logical name plus a random suffix; ours is derived, so plans are stable.
-        return f"{name}-{_digest(self.stack, token, name, length=7)}"
+        return f"{name}-{digest(self.stack, token, name, length=7)}"
 
     def _resource_id(self, token: str, name: str, physical: str) -> str:
         prefix = _EC2_ID_PREFIX.get(token)
         if prefix:
-            return f"{prefix}-{_digest(self.stack, token, name)}"
+            return f"{prefix}-{digest(self.stack, token, name)}"
         if token == "aws:kms/key:Key":
-            h = _digest(self.stack, token, name, length=32)
+            h = digest(self.stack, token, name, length=32)
             return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
         return physical
 
@@ -128,7 +137,7 @@ class PlanMocks(pulumi.runtime.Mocks):
             path = "oidc-provider/token.actions.githubusercontent.com" if kind == "OpenIdConnectProvider" else (
                 f"{resource_kind}/{physical}"
             )
-            attributes = {"arn": self._arn("iam", path), "name": physical, "uniqueId": f"AROA{_digest(physical).upper()}"}
+            attributes = {"arn": self._arn("iam", path), "name": physical, "uniqueId": f"AROA{digest(physical).upper()}"}
         elif token == "aws:iam/serviceLinkedRole:ServiceLinkedRole":
             service = inputs.get("awsServiceName") or "service.amazonaws.com"
             # IAM names the role after the service (the EC2 Auto Scaling user guide spells autoscaling's).
@@ -154,7 +163,7 @@ class PlanMocks(pulumi.runtime.Mocks):
                 attributes["latestVersion"] = 1
                 attributes["defaultVersion"] = 1
         elif token == "aws:eks/cluster:Cluster":
-            oidc = _digest(physical, length=32).upper()
+            oidc = digest(physical, length=32).upper()
             attributes = {
                 "name": physical,
                 "arn": self._arn("eks", f"cluster/{physical}"),
@@ -163,16 +172,16 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/{oidc}"}]}],
                 "version": inputs.get("version") or "1.33",
                 "status": "ACTIVE",
-                "clusterId": _digest(physical, length=32),
+                "clusterId": digest(physical, length=32),
                 # EKS creates the cluster security group itself; launch templates refer to it.
-                "vpcConfig": {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{_digest(physical, 'cluster-sg')}"},
+                "vpcConfig": {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{digest(physical, 'cluster-sg')}"},
             }
         elif token == "aws:eks/nodeGroup:NodeGroup":
             attributes = {"arn": self._arn("eks", f"nodegroup/{inputs.get('clusterName')}/{physical}"), "status": "ACTIVE"}
         elif module == "sagemaker":
             attributes = {"name": physical, "arn": self._arn("sagemaker", f"{_kebab(kind)}/{physical.lower()}")}
             if kind == "MlflowTrackingServer":
-                attributes["trackingServerUrl"] = f"https://t-{_digest(physical, length=12)}.{self.region}.experiments.sagemaker.aws"
+                attributes["trackingServerUrl"] = f"https://t-{digest(physical, length=12)}.{self.region}.experiments.sagemaker.aws"
             if kind == "ModelPackageGroup":
                 attributes["modelPackageGroupName"] = physical
         elif token == "aws:sns/topic:Topic":
@@ -189,69 +198,35 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "invokeArn": f"arn:aws:apigateway:{self.region}:lambda:path/functions/{self._arn('lambda', f'function:{physical}')}/invocations",
                 "name": physical,
             }
-        elif "name" in inputs or kind in ("Rule", "Schedule", "Dashboard", "Budget"):
-            attributes["name"] = physical
-        return attributes
+        outputs = output_properties(token)
+        if not outputs:
+            return attributes
+        # What the provider decides before creating anything, so a preview shows it: the auto-name, the region
+        # from the provider config, and tags merged with the provider's default tags (none offline).
+        if "name" in outputs:
+            attributes.setdefault("name", physical)
+        if "region" in outputs:
+            attributes.setdefault("region", inputs.get("region") or self.region)
+        if "tagsAll" in outputs:
+            attributes.setdefault("tagsAll", inputs.get("tags") or {})
+        # Only what the type declares: an attribute the SDK class has no getter for is not an output.
+        return {key: value for key, value in attributes.items() if key in outputs}
 
     # -- provider functions ----------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        token, inputs = args.token, dict(args.args)
-        if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/plan", "userId": "AIDAPLAN", "id": ACCOUNT_ID}
-        if token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region, "id": self.region, "endpoint": f"ec2.{self.region}.amazonaws.com", "description": self.region}
-        if token == "aws:index/getPartition:getPartition":
-            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
-        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            excluded = set(inputs.get("excludeZoneIds") or ())
-            pairs = [(f"{self.region}{letter}", f"use1-az{i}") for i, letter in enumerate("abcdef", start=1)]
-            pairs = [(name, zone_id) for name, zone_id in pairs if zone_id not in excluded]
-            return {"names": [name for name, _ in pairs], "zoneIds": [zone_id for _, zone_id in pairs], "id": self.region, "groupNames": [self.region]}
-        if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService":
-            name = inputs.get("serviceName") or f"com.amazonaws.{self.region}.{inputs.get('service')}"
-            return {"serviceName": name, "serviceType": inputs.get("serviceType") or "Interface", "id": name,
-                    "availabilityZones": [f"{self.region}{letter}" for letter in "abcdef"]}
-        if token == "aws:iam/getPolicyDocument:getPolicyDocument":
-            document = _policy_document(inputs.get("statements") or [])
-            return {"json": json.dumps(document), "minifiedJson": json.dumps(document, separators=(",", ":")), "id": _digest(json.dumps(document))}
-        if token == "aws:ec2/getPrefixList:getPrefixList":
-            name = inputs.get("name") or f"com.amazonaws.{self.region}.s3"
-            return {"id": f"pl-{_digest(name, length=8)}", "prefixListId": f"pl-{_digest(name, length=8)}", "name": name, "cidrBlocks": ["52.216.0.0/15"]}
-        if token == "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
-            host = str(inputs.get("url") or "").removeprefix("https://") or str(inputs.get("arn")).split("oidc-provider/")[-1]
-            return {"arn": self._arn("iam", f"oidc-provider/{host}"), "url": host, "id": self._arn("iam", f"oidc-provider/{host}")}
-        if token == "aws:ec2/getVpc:getVpc":
-            return {"id": inputs.get("id") or "vpc-existing", "cidrBlock": "10.0.0.0/16", "arn": self._arn("ec2", "vpc/existing")}
-        return {}
+        return answer_invoke(args.token, dict(args.args), self.invokes)
 
 
 def _kebab(kind: str) -> str:
     return "".join(f"-{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(kind))
 
 
-def _policy_document(statements: list[dict[str, Any]]) -> dict[str, Any]:
-    """Render aws.iam.get_policy_document statements the way the AWS provider does."""
-    rendered = []
-    for statement in statements:
-        item: dict[str, Any] = {"Effect": statement.get("effect") or "Allow"}
-        if statement.get("sid"):
-            item["Sid"] = statement["sid"]
-        for key, field in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"), ("notResources", "NotResource")):
-            values = statement.get(key)
-            if values:
-                item[field] = values[0] if len(values) == 1 else values
-        for key, field in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
-            if statement.get(key):
-                principal: dict[str, Any] = {}
-                for entry in statement[key]:
-                    ids = entry.get("identifiers") or []
-                    principal[entry.get("type")] = ids[0] if len(ids) == 1 else ids
-                item[field] = "*" if principal == {"*": "*"} else principal
-        if statement.get("conditions"):
-            condition: dict[str, dict[str, Any]] = {}
-            for entry in statement["conditions"]:
-                values = entry.get("values") or []
-                condition.setdefault(entry["test"], {})[entry["variable"]] = values[0] if len(values) == 1 else values
-            item["Condition"] = condition
-        rendered.append(item)
-    return {"Version": "2012-10-17", "Statement": rendered}
+def _unknown_if_derived_from_unknown(value: Any) -> Any:
+    """A value built from an unknown input (a name not decided until apply) is itself unknown, as in a preview."""
+    if isinstance(value, str) and rpc.UNKNOWN in value:
+        return rpc.UNKNOWN
+    if isinstance(value, dict):
+        return {key: _unknown_if_derived_from_unknown(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_unknown_if_derived_from_unknown(item) for item in value]
+    return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -16,7 +17,7 @@ def render_plan(plan: Plan, console: Console) -> None:
     root = Tree(f"[bold]{plan.project}[/bold] / stack [bold]{plan.stack}[/bold] ({plan.region})")
     nodes = {}
     for resource in plan.resources:
-        label = f"{resource.name} [dim]{resource.type}[/dim]"
+        label = f"{escape(resource.name)} [dim]{escape(resource.type)}[/dim]"
         if resource.protect or resource.retain_on_delete:
             label += " [yellow](protected)[/yellow]" if resource.protect else " [yellow](retained)[/yellow]"
         parent_node = nodes.get(resource.parent, root)
@@ -36,7 +37,8 @@ def render_plan(plan: Plan, console: Console) -> None:
         outputs.add_column("key")
         outputs.add_column("value", overflow="fold")
         for key, value in plan.public_outputs().items():
-            outputs.add_row(key, str(value))
+            # Values are data, not markup: "[secret]" would otherwise render as an empty cell.
+            outputs.add_row(escape(key), escape(str(value)))
         console.print(outputs)
 
     violations = plan.policy.get("violations", [])
@@ -45,7 +47,8 @@ def render_plan(plan: Plan, console: Console) -> None:
         verdict.add_column(column, overflow="fold")
     for violation in violations:
         style = "red" if violation["enforcement"] == "mandatory" else "yellow"
-        verdict.add_row(violation["rule_id"], f"[{style}]{violation['enforcement']}[/{style}]", violation["urn"], violation["message"])
+        verdict.add_row(violation["rule_id"], f"[{style}]{violation['enforcement']}[/{style}]", escape(violation["urn"]),
+                        escape(violation["message"]))
     console.print(verdict)
     if plan.api_validation:
         _render_api_validation(plan.api_validation, console)
