@@ -271,7 +271,9 @@ def _offer_service_in(monkeypatch, service: str, zones: list[str]) -> None:
 
     def call(self, args):
         result = answer(self, args)
-        if args.token == "aws:ec2/getVpcEndpointService:getVpcEndpointService" and args.args.get("service") == service:
+        # The component asks by full service name (com.amazonaws.<region>.<service>).
+        if args.token == "aws:ec2/getVpcEndpointService:getVpcEndpointService" and \
+                str(args.args.get("serviceName")).endswith(f".{service}"):
             result = {**result, "availabilityZones": zones}
         return result
 
