@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from modelyard.components.iam import AccountContext, Statement, attach_policy, grant_name, policy_document
+from modelyard.components.iam.account_context import AccountContext
+from modelyard.components.iam.policy_documents import Statement, attach_policy, grant_name, policy_document
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import raise_for_problems
 
