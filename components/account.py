@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from modelyard.components.iam import GITHUB_OIDC_HOST, GITHUB_OIDC_URL, AccountContext
+from modelyard.components.iam.account_context import AccountContext
+from modelyard.components.iam.github_oidc import GITHUB_OIDC_HOST, GITHUB_OIDC_URL
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import raise_for_problems
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from modelyard.components.iam import AccountContext, Statement, attach_policy, grant_name, policy_document
+from modelyard.components.iam.account_context import AccountContext
+from modelyard.components.iam.policy_documents import Statement, attach_policy, grant_name, policy_document
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import raise_for_problems
 
@@ -153,16 +154,7 @@ class EncryptionKey(pulumi.ComponentResource):
         via_service: str | None,
         resource_grants: bool = False,
     ) -> aws.iam.RolePolicy:
-        use: Statement = {"Sid": "UseKey", "Effect": "Allow", "Action": actions, "Resource": self.key_arn}
-        if via_service is not None:
-            use["Condition"] = {
-                "StringEquals": {
-                    "kms:ViaService": pulumi.Output.concat(
-                        via_service, ".", self._account.region, ".amazonaws.com"
-                    )
-                }
-            }
-        statements = [use]
+        statements = [key_use_statement("UseKey", self.key_arn, actions, self._account.region, via_service)]
         if resource_grants:
             statements.append(
                 {
@@ -177,6 +169,25 @@ class EncryptionKey(pulumi.ComponentResource):
         return attach_policy(
             grant_name(self.pulumi_resource_name, access, role, via_service or ""), role, statements, self
         )
+
+
+def key_use_statement(
+    sid: str,
+    key_arn: pulumi.Input[str],
+    actions: list[str],
+    region: pulumi.Input[str],
+    via_service: str | None = None,
+) -> Statement:
+    """The key half of a grant (as aws-cdk's `bucket.grant` leaves it to `encryptionKey.grant`): `actions` on one
+    key, and with `via_service` only in requests that service makes for the principal in `region`
+    (kms:ViaService: https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+    EncryptionKey's grants use it, and so do components that hold only the key's ARN (ArtifactStore)."""
+    statement: Statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": key_arn}
+    if via_service is not None:
+        statement["Condition"] = {
+            "StringEquals": {"kms:ViaService": pulumi.Output.concat(via_service, ".", region, ".amazonaws.com")}
+        }
+    return statement
 
 
 def _key_policy(account: AccountContext, services: list[str]) -> list[Statement]:

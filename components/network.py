@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from modelyard.components.iam import AccountContext, attach_policy, service_trust_policy
+from modelyard.components.iam.account_context import AccountContext
+from modelyard.components.iam.policy_documents import attach_policy, service_trust_policy
 from modelyard.components.monitoring import LOG_RETENTION_DAYS
 from modelyard.components.tagging import named_tags, tag_problems
 from modelyard.components.validation import ComponentArgsError, raise_for_problems

@@ -10,8 +10,8 @@ from typing import Literal, get_args
 import pulumi
 import pulumi_aws as aws
 
-from modelyard.components.iam import (
-    AccountContext,
+from modelyard.components.iam.account_context import AccountContext
+from modelyard.components.iam.policy_documents import (
     Statement,
     attach_policy,
     grant_name,

@@ -9,7 +9,9 @@ from typing import Literal, get_args
 import pulumi
 import pulumi_aws as aws
 
-from modelyard.components.iam import AccountContext, Statement, attach_policy, grant_name, policy_document
+from modelyard.components.iam.account_context import AccountContext
+from modelyard.components.iam.policy_documents import Statement, attach_policy, grant_name, policy_document
+from modelyard.components.keys import key_use_statement
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import ComponentArgsError, raise_for_problems
 
@@ -220,18 +222,8 @@ class ArtifactStore(pulumi.ComponentResource):
             key_actions += [action for action in WRITE_KEY_ACTIONS if action not in key_actions]
         statements += [
             {"Sid": "Objects", "Effect": "Allow", "Action": object_actions, "Resource": objects},
-            {
-                "Sid": "BucketKey",
-                "Effect": "Allow",
-                "Action": key_actions,
-                "Resource": self.key_arn,
-                # The key serves this role only through S3, never for direct encrypt/decrypt calls.
-                "Condition": {
-                    "StringEquals": {
-                        "kms:ViaService": pulumi.Output.concat("s3.", self._account.region, ".amazonaws.com")
-                    }
-                },
-            },
+            # The key serves this role only through S3, never for direct encrypt/decrypt calls.
+            key_use_statement("BucketKey", self.key_arn, key_actions, self._account.region, via_service="s3"),
         ]
         name = grant_name(f"{self.pulumi_resource_name}-{bucket}", access, role, prefix)
         return attach_policy(name, role, statements, self)

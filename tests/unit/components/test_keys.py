@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pulumi
 import pulumi_aws as aws
 import pytest
 
 from modelyard.components import ComponentArgsError, EncryptionKey, EncryptionKeyArgs
+from modelyard.components.keys import key_use_statement
 
 ROOT = "arn:aws:iam::123456789012:root"
 
@@ -138,3 +140,28 @@ def test_auto_scaling_role_gets_what_aws_documents_for_encrypted_volumes(program
     assert use["Action"] == ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
     assert grants["Action"] == ["kms:CreateGrant"]
     assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+def test_the_key_half_of_a_grant_is_limited_to_one_service_only_when_asked(program):
+    """ArtifactStore's grants take their key statement from here (aws-cdk: bucket.grant -> encryptionKey.grant)."""
+    key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+    def build():
+        pulumi.export("direct", key_use_statement("UseKey", key_arn, ["kms:Decrypt"], "us-east-1"))
+        pulumi.export(
+            "through_s3", key_use_statement("BucketKey", key_arn, ["kms:Decrypt"], "us-east-1", via_service="s3")
+        )
+
+    run = program(build)
+
+    assert run.error is None
+    assert run.outputs["direct"] == {
+        "Sid": "UseKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key_arn
+    }
+    assert run.outputs["through_s3"] == {
+        "Sid": "BucketKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": key_arn,
+        "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+    }

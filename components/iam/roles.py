@@ -1,14 +1,21 @@
-"""IAM for the platform: SageMaker, pipeline, deploy and CI roles, and the policy plumbing grants share."""
+"""PlatformRoles: the SageMaker, pipeline, deploy and CI roles of the platform, each with its own policy."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from modelyard.components.iam.account_context import AccountContext
+from modelyard.components.iam.github_oidc import GITHUB_OIDC_HOST
+from modelyard.components.iam.policy_documents import (
+    Statement,
+    attach_policy,
+    policy_document,
+    service_trust_policy,
+)
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import raise_for_problems
 
@@ -52,82 +59,6 @@ PREVIEW_ACTIONS = [
     # ContainerImages asks for a registry token even when the preview builds nothing.
     "ecr:GetAuthorizationToken",
 ]
-
-GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
-GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
-
-Statement = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class AccountContext:
-    """The account, partition and region a component deploys into, for building ARNs."""
-
-    account_id: pulumi.Output[str]
-    partition: pulumi.Output[str]
-    region: pulumi.Output[str]
-
-    @classmethod
-    def lookup(cls, parent: pulumi.Resource) -> AccountContext:
-        """Ask the provider the component's resources use (so a program's explicit provider applies)."""
-        opts = pulumi.InvokeOutputOptions(parent=parent)
-        return cls(
-            account_id=aws.get_caller_identity_output(opts=opts).account_id,
-            partition=aws.get_partition_output(opts=opts).partition,
-            region=aws.get_region_output(opts=opts).region,
-        )
-
-    def arn(self, service: str, resource: pulumi.Input[str]) -> pulumi.Output[str]:
-        """`arn:<partition>:<service>:<region>:<account>:<resource>` of a regional service."""
-        return pulumi.Output.concat(
-            "arn:", self.partition, ":", service, ":", self.region, ":", self.account_id, ":", resource
-        )
-
-    @property
-    def root_arn(self) -> pulumi.Output[str]:
-        """The account principal: trusting it delegates the decision to the account's IAM policies."""
-        return pulumi.Output.concat("arn:", self.partition, ":iam::", self.account_id, ":root")
-
-
-def policy_document(statements: list[Statement]) -> pulumi.Output[str]:
-    """A policy document as a JSON string; statement values may be Outputs."""
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
-
-
-def service_trust_policy(
-    service: str, account: AccountContext, source_arn_pattern: pulumi.Input[str] | None = None
-) -> pulumi.Output[str]:
-    """Trust one AWS service principal, only on behalf of this account (confused-deputy protection)."""
-    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account.account_id}}
-    if source_arn_pattern is not None:
-        condition["ArnLike"] = {"aws:SourceArn": source_arn_pattern}
-    return policy_document(
-        [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": service},
-                "Action": "sts:AssumeRole",
-                "Condition": condition,
-            }
-        ]
-    )
-
-
-def attach_policy(
-    name: str, role: aws.iam.Role, statements: list[Statement], parent: pulumi.Resource
-) -> aws.iam.RolePolicy:
-    """An inline policy on `role`; inline, so it lives and dies with the grant that made it."""
-    return aws.iam.RolePolicy(
-        name,
-        aws.iam.RolePolicyArgs(role=role.name, policy=policy_document(statements)),
-        opts=pulumi.ResourceOptions(parent=parent),
-    )
-
-
-def grant_name(grantor: str, access: str, role: aws.iam.Role, qualifier: str = "") -> str:
-    """Logical name of a grant's policy: unique per grantor, access, role and (prefix) qualifier."""
-    suffix = f"-{re.sub(r'[^a-z0-9]+', '-', qualifier.lower()).strip('-')}" if qualifier else ""
-    return f"{grantor}-{access}-{role.pulumi_resource_name}{suffix}"
 
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
