@@ -173,8 +173,8 @@ def _train_on_sagemaker(target, job_name, data_version, nodes, framework, hyperp
 
     outputs = target.outputs
     arguments = {"train_uri": dataset_uri(outputs, data_version, "train"),
-                 "validation_uri": dataset_uri(outputs, data_version, "validation"), "mode": "sagemaker",
-                 "algorithm": framework, "hyperparameters": hyperparameters, "job_name": job_name,
+                 "validation_uri": dataset_uri(outputs, data_version, "validation"), "platform": "sagemaker",
+                 "framework": framework, "hyperparameters": hyperparameters, "job_name": job_name,
                  "instance_count": nodes, "image_tag": image_tag}
     if dry_run:
         sys.stdout.write(json.dumps({"step": "modelyard.pipelines.steps.train.train", "arguments": arguments,

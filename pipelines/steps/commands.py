@@ -84,15 +84,16 @@ def train_command(
     train_uri: Annotated[str, typer.Option(help="s3:// URI of the train split.")],
     validation_uri: Annotated[str, typer.Option(help="s3:// URI of the validation split.")],
     outputs_file: OutputsFileOption = None, stack: StackOption = None, aws_endpoint_url: EndpointOption = None,
-    mode: Annotated[str, typer.Option(help="local, or sagemaker (a training job).")] = "local",
-    algorithm: Annotated[str, typer.Option(help="sklearn or torch.")] = "sklearn",
+    platform: Annotated[str, typer.Option("--on", help="Where to train: local (this machine), or sagemaker (a "
+                                                       "training job).")] = "local",
+    framework: Annotated[str, typer.Option(help="Entry point: sklearn or torch.")] = "sklearn",
     hyperparameter: HyperparameterOption = None,
     job_name: Annotated[Optional[str], typer.Option(help="Default: derived from the inputs.")] = None,
     instance_type: Annotated[Optional[str], typer.Option(help="Default: the stack's training instance type.")] = None,
     instance_count: Annotated[Optional[int], typer.Option(help="Default: the stack's count.")] = None,
     image_tag: str = "latest",
     run_locally: Annotated[Optional[bool], typer.Option(
-        "--run-locally/--no-run-locally", help="sagemaker mode: also run the entry point here "
+        "--run-locally/--no-run-locally", help="--on sagemaker: also run the entry point here "
         "(default: when an endpoint override is set).")] = None,
 ) -> None:
     """Train a model; model.tar.gz goes to <training output path>/<job>/output/."""
@@ -100,7 +101,7 @@ def train_command(
 
     def body(context: StepContext) -> dict[str, Any]:
         return train(context.outputs, context.clients, train_uri=train_uri, validation_uri=validation_uri,
-                     mode=mode, algorithm=algorithm, hyperparameters=_hyperparameters(hyperparameter),
+                     platform=platform, framework=framework, hyperparameters=_hyperparameters(hyperparameter),
                      job_name=job_name, instance_type=instance_type, instance_count=instance_count,
                      image_tag=image_tag, run_locally=run_locally)
 
