@@ -27,7 +27,8 @@ ResultDirOption = Annotated[Path, typer.Option(
 
 
 class StepFailed(ModelyardError):
-    """The step ran and its check failed (validation, gate, smoke test); `result` says what was found."""
+    """A step ran and failed: its check (validation, gate, smoke test), its job, or a definition step the local
+    executor could not complete; the message is the failure reason, `result` says what was found."""
 
     def __init__(self, message: str, result: dict[str, Any] | None = None):
         super().__init__(message)
