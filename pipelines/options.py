@@ -1,6 +1,6 @@
-"""The options every stack command shares (`modelyard pipeline ...`, `modelyard train`, each step's command line),
-defined once with one wording. Where a command's stack outputs or AWS calls go when an option is left out differs
-by command, so each command's help says it; these texts are true for all of them."""
+"""The options the training and pipeline commands share (`modelyard pipeline ...`, `modelyard train`, each step's
+command line), defined once with one wording. Where a command's stack outputs or AWS calls go when an option is
+left out differs by command, so each command's help says it; these texts are true for all of them."""
 
 from __future__ import annotations
 
