@@ -165,11 +165,11 @@ def _drift_and_retrain(console: Console, state, stack: str, work_dir: Path, firs
 
 
 def _champion_version(state) -> str | None:
-    from modelyard.pipelines.model_registry import ModelRegistry
+    from modelyard.pipelines.model_registry import MlflowRegistryClient
     from modelyard.pipelines.stack_outputs import load_stack_outputs
 
     outputs = load_stack_outputs(Path(state.outputs_file))
-    registry = ModelRegistry(state.mlflow_tracking_uri, outputs.model_package_group_name, outputs.pipeline_name)
+    registry = MlflowRegistryClient(state.mlflow_tracking_uri, outputs.model_package_group_name, outputs.pipeline_name)
     champion = registry.version_by_alias("champion")
     return champion.version if champion else None
 

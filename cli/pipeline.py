@@ -16,6 +16,7 @@ from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.assignments import parse_assignments
 from modelyard.pipelines.definition.local_executor import EXECUTING, SUCCEEDED, ExecutionResult, StepRecord
 from modelyard.pipelines.definition.target import resolve_target
+from modelyard.pipelines.options import EndpointOption, OutputsFileOption, StackOption
 from modelyard.stacks.pipeline_settings import pipeline_settings
 from modelyard.workflow.settings import PipelineSettings
 
@@ -24,15 +25,6 @@ pipeline_app = typer.Typer(help="The pipeline as a SageMaker Pipeline: compile i
 console = Console()
 errors = Console(stderr=True)
 
-StackOption = Annotated[str, typer.Option("--stack", "-s", help="Stack name: dev, staging, prod.")]
-OutputsFileOption = Annotated[Optional[Path], typer.Option(
-    "--outputs-file", help="Stack outputs JSON (`pulumi stack output --json --show-secrets`).")]
-EndpointOption = Annotated[Optional[str], typer.Option(
-    "--aws-endpoint-url", help="AWS endpoint override (default: $AWS_ENDPOINT_URL, else the stack's running "
-                               "local cloud, else AWS).")]
-LocalEndpointOption = Annotated[Optional[str], typer.Option(
-    "--aws-endpoint-url", help="AWS endpoint override (default: $AWS_ENDPOINT_URL, else the stack's running "
-                               "local cloud; without either, run refuses: it never runs the steps against AWS).")]
 ParameterOption = Annotated[Optional[list[str]], typer.Option(
     "--parameter", "-p", help="Pipeline parameter override NAME=VALUE (repeatable), e.g. MinAccuracy=0.95.")]
 ImageTagOption = Annotated[Optional[str], typer.Option("--image-tag", help="Tag of the training image (default: "
@@ -112,7 +104,8 @@ def start_command(
 ) -> None:
     """Upsert the pipeline on SageMaker (or the local cloud) and start an execution; prints its ARN.
 
-    On AWS the stack outputs come from `pulumi stack output` unless --outputs-file is given.
+    Without an endpoint override the calls go to the stack's running local cloud, else to AWS, where the stack
+    outputs come from `pulumi stack output` unless --outputs-file is given.
     """
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -144,7 +137,7 @@ def start_command(
 def run_command(
     stack: StackOption,
     outputs_file: OutputsFileOption = None,
-    aws_endpoint_url: LocalEndpointOption = None,
+    aws_endpoint_url: EndpointOption = None,
     parameter: ParameterOption = None,
     image_tag: ImageTagOption = None,
     work_dir: Annotated[Optional[Path], typer.Option(help="Where steps run (default .modelyard/pipeline-runs/<stack>).")] = None,
@@ -155,7 +148,9 @@ def run_command(
     """Run the compiled definition step by step as local processes against the local cloud (or an endpoint).
 
     Every AWS and MLflow call of every step is authorized against the step role's policies in the stack's plan;
-    a call the role would be denied fails its step with AccessDenied, as on AWS.
+    a call the role would be denied fails its step with AccessDenied, as on AWS. The steps go to the endpoint
+    override, else to the stack's running local cloud; without either, run refuses: it never runs the steps
+    against AWS.
     Exit codes: 0 the execution succeeded, 1 a step failed (the gate included), 2 bad input.
     """
     from botocore.exceptions import BotoCoreError, ClientError

@@ -14,6 +14,7 @@ import typer
 
 from modelyard.catalog.errors import ExitCode
 from modelyard.cli.pipeline import errors, fail
+from modelyard.pipelines.options import EndpointOption, OutputsFileOption, StackOption
 
 
 class Platform(str, Enum):
@@ -38,7 +39,7 @@ def _hyperparameters(items: list[str] | None) -> dict[str, str]:
 
 def train(
     on: Annotated[Platform, typer.Option("--on", help="Where to train: this machine, SageMaker, or EKS.")],
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name: dev, staging, prod.")],
+    stack: StackOption,
     data_version: Annotated[str, typer.Option(help="Data version written by the ingest step "
                                                    "(s3://<data bucket>/datasets/<version>/).")],
     nodes: Annotated[Optional[int], typer.Option(min=1, help="Processes (local, via torchrun), instances "
@@ -50,16 +51,17 @@ def train(
     hyperparameter: Annotated[Optional[list[str]], typer.Option(help="NAME=VALUE (repeatable).")] = None,
     image_tag: Annotated[Optional[str], typer.Option(help="Training image tag (default: the package version).")] = None,
     job_name: Annotated[Optional[str], typer.Option(help="Default: modelyard-<env>-<framework>-<UTC time>.")] = None,
-    outputs_file: Annotated[Optional[Path], typer.Option(help="Stack outputs JSON.")] = None,
+    outputs_file: OutputsFileOption = None,
     outputs_source: Annotated[str, typer.Option(help="Without --outputs-file, for AWS and EKS: 'pulumi' or "
                                                      "'plan'.")] = "pulumi",
-    aws_endpoint_url: Annotated[Optional[str], typer.Option(help="AWS endpoint override (local/sagemaker).")] = None,
+    aws_endpoint_url: EndpointOption = None,
     work_dir: Annotated[Optional[Path], typer.Option(help="Local: the /opt/ml tree of the run "
                                                           "(default .modelyard/train/<job>).")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would run (EKS: the TrainJob YAML) "
                                                             "and stop.")] = False,
 ) -> None:
-    """Train once: locally (torchrun for --nodes > 1), as a SageMaker training job, or as a Kubeflow TrainJob.
+    """Train once: locally (torchrun for --nodes > 1), as a SageMaker training job, or as a Kubeflow TrainJob
+    (submitted with the stack's kubeconfig; --aws-endpoint-url applies to --on local and sagemaker).
 
     Exit codes: 0 done (or submitted), 1 the run or the submission failed, 2 bad input.
     """
@@ -173,8 +175,8 @@ def _train_on_sagemaker(target, job_name, data_version, nodes, framework, hyperp
 
     outputs = target.outputs
     arguments = {"train_uri": dataset_uri(outputs, data_version, "train"),
-                 "validation_uri": dataset_uri(outputs, data_version, "validation"), "mode": "sagemaker",
-                 "algorithm": framework, "hyperparameters": hyperparameters, "job_name": job_name,
+                 "validation_uri": dataset_uri(outputs, data_version, "validation"), "platform": "sagemaker",
+                 "framework": framework, "hyperparameters": hyperparameters, "job_name": job_name,
                  "instance_count": nodes, "image_tag": image_tag}
     if dry_run:
         sys.stdout.write(json.dumps({"step": "modelyard.pipelines.steps.train.train", "arguments": arguments,

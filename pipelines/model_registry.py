@@ -29,8 +29,9 @@ class RegisteredVersion:
     tags: dict[str, str]
 
 
-class ModelRegistry:
-    """One registered model (named after the stack's model package group) and its experiment."""
+class MlflowRegistryClient:
+    """A client of the MLflow model registry for one registered model (named after the stack's model package
+    group) and its experiment: not the `ModelRegistry` component, which creates the registries."""
 
     def __init__(self, tracking_uri: str, model_name: str, experiment_name: str):
         from mlflow import MlflowClient
@@ -41,7 +42,7 @@ class ModelRegistry:
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
     @classmethod
-    def for_stack(cls, outputs: Any) -> ModelRegistry:
+    def for_stack(cls, outputs: Any) -> MlflowRegistryClient:
         return cls(tracking_uri(outputs), outputs.model_package_group_name, outputs.pipeline_name)
 
     def ensure_experiment(self, artifact_location: str | None = None) -> str:

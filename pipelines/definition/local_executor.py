@@ -28,6 +28,7 @@ from modelyard.pipelines.definition.training_job_runner import (
 )
 from modelyard.pipelines.iam_check.guard import acting_as
 from modelyard.pipelines.iam_check.local_check import IamCheckError, LocalIamCheck
+from modelyard.pipelines.steps.step_runtime import StepFailed
 from modelyard.policies.iam_evaluation import AuthorizationRequest
 from modelyard.workflow.expressions import ExpressionError, Resolver, as_text, referenced_steps
 
@@ -60,10 +61,6 @@ _LAMBDA_INVOCATION = (
 
 class DefinitionError(InputError, ValueError):
     """The definition cannot be executed (unknown step type, missing dependency, cycle...); nothing ran."""
-
-
-class StepFailure(RuntimeError):
-    """A step failed; the message is its failure reason."""
 
 
 @dataclasses.dataclass
@@ -289,7 +286,7 @@ class LocalExecutor:
             try:
                 run.execute(step.definition, record)
                 record.status = SUCCEEDED
-            except (StepFailure, ExpressionError, TrainingJobError, IamCheckError, ValueError, TypeError, OSError,
+            except (StepFailed, ExpressionError, TrainingJobError, IamCheckError, ValueError, TypeError, OSError,
                     ClientError, BotoCoreError) as error:
                 record.status, record.failure_reason = FAILED, str(error)
                 failure_reason = f"step {step.name} failed: {error}"
@@ -356,7 +353,7 @@ class _Run:
     def _command(self, command: Sequence[str], root: Path) -> list[str]:
         """The container command on this host: the image's `python` is ours, /opt/ml/... lies under `root`."""
         if not command:
-            raise StepFailure("the step has no ContainerEntrypoint to run")
+            raise StepFailed("the step has no ContainerEntrypoint to run")
         local = [_local_path(root, item) if isinstance(item, str) else as_text(item) for item in command]
         if PurePosixPath(local[0]).name in ("python", "python3"):
             local[0] = self.executor._python
@@ -374,7 +371,7 @@ class _Run:
         for item in arguments.get("ProcessingInputs", []):
             source = item.get("S3Input")
             if source is None or source.get("S3DataType", "S3Prefix") != "S3Prefix":
-                raise StepFailure(f"input {item.get('InputName')!r}: only S3Prefix S3Input is supported locally")
+                raise StepFailed(f"input {item.get('InputName')!r}: only S3Prefix S3Input is supported locally")
             with self._service_acting_as(name, arguments["RoleArn"]):
                 download_prefix(self.executor._s3, source["S3Uri"], Path(_local_path(root, source["LocalPath"])))
         outputs = arguments.get("ProcessingOutputConfig", {}).get("Outputs", [])
@@ -396,12 +393,12 @@ class _Run:
         for item in step.get("PropertyFiles", []):
             output = next((o for o in outputs if o["OutputName"] == item["OutputName"]), None)
             if output is None:
-                raise StepFailure(f"property file {item['PropertyFileName']} names unknown output {item['OutputName']!r}")
+                raise StepFailed(f"property file {item['PropertyFileName']} names unknown output {item['OutputName']!r}")
             path = Path(_local_path(root, output["S3Output"]["LocalPath"])) / item["FilePath"]
             try:
                 document = json.loads(path.read_text())
             except (OSError, json.JSONDecodeError) as error:
-                raise StepFailure(f"property file {item['PropertyFileName']} ({item['FilePath']}): {error}") from None
+                raise StepFailed(f"property file {item['PropertyFileName']} ({item['FilePath']}): {error}") from None
             self.property_files[(step["Name"], item["PropertyFileName"])] = document
             record.outputs[item["PropertyFileName"]] = document
         self.properties[name] = {
@@ -455,7 +452,7 @@ class _Run:
         function_name = step.get("FunctionArn", "").split(":")[-1]
         handler = self.executor._lambda_handlers.get(function_name)
         if handler is None:
-            raise StepFailure(f"no local handler for Lambda function {function_name!r} "
+            raise StepFailed(f"no local handler for Lambda function {function_name!r} "
                               f"(known: {', '.join(sorted(self.executor._lambda_handlers)) or 'none'})")
         event = self.resolver.resolve(step.get("Arguments", {}))
         if self.executor._iam_check is not None:
@@ -475,12 +472,12 @@ class _Run:
         self._run_process(command, environment, record.log_file, None, function_name)
         response = json.loads(result_file.read_text())
         if not isinstance(response, dict):
-            raise StepFailure(f"Lambda {function_name} returned {type(response).__name__}, not a JSON object")
+            raise StepFailed(f"Lambda {function_name} returned {type(response).__name__}, not a JSON object")
         values = {}
         for output in step.get("OutputParameters", []):
             key = output["OutputName"]
             if key not in response:
-                raise StepFailure(f"Lambda {function_name} returned no output {key!r} (got {sorted(response)})")
+                raise StepFailed(f"Lambda {function_name} returned no output {key!r} (got {sorted(response)})")
             values[key] = _typed(response[key], output.get("OutputType", "String"), f"output {key}")
         record.outputs = {"function": function_name, "handler": handler, **values}
         self.properties[name] = {"OutputParameters": values}
@@ -516,10 +513,10 @@ class _Run:
                 completed = subprocess.run(command, env=environment, stdout=log, stderr=subprocess.STDOUT,
                                            timeout=timeout_s, check=False)
         except subprocess.TimeoutExpired:
-            raise StepFailure(f"{job_name} ran past its {timeout_s} s stopping condition") from None
+            raise StepFailed(f"{job_name} ran past its {timeout_s} s stopping condition") from None
         if completed.returncode != 0:
             tail = log_file.read_text()[-LOG_TAIL_CHARS:].strip()
-            raise StepFailure(f"{job_name} exited with {completed.returncode}" + (f"\n{tail}" if tail else ""))
+            raise StepFailed(f"{job_name} exited with {completed.returncode}" + (f"\n{tail}" if tail else ""))
 
     # -- control steps -----------------------------------------------------------------------------------------
 
@@ -539,7 +536,7 @@ class _Run:
             try:
                 result = bool(_COMPARISONS[kind](left, right))
             except TypeError:
-                raise StepFailure(f"{kind} cannot compare {left!r} with {right!r}") from None
+                raise StepFailed(f"{kind} cannot compare {left!r} with {right!r}") from None
             checks.append({"type": kind, "left": left, "right": right, "result": result})
             return result
         if kind == "Not":
@@ -551,12 +548,12 @@ class _Run:
             result = value in candidates
             checks.append({"type": kind, "left": value, "right": candidates, "result": result})
             return result
-        raise StepFailure(f"unsupported condition type {kind!r}")
+        raise StepFailed(f"unsupported condition type {kind!r}")
 
     def _fail(self, step: Mapping[str, Any], record: StepRecord) -> None:
         message = as_text(self.resolver.resolve(step.get("Arguments", {}).get("ErrorMessage", "")))
         record.outputs = {"error_message": message}
-        raise StepFailure(message)
+        raise StepFailed(message)
 
 
 def _cache_enabled(step: Mapping[str, Any]) -> bool:

@@ -196,14 +196,14 @@ def seed(stack: str, clients: AwsClients, outputs: StackOutputs) -> StackOutputs
 def _prepare_mlflow(home: Path, outputs: StackOutputs) -> tuple[str, str]:
     import mlflow  # noqa: F401 - imported before _quiet: importing MLflow sets its logger's level
 
-    from modelyard.pipelines.model_registry import ModelRegistry
+    from modelyard.pipelines.model_registry import MlflowRegistryClient
 
     folder = home / "mlflow"
     artifacts = folder / "artifacts"
     artifacts.mkdir(parents=True, exist_ok=True)
     tracking_uri = f"sqlite:///{folder / 'mlflow.db'}"
     with _quiet("mlflow"):  # "Creating initial MLflow database tables..." is MLflow's news, not the user's
-        registry = ModelRegistry(tracking_uri, outputs.model_package_group_name, outputs.pipeline_name)
+        registry = MlflowRegistryClient(tracking_uri, outputs.model_package_group_name, outputs.pipeline_name)
         registry.ensure_experiment(artifact_location=artifacts.as_uri())
     return tracking_uri, artifacts.as_uri()
 

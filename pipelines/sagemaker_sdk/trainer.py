@@ -26,7 +26,7 @@ DEFAULT_MAX_RUNTIME_SECONDS = 3600
 
 
 def platform_trainer(outputs: StackOutputs, session: Session, *, train_uri: str, validation_uri: str,
-                     algorithm: str = "sklearn", hyperparameters: dict[str, Any] | None = None,
+                     framework: str = "sklearn", hyperparameters: dict[str, Any] | None = None,
                      instance_type: str | None = None, instance_count: int | None = None,
                      image_tag: str = DEFAULT_IMAGE_TAG,
                      max_runtime_seconds: int = DEFAULT_MAX_RUNTIME_SECONDS) -> ModelTrainer:
@@ -36,13 +36,13 @@ def platform_trainer(outputs: StackOutputs, session: Session, *, train_uri: str,
     Instance type and count default to the stack's; bad inputs raise StepInputError naming the field.
     """
     request = sagemaker_training_request(
-        outputs, train_uri, validation_uri, algorithm, dict(hyperparameters or {}),
+        outputs, train_uri, validation_uri, framework, dict(hyperparameters or {}),
         instance_type or outputs.training_instance_type, instance_count or outputs.training_instance_count,
         image_tag, max_runtime_seconds)
-    return trainer_for_request(request, session, algorithm, base_job_name=f"modelyard-{outputs.environment}-{algorithm}")
+    return trainer_for_request(request, session, framework, base_job_name=f"modelyard-{outputs.environment}-{framework}")
 
 
-def trainer_for_request(request: dict[str, Any], session: Session, algorithm: str, base_job_name: str) -> ModelTrainer:
+def trainer_for_request(request: dict[str, Any], session: Session, framework: str, base_job_name: str) -> ModelTrainer:
     """The ModelTrainer that sends `request` (a CreateTrainingJob request without TrainingJobName)."""
     from sagemaker.core.training.configs import (
         Compute,
@@ -62,7 +62,7 @@ def trainer_for_request(request: dict[str, Any], session: Session, algorithm: st
         base_job_name=base_job_name,
         training_image=request["AlgorithmSpecification"]["TrainingImage"],
         training_input_mode=request["AlgorithmSpecification"]["TrainingInputMode"],
-        environment={TRAINER_VARIABLE: algorithm},
+        environment={TRAINER_VARIABLE: framework},
         hyperparameters=dict(request.get("HyperParameters", {})),
         compute=Compute(instance_type=resources["InstanceType"], instance_count=resources["InstanceCount"],
                         volume_size_in_gb=resources["VolumeSizeInGB"],

@@ -11,18 +11,19 @@ import typer
 
 from modelyard.catalog.datasets import BUNDLED_DEMO_SOURCE
 from modelyard.pipelines.assignments import parse_assignments
+from modelyard.pipelines.options import EndpointOption, OptionalStackOption, OutputsFileOption
 from modelyard.pipelines.steps.step_runtime import (
-    EndpointOption,
-    OutputsFileOption,
     ResultDirOption,
-    StackOption,
     StepContext,
     StepFailed,
     StepInputError,
     run_step,
 )
 
-step_app = typer.Typer(help="Run one pipeline step against a stack (AWS, the local cloud, or LocalStack).",
+step_app = typer.Typer(help="Run one pipeline step against a stack (AWS, the local cloud, or LocalStack). The "
+                            "stack's outputs come from --outputs-file; with --stack alone, from the stack's running "
+                            "local cloud, or from its offline plan on an endpoint override: never AWS, where the "
+                            "plan's resources do not exist.",
                        no_args_is_help=True, pretty_exceptions_enable=False)
 
 HyperparameterOption = Annotated[Optional[list[str]], typer.Option(
@@ -58,7 +59,7 @@ def _json_file(path: Path, option: str) -> Any:
 
 @step_app.command("ingest")
 def ingest_command(
-    result_dir: ResultDirOption, outputs_file: OutputsFileOption = None, stack: StackOption = None,
+    result_dir: ResultDirOption, outputs_file: OutputsFileOption = None, stack: OptionalStackOption = None,
     aws_endpoint_url: EndpointOption = None,
     source: Annotated[str, typer.Option(help="CSV/Parquet file with `target`, an s3:// object or prefix of them, or "
                                              f"{BUNDLED_DEMO_SOURCE} (the bundled demo set).")] = BUNDLED_DEMO_SOURCE,
@@ -83,16 +84,17 @@ def train_command(
     result_dir: ResultDirOption,
     train_uri: Annotated[str, typer.Option(help="s3:// URI of the train split.")],
     validation_uri: Annotated[str, typer.Option(help="s3:// URI of the validation split.")],
-    outputs_file: OutputsFileOption = None, stack: StackOption = None, aws_endpoint_url: EndpointOption = None,
-    mode: Annotated[str, typer.Option(help="local, or sagemaker (a training job).")] = "local",
-    algorithm: Annotated[str, typer.Option(help="sklearn or torch.")] = "sklearn",
+    outputs_file: OutputsFileOption = None, stack: OptionalStackOption = None, aws_endpoint_url: EndpointOption = None,
+    platform: Annotated[str, typer.Option("--on", help="Where to train: local (this machine), or sagemaker (a "
+                                                       "training job).")] = "local",
+    framework: Annotated[str, typer.Option(help="Entry point: sklearn or torch.")] = "sklearn",
     hyperparameter: HyperparameterOption = None,
     job_name: Annotated[Optional[str], typer.Option(help="Default: derived from the inputs.")] = None,
     instance_type: Annotated[Optional[str], typer.Option(help="Default: the stack's training instance type.")] = None,
     instance_count: Annotated[Optional[int], typer.Option(help="Default: the stack's count.")] = None,
     image_tag: str = "latest",
     run_locally: Annotated[Optional[bool], typer.Option(
-        "--run-locally/--no-run-locally", help="sagemaker mode: also run the entry point here "
+        "--run-locally/--no-run-locally", help="--on sagemaker: also run the entry point here "
         "(default: when an endpoint override is set).")] = None,
 ) -> None:
     """Train a model; model.tar.gz goes to <training output path>/<job>/output/."""
@@ -100,7 +102,7 @@ def train_command(
 
     def body(context: StepContext) -> dict[str, Any]:
         return train(context.outputs, context.clients, train_uri=train_uri, validation_uri=validation_uri,
-                     mode=mode, algorithm=algorithm, hyperparameters=_hyperparameters(hyperparameter),
+                     platform=platform, framework=framework, hyperparameters=_hyperparameters(hyperparameter),
                      job_name=job_name, instance_type=instance_type, instance_count=instance_count,
                      image_tag=image_tag, run_locally=run_locally)
 
@@ -112,7 +114,7 @@ def evaluate_command(
     result_dir: ResultDirOption,
     model_uri: Annotated[str, typer.Option(help="s3:// URI of model.tar.gz.")],
     test_uri: Annotated[str, typer.Option(help="s3:// URI of the test split.")],
-    outputs_file: OutputsFileOption = None, stack: StackOption = None, aws_endpoint_url: EndpointOption = None,
+    outputs_file: OutputsFileOption = None, stack: OptionalStackOption = None, aws_endpoint_url: EndpointOption = None,
     min_accuracy: Annotated[Optional[float], typer.Option(help="Default: the stack config's.")] = None,
     min_auc: Annotated[Optional[float], typer.Option(help="Default: the stack config's.")] = None,
     max_regression: Annotated[Optional[float], typer.Option(help="Default: the stack config's.")] = None,
@@ -140,7 +142,7 @@ def evaluate_command(
 def register_command(
     result_dir: ResultDirOption,
     evaluation_file: Annotated[Path, typer.Option(help="The evaluate step's result.json.")],
-    outputs_file: OutputsFileOption = None, stack: StackOption = None, aws_endpoint_url: EndpointOption = None,
+    outputs_file: OutputsFileOption = None, stack: OptionalStackOption = None, aws_endpoint_url: EndpointOption = None,
     data_version: Annotated[str, typer.Option(help="Recorded on the model version.")] = "",
     promote: Annotated[bool, typer.Option(help="Make the version `champion` now (default: deploy does).")] = False,
     image_tag: str = "latest",
@@ -160,7 +162,7 @@ def deploy_command(
     result_dir: ResultDirOption,
     model_uri: Annotated[str, typer.Option(help="s3:// URI of model.tar.gz.")],
     smoke_test_uri: Annotated[str, typer.Option(help="s3:// CSV with `target` for the smoke test.")],
-    outputs_file: OutputsFileOption = None, stack: StackOption = None, aws_endpoint_url: EndpointOption = None,
+    outputs_file: OutputsFileOption = None, stack: OptionalStackOption = None, aws_endpoint_url: EndpointOption = None,
     model_version: Annotated[Optional[str], typer.Option(help="MLflow version promoted to champion on success.")] = None,
     image_tag: str = "latest",
     instance_type: Annotated[Optional[str], typer.Option(help="Default: the stack's inference type.")] = None,
@@ -188,7 +190,7 @@ def deploy_command(
 def monitor_command(
     result_dir: ResultDirOption,
     baseline_uri: Annotated[str, typer.Option(help="s3:// URI of the ingest step's baseline.json.")],
-    outputs_file: OutputsFileOption = None, stack: StackOption = None, aws_endpoint_url: EndpointOption = None,
+    outputs_file: OutputsFileOption = None, stack: OptionalStackOption = None, aws_endpoint_url: EndpointOption = None,
     current: Annotated[Optional[str], typer.Option(
         help="CSV/Parquet path or s3:// object/prefix of production inputs (default: the endpoint's data "
              "capture).")] = None,

@@ -20,7 +20,7 @@ from modelyard.catalog.outputs import StackOutputs
 from modelyard.model_code.datasets import TARGET_COLUMN
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import AwsClients
-from modelyard.pipelines.model_registry import ModelRegistry
+from modelyard.pipelines.model_registry import MlflowRegistryClient
 from modelyard.pipelines.quota import check_gpu_quota
 from modelyard.pipelines.steps.ingest import read_csv_uri
 from modelyard.pipelines.steps.step_runtime import StepFailed, run_module
@@ -52,7 +52,7 @@ def deploy(outputs: StackOutputs, clients: AwsClients, *, model_uri: str, smoke_
            model_version: str | None = None, image_tag: str = "latest", instance_type: str | None = None,
            instance_count: int = 1, data_capture_percent: int = 20, smoke_rows: int = 20,
            smoke_min_accuracy: float = 0.8, wait_timeout_seconds: float = 900,
-           registry: ModelRegistry | None = None) -> dict[str, Any]:
+           registry: MlflowRegistryClient | None = None) -> dict[str, Any]:
     """Serve `model_uri` on the stack's endpoint (created on first deploy) and smoke-test it.
 
     The smoke test sends `smoke_rows` rows of `smoke_test_uri` (a CSV with `target`) through invoke_endpoint and
@@ -233,9 +233,9 @@ def _rollback_note(endpoint_name: str, previous_config: str | None) -> str:
     return f"endpoint {endpoint_name} is back on {previous_config}"
 
 
-def _promote(outputs: StackOutputs, registry: ModelRegistry | None, model_version: str | None) -> None:
+def _promote(outputs: StackOutputs, registry: MlflowRegistryClient | None, model_version: str | None) -> None:
     if model_version is not None:
-        (registry or ModelRegistry.for_stack(outputs)).promote(model_version)
+        (registry or MlflowRegistryClient.for_stack(outputs)).promote(model_version)
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from modelyard.catalog.outputs import StackOutputs
 from modelyard.model_code.evaluation import evaluate_onnx
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import AwsClients
-from modelyard.pipelines.model_registry import CHAMPION, ModelRegistry
+from modelyard.pipelines.model_registry import CHAMPION, MlflowRegistryClient
 from modelyard.pipelines.steps.ingest import read_csv_uri
 from modelyard.pipelines.steps.step_runtime import StepFailed, run_module
 
@@ -51,11 +51,11 @@ def gate_reasons(metrics: dict[str, float], champion_metrics: dict[str, float] |
 
 
 def evaluate(outputs: StackOutputs, clients: AwsClients, *, model_uri: str, test_uri: str, min_accuracy: float,
-             min_auc: float, max_regression: float, registry: ModelRegistry | None = None) -> dict[str, Any]:
+             min_auc: float, max_regression: float, registry: MlflowRegistryClient | None = None) -> dict[str, Any]:
     """{"passed", "reasons", "metrics", "champion_metrics", "champion_version", ...}; the champion (MLflow alias
     `champion`) is re-evaluated on this test split so both models are judged on the same rows. The report is
     also written to S3 (evaluation_uri). A failed gate is a result, not an exception: callers stop on it."""
-    registry = registry or ModelRegistry.for_stack(outputs)
+    registry = registry or MlflowRegistryClient.for_stack(outputs)
     test_frame = read_csv_uri(clients, test_uri)
     with tempfile.TemporaryDirectory(prefix="modelyard-evaluate-") as scratch:
         metrics = evaluate_onnx(unpack_model(clients, model_uri, Path(scratch) / "challenger"), test_frame)

@@ -10,7 +10,13 @@ from typing import Any
 from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import AwsClients
-from modelyard.pipelines.model_registry import ARTIFACT_TAG, CHALLENGER, CHAMPION, SHA256_TAG, ModelRegistry
+from modelyard.pipelines.model_registry import (
+    ARTIFACT_TAG,
+    CHALLENGER,
+    CHAMPION,
+    SHA256_TAG,
+    MlflowRegistryClient,
+)
 from modelyard.pipelines.steps.evaluate import unpack_model
 from modelyard.pipelines.steps.step_runtime import StepFailed, run_module
 
@@ -18,7 +24,7 @@ SHA256_PROPERTY = "artifact_sha256"
 
 
 def register(outputs: StackOutputs, clients: AwsClients, *, evaluation: dict[str, Any], data_version: str = "",
-             promote: bool = False, image_tag: str = "latest", registry: ModelRegistry | None = None
+             promote: bool = False, image_tag: str = "latest", registry: MlflowRegistryClient | None = None
              ) -> dict[str, Any]:
     """Register the evaluated model; refuses (StepFailed) unless the evaluation passed its gate.
 
@@ -30,7 +36,7 @@ def register(outputs: StackOutputs, clients: AwsClients, *, evaluation: dict[str
         raise StepFailed("the evaluation gate did not pass; nothing was registered: "
                          + "; ".join(evaluation.get("reasons") or ["no passing evaluation was given"]),
                          {"registered": False})
-    registry = registry or ModelRegistry.for_stack(outputs)
+    registry = registry or MlflowRegistryClient.for_stack(outputs)
     model_uri, metrics = evaluation["model_uri"], evaluation["metrics"]
     body = s3_objects.get_bytes(clients, model_uri)
     sha256 = hashlib.sha256(body).hexdigest()
@@ -58,7 +64,7 @@ def register(outputs: StackOutputs, clients: AwsClients, *, evaluation: dict[str
     }
 
 
-def _aliases(registry: ModelRegistry, version: str) -> list[str]:
+def _aliases(registry: MlflowRegistryClient, version: str) -> list[str]:
     return [alias for alias in (CHAMPION, CHALLENGER)
             if (found := registry.version_by_alias(alias)) is not None and found.version == version]
 

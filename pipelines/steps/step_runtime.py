@@ -1,4 +1,4 @@
-"""What every pipeline step shares: common options, loading outputs and clients, result.json, exit codes."""
+"""What every pipeline step shares: the --result-dir option, loading outputs and clients, result.json, exit codes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -22,20 +22,13 @@ from modelyard.pipelines.stack_outputs import StackOutputsError, load_stack_outp
 
 RESULT_FILE = "result.json"
 
-OutputsFileOption = Annotated[Optional[Path], typer.Option(
-    "--outputs-file", help="Stack outputs JSON (`pulumi stack output --json`, or the local cloud's outputs.json).")]
-StackOption = Annotated[Optional[str], typer.Option(
-    "--stack", help="Without --outputs-file: the stack's running local cloud (its outputs and endpoint), or the "
-                    "offline plan's outputs on an endpoint override; never AWS, where the plan's resources do "
-                    "not exist.")]
-EndpointOption = Annotated[Optional[str], typer.Option(
-    "--aws-endpoint-url", help="AWS endpoint override (default: $AWS_ENDPOINT_URL, else $LOCALSTACK_ENDPOINT).")]
 ResultDirOption = Annotated[Path, typer.Option(
     "--result-dir", help="Folder that receives result.json (and the step's reports).")]
 
 
 class StepFailed(ModelyardError):
-    """The step ran and its check failed (validation, gate, smoke test); `result` says what was found."""
+    """A step ran and failed: its check (validation, gate, smoke test), its job, or a definition step the local
+    executor could not complete; the message is the failure reason, `result` says what was found."""
 
     def __init__(self, message: str, result: dict[str, Any] | None = None):
         super().__init__(message)

@@ -1,4 +1,5 @@
-"""Step 2, train: run a model_code entry point locally or as a SageMaker training job; model.tar.gz lands in S3."""
+"""Step 2, train: run a model_code entry point here (`--on local`) or as a SageMaker training job
+(`--on sagemaker`); model.tar.gz lands in S3."""
 
 from __future__ import annotations
 
@@ -30,16 +31,17 @@ from modelyard.workflow.settings import PipelineSettings
 TERMINAL_JOB_STATES = ("Completed", "Failed", "Stopped")
 # The host name SageMaker gives the only instance of a one-instance job.
 LOCAL_HOST = "algo-1"
-Mode = Literal["local", "sagemaker"]
+Platform = Literal["local", "sagemaker"]
 
 
-def training_job_name(outputs: StackOutputs, algorithm: str, train_uri: str, validation_uri: str,
+def training_job_name(outputs: StackOutputs, framework: str, train_uri: str, validation_uri: str,
                       hyperparameters: dict[str, Any]) -> str:
-    """Deterministic in its inputs, so re-running the same training finds the same job and artifact."""
-    recipe = json.dumps({"train": train_uri, "validation": validation_uri, "algorithm": algorithm,
+    """Deterministic in its inputs, so re-running the same training finds the same job and artifact. (The recipe
+    keeps its key "algorithm", the framework's former name, so that existing jobs keep their names.)"""
+    recipe = json.dumps({"train": train_uri, "validation": validation_uri, "algorithm": framework,
                          "hyperparameters": {key: str(value) for key, value in sorted(hyperparameters.items())}},
                         sort_keys=True)
-    return f"modelyard-{outputs.environment}-{algorithm}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
+    return f"modelyard-{outputs.environment}-{framework}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}"
 
 
 def model_artifact_uri(outputs: StackOutputs, job_name: str) -> str:
@@ -47,32 +49,32 @@ def model_artifact_uri(outputs: StackOutputs, job_name: str) -> str:
     return f"{outputs.training_output_path.rstrip('/')}/{job_name}/output/model.tar.gz"
 
 
-def train(outputs: StackOutputs, clients: AwsClients, *, train_uri: str, validation_uri: str, mode: Mode = "local",
-          algorithm: str = "sklearn", hyperparameters: dict[str, Any] | None = None, job_name: str | None = None,
+def train(outputs: StackOutputs, clients: AwsClients, *, train_uri: str, validation_uri: str,
+          platform: Platform = "local", framework: str = "sklearn", hyperparameters: dict[str, Any] | None = None, job_name: str | None = None,
           instance_type: str | None = None, instance_count: int | None = None, image_tag: str = "latest",
           run_locally: bool | None = None, max_runtime_seconds: int = 3600) -> dict[str, Any]:
     """Train and return {"job_name", "model_uri", "model_sha256", "metrics" (validation), "reused", ...}.
 
-    mode "local" runs the entry point here. mode "sagemaker" creates a training job (the pipeline definition's
+    platform "local" runs the entry point here. "sagemaker" creates a training job (the pipeline definition's
     CreateTrainingJob request: role, VPC, KMS, inter-container encryption from the outputs; image
     <training repository>:<image_tag>; our entry point) after the GPU quota pre-flight; with `run_locally`
     (default: when an endpoint override points at an emulator, which records jobs but runs no containers) the
     entry point then runs here, as the training job runner runs it, and writes the job's artifact.
     """
-    if algorithm not in TRAINING_MODULES:
-        raise StepInputError(f"--algorithm {algorithm!r} is not one of {sorted(TRAINING_MODULES)}")
-    if mode not in ("local", "sagemaker"):
-        raise StepInputError(f"--mode {mode!r} is not 'local' or 'sagemaker'")
+    if framework not in TRAINING_MODULES:
+        raise StepInputError(f"--framework {framework!r} is not one of {sorted(TRAINING_MODULES)}")
+    if platform not in ("local", "sagemaker"):
+        raise StepInputError(f"--on {platform!r} is not 'local' or 'sagemaker'")
     hyperparameters = dict(hyperparameters or {})
-    job_name = job_name or training_job_name(outputs, algorithm, train_uri, validation_uri, hyperparameters)
+    job_name = job_name or training_job_name(outputs, framework, train_uri, validation_uri, hyperparameters)
     model_uri = model_artifact_uri(outputs, job_name)
-    result: dict[str, Any] = {"job_name": job_name, "mode": mode, "algorithm": algorithm, "model_uri": model_uri,
-                              "train_uri": train_uri, "validation_uri": validation_uri,
+    result: dict[str, Any] = {"job_name": job_name, "platform": platform, "framework": framework,
+                              "model_uri": model_uri, "train_uri": train_uri, "validation_uri": validation_uri,
                               "hyperparameters": hyperparameters}
-    if mode == "sagemaker":
+    if platform == "sagemaker":
         instance_type = instance_type or outputs.training_instance_type
         instance_count = instance_count or outputs.training_instance_count
-        request = sagemaker_training_request(outputs, train_uri, validation_uri, algorithm, hyperparameters,
+        request = sagemaker_training_request(outputs, train_uri, validation_uri, framework, hyperparameters,
                                              instance_type, instance_count, image_tag, max_runtime_seconds)
         result["quota"] = check_gpu_quota(clients, instance_type, instance_count, "training job usage")
         result.update(_training_job(clients, job_name, request))
@@ -82,21 +84,21 @@ def train(outputs: StackOutputs, clients: AwsClients, *, train_uri: str, validat
     if s3_objects.exists(clients, model_uri):
         sha256, metrics = describe_artifact(clients, model_uri)
         return {**result, "model_sha256": sha256, "metrics": metrics, "reused": True}
-    if mode == "sagemaker" and not run_locally:
+    if platform == "sagemaker" and not run_locally:
         raise StepFailed(f"training job {job_name} completed but wrote no artifact at {model_uri}", result)
-    _run_entry_point(outputs, clients, job_name, algorithm, train_uri, validation_uri, hyperparameters,
+    _run_entry_point(outputs, clients, job_name, framework, train_uri, validation_uri, hyperparameters,
                      max_runtime_seconds)
     sha256, metrics = describe_artifact(clients, model_uri)
     return {**result, "model_sha256": sha256, "metrics": metrics, "reused": False}
 
 
-def sagemaker_training_request(outputs: StackOutputs, train_uri: str, validation_uri: str, algorithm: str,
+def sagemaker_training_request(outputs: StackOutputs, train_uri: str, validation_uri: str, framework: str,
                                hyperparameters: dict[str, Any], instance_type: str, instance_count: int,
                                image_tag: str, max_runtime_seconds: int) -> dict[str, Any]:
     """The pipeline definition's CreateTrainingJob request, with values where the definition has expressions."""
     try:
         settings = PipelineSettings(
-            pipeline_name=outputs.pipeline_name, image_tag=image_tag, framework=algorithm,
+            pipeline_name=outputs.pipeline_name, image_tag=image_tag, framework=framework,
             # SageMaker passes every hyperparameter to the container as a string.
             hyperparameters={key: str(value) for key, value in hyperparameters.items()},
             training_instance_type=instance_type, training_instance_count=instance_count,
@@ -141,20 +143,20 @@ def _wait_for_job(clients: AwsClients, job_name: str, timeout_seconds: int) -> s
     return job["ModelArtifacts"]["S3ModelArtifacts"]
 
 
-def _run_entry_point(outputs: StackOutputs, clients: AwsClients, job_name: str, algorithm: str, train_uri: str,
+def _run_entry_point(outputs: StackOutputs, clients: AwsClients, job_name: str, framework: str, train_uri: str,
                      validation_uri: str, hyperparameters: dict[str, Any], timeout_seconds: int) -> None:
     """Run the entry point here as a one-instance SageMaker job would; model.tar.gz lands at the job's artifact URI."""
     with tempfile.TemporaryDirectory(prefix="modelyard-train-") as scratch:
         try:
             run_training_job(
-                clients.s3, job_name=job_name, command=[sys.executable, "-m", TRAINING_MODULES[algorithm]],
+                clients.s3, job_name=job_name, command=[sys.executable, "-m", TRAINING_MODULES[framework]],
                 channels={"train": train_uri, "validation": validation_uri},
                 hyperparameters={key: str(value) for key, value in hyperparameters.items()},
                 output_path=outputs.training_output_path, layout=TrainingJobLayout(Path(scratch)),
                 kms_key_id=outputs.data_key_arn, hosts=(LOCAL_HOST,), log_file=Path(scratch) / "logs.txt",
                 timeout_s=timeout_seconds)
         except TrainingJobError as error:
-            raise StepFailed(f"the {algorithm} entry point failed: {error}") from None
+            raise StepFailed(f"the {framework} entry point failed: {error}") from None
 
 
 def describe_artifact(clients: AwsClients, model_uri: str) -> tuple[str, dict[str, float]]:

@@ -14,7 +14,7 @@ from modelyard.model_code.datasets import load_demo_frame
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.local_cloud.seeding import seed_stack_resources
 from modelyard.pipelines.local_cloud.server import start_cloud
-from modelyard.pipelines.model_registry import ModelRegistry
+from modelyard.pipelines.model_registry import MlflowRegistryClient
 from modelyard.pipelines.steps.deploy import deploy
 from modelyard.pipelines.steps.evaluate import evaluate
 from modelyard.pipelines.steps.ingest import ingest
@@ -93,8 +93,8 @@ def outputs(shared_outputs, clients) -> StackOutputs:
 
 
 @pytest.fixture
-def registry(outputs, tracking_uri, tmp_path) -> ModelRegistry:
-    registry = ModelRegistry(tracking_uri, outputs.model_package_group_name, outputs.pipeline_name)
+def registry(outputs, tracking_uri, tmp_path) -> MlflowRegistryClient:
+    registry = MlflowRegistryClient(tracking_uri, outputs.model_package_group_name, outputs.pipeline_name)
     registry.ensure_experiment(artifact_location=(tmp_path / "mlflow-artifacts").as_uri())
     return registry
 

@@ -24,7 +24,7 @@ def test_local_training_uploads_model_archive_and_rerun_reuses_it(outputs, clien
 
 def test_sagemaker_job_is_recorded_with_stack_settings_and_entry_point_runs_locally(outputs, clients, demo_dataset):
     hyperparameters = {**FAST_HYPERPARAMETERS, "learning_rate": 0.2}
-    result = train(outputs, clients, train_uri=demo_dataset["train_uri"], mode="sagemaker",
+    result = train(outputs, clients, train_uri=demo_dataset["train_uri"], platform="sagemaker",
                    validation_uri=demo_dataset["validation_uri"], hyperparameters=hyperparameters)
     job = clients.sagemaker.describe_training_job(TrainingJobName=result["job_name"])
     assert job["RoleArn"] == outputs.sagemaker_training_role_arn
@@ -41,7 +41,7 @@ def test_sagemaker_job_is_recorded_with_stack_settings_and_entry_point_runs_loca
     assert job["HyperParameters"]["learning_rate"] == "0.2"
     assert result["quota"]["quota_name"] == "ml.g5.xlarge for training job usage"
     assert s3_objects.exists(clients, result["model_uri"]) and result["reused"] is False
-    rerun = train(outputs, clients, train_uri=demo_dataset["train_uri"], mode="sagemaker",
+    rerun = train(outputs, clients, train_uri=demo_dataset["train_uri"], platform="sagemaker",
                   validation_uri=demo_dataset["validation_uri"], hyperparameters=hyperparameters)
     assert rerun["training_job_created"] is False and rerun["reused"] is True
 
@@ -50,7 +50,7 @@ def test_gpu_quota_preflight_fails_early_with_quota_name_and_command(outputs, cl
     jobs_before = clients.sagemaker.list_training_jobs()["TrainingJobSummaries"]
     with pytest.raises(QuotaError) as error:
         train(outputs, clients, train_uri=demo_dataset["train_uri"], validation_uri=demo_dataset["validation_uri"],
-              mode="sagemaker", algorithm="torch", instance_type="ml.p5.48xlarge", instance_count=2,
+              platform="sagemaker", framework="torch", instance_type="ml.p5.48xlarge", instance_count=2,
               hyperparameters={"epochs": 1})
     message = str(error.value)
     assert "'ml.p5.48xlarge for training job usage'" in message and "is 0 in us-east-1" in message

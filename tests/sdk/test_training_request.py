@@ -38,8 +38,8 @@ def submitted_request(outputs, **options: Any) -> dict[str, Any]:
     return captured
 
 
-def pipeline_request(outputs, algorithm="sklearn", instance_type=None, hyperparameters=None) -> dict[str, Any]:
-    return sagemaker_training_request(outputs, TRAIN, VALIDATION, algorithm, hyperparameters or {},
+def pipeline_request(outputs, framework="sklearn", instance_type=None, hyperparameters=None) -> dict[str, Any]:
+    return sagemaker_training_request(outputs, TRAIN, VALIDATION, framework, hyperparameters or {},
                                       instance_type or outputs.training_instance_type,
                                       outputs.training_instance_count, "latest", 3600)
 

@@ -11,15 +11,18 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from modelyard.catalog.errors import ExitCode, ModelyardError
 from modelyard.pipelines.definition.local_executor import (
     FAILED,
     NOT_EXECUTED,
     SUCCEEDED,
     DefinitionError,
     LocalExecutor,
+    _Run,
     execution_plan,
     resolve_parameters,
 )
+from modelyard.pipelines.steps.step_runtime import StepFailed
 from modelyard.workflow.expressions import get, join, json_get, parameter
 
 REGION = "us-east-1"
@@ -176,6 +179,27 @@ def test_failing_gate_stops_at_the_fail_step_with_its_reason(cloud, tmp_path):
         ("Stop", FAILED)]
     assert result.step("Gate").outputs["Outcome"] is False
     assert result.parameters == {"Score": 0.8, "MinScore": 0.9}
+
+
+def test_a_failed_definition_step_raises_the_same_error_as_a_failed_step_command(cloud, tmp_path, monkeypatch):
+    raised = []
+    execute = _Run.execute
+
+    def recording(run, step, record):
+        try:
+            execute(run, step, record)
+        except Exception as error:
+            raised.append(error)
+            raise
+
+    monkeypatch.setattr(_Run, "execute", recording)
+    result = executor(gated_definition(), cloud, tmp_path).run(pipeline_name="gated", role_arn=ROLE,
+                                                                parameters={"MinScore": "0.9"})
+
+    assert result.status == FAILED
+    assert [type(error) for error in raised] == [StepFailed]
+    assert isinstance(raised[0], ModelyardError) and raised[0].exit_code == ExitCode.FAILED
+    assert str(raised[0]) == result.failure_reason
 
 
 def test_a_failing_container_fails_the_execution_and_skips_the_rest(cloud, tmp_path):

@@ -20,8 +20,8 @@ def outputs() -> StackOutputs:
     return StackOutputs.model_validate(json.loads(FIXTURE.read_text()))
 
 
-def request(outputs, algorithm="sklearn", instance_type="ml.g5.xlarge", instance_count=1, hyperparameters=None):
-    return sagemaker_training_request(outputs, TRAIN, VALIDATION, algorithm, hyperparameters or {}, instance_type,
+def request(outputs, framework="sklearn", instance_type="ml.g5.xlarge", instance_count=1, hyperparameters=None):
+    return sagemaker_training_request(outputs, TRAIN, VALIDATION, framework, hyperparameters or {}, instance_type,
                                       instance_count, "1.2.3", 600)
 
 
@@ -35,10 +35,10 @@ def test_ebs_backed_instances_get_the_stacks_volume_key(outputs):
     assert request(outputs, instance_type="ml.m5.xlarge")["ResourceConfig"]["VolumeKmsKeyId"] == outputs.data_key_arn
 
 
-@pytest.mark.parametrize(("algorithm", "module"), [("sklearn", "modelyard.model_code.training.train_sklearn"),
+@pytest.mark.parametrize(("framework", "module"), [("sklearn", "modelyard.model_code.training.train_sklearn"),
                                                    ("torch", "modelyard.model_code.training.train_torch")])
-def test_the_job_runs_the_algorithms_entry_point_with_string_hyperparameters(outputs, algorithm, module):
-    built = request(outputs, algorithm=algorithm, hyperparameters={"epochs": 3, "lr": 0.1})
+def test_the_job_runs_the_frameworks_entry_point_with_string_hyperparameters(outputs, framework, module):
+    built = request(outputs, framework=framework, hyperparameters={"epochs": 3, "lr": 0.1})
     assert built["AlgorithmSpecification"] == {"TrainingImage": f"{outputs.training_repository_url}:1.2.3",
                                                "TrainingInputMode": "File",
                                                "ContainerEntrypoint": ["python", "-m", module]}
