@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import json
+from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -24,6 +25,7 @@ from modelyard.components.network import (
 from modelyard.components.storage import MIN_INFREQUENT_ACCESS_DAYS
 from modelyard.stacks.provider_config import provider_config_keys
 from modelyard.stacks.schedule_expression import schedule_expression_problem
+from modelyard.stacks.stack_files import read_stack_file
 
 NAMESPACE = "modelyard"
 # The provider namespace the program reads besides its own (aws:region); its keys come from the provider's SDK.
@@ -532,9 +534,5 @@ def read_pulumi_config() -> dict[str, Any]:
 
 def load_stack_config(stack: str, config_file: str | None = None) -> StackConfig:
     """Validate a shipped (or given) Pulumi.<stack>.yaml without running the program."""
-    from pathlib import Path
-
-    from modelyard.stacks.stack_files import read_stack_file
-
     path = Path(config_file) if config_file else Path(__file__).resolve().parent / f"Pulumi.{stack}.yaml"
     return parse_config(read_stack_file(path, NAMESPACE).values)
