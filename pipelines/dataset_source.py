@@ -8,13 +8,11 @@ from typing import TYPE_CHECKING
 
 from modelyard.catalog.datasets import BUNDLED_DEMO_SOURCE
 from modelyard.catalog.errors import InputError
+from modelyard.pipelines.aws_clients import AwsClients
+from modelyard.pipelines.definition.training_job_runner import TrainingJobError, download_prefix
 
-if TYPE_CHECKING:  # the CLI and the stack program import this module for its constant alone
+if TYPE_CHECKING:  # pandas loads with read_dataset (see there)
     import pandas as pd
-
-    from modelyard.pipelines.aws_clients import AwsClients
-
-# Not a path and not a URI: names the dataset bundled with model_code (the pipeline's default InputDataUri).
 
 
 class DatasetSourceError(InputError, ValueError):
@@ -32,8 +30,9 @@ def read_dataset(clients: AwsClients, source: str | Path | None, option: str = "
     """The frame of `source`: None or BUNDLED_DEMO_SOURCE (the demo set), a local CSV/Parquet file, or an s3://
     URI naming one CSV/Parquet object or a prefix whose files share their columns (read in name order).
     Errors name `source` as the command-line `option` that gave it."""
+    # Imported here: it loads pandas (~0.4 s), and the step runtime every CLI command loads imports this module
+    # for DatasetSourceError alone.
     from modelyard.model_code.datasets import load_demo_frame, read_channel
-    from modelyard.pipelines.definition.training_job_runner import TrainingJobError, download_prefix
 
     if source is None or str(source) == BUNDLED_DEMO_SOURCE:
         return load_demo_frame()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from modelyard.catalog.errors import InputError
 from modelyard.catalog.outputs import StackOutputs
+from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, plan_program
+from modelyard.stacks.stack_files import StackFileError
 
 
 class StackOutputsError(InputError):
@@ -16,9 +19,6 @@ class StackOutputsError(InputError):
 
 def outputs_from_plan(stack: str) -> StackOutputs:
     """The outputs the offline plan of `stack` exports (mock ARNs: account 123456789012, the stack's region)."""
-    from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, plan_program
-    from modelyard.stacks.stack_files import StackFileError
-
     try:
         plan = plan_program(DEFAULT_PROGRAM_DIR, stack)
     except (ProgramError, StackFileError) as error:
@@ -28,8 +28,6 @@ def outputs_from_plan(stack: str) -> StackOutputs:
 
 def outputs_from_file(path: str | Path) -> StackOutputs:
     """Outputs saved by `pulumi stack output --json --show-secrets` or `modelyard plan --outputs FILE`."""
-    import json
-
     path = Path(path)
     if not path.is_file():
         raise StackOutputsError(f"stack outputs file {path} does not exist")

@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 import pulumi.runtime.resource as sdk_resource
 from pulumi import _types as sdk_types
-from pulumi.runtime import settings
+from pulumi.runtime import rpc, settings
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 
@@ -265,8 +265,6 @@ def _run_main(main: Path) -> None:
 
 def _reveal(value: Any) -> Any:
     """Unwrap secrets (for in-process callers that need the values, e.g. the local cloud)."""
-    from pulumi.runtime import rpc
-
     if rpc.is_rpc_secret(value):
         return _reveal(value["value"])
     if isinstance(value, dict):

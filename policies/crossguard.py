@@ -17,6 +17,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+from modelyard.costing import CostAssumptions, estimate_cost_or_error
 from modelyard.policies.aws_api import validate_api_inputs
 from modelyard.policies.aws_api.validation import RULE_ID as API_RULE_ID
 from modelyard.policies.evaluation import checked_cost
@@ -52,8 +53,6 @@ def cost_estimator_from(variables: Mapping[str, str]) -> CostEstimator | None:
     ceiling = variables.get(COST_CEILING_VARIABLE)
     if not ceiling:
         return None
-    from modelyard.costing import CostAssumptions, estimate_cost_or_error
-
     region = variables.get("AWS_REGION") or variables.get("AWS_DEFAULT_REGION") or "us-east-1"
     assumptions = CostAssumptions(ceiling_usd=float(ceiling))
     return lambda records: estimate_cost_or_error(records, region, assumptions)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import ipaddress
 import json
+from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -22,8 +24,15 @@ from modelyard.components.network import (
     VPC_ID_PATTERN,
 )
 from modelyard.components.storage import MIN_INFREQUENT_ACCESS_DAYS
+from modelyard.components.training_cluster.args import (
+    MIN_NODE_DISK_SIZE_GB,
+    NODE_GROUP_NAME_PATTERN,
+    NodeGroupSpec,
+    default_system_node_group,
+)
 from modelyard.stacks.provider_config import provider_config_keys
 from modelyard.stacks.schedule_expression import schedule_expression_problem
+from modelyard.stacks.stack_files import read_stack_file
 
 NAMESPACE = "modelyard"
 # The provider namespace the program reads besides its own (aws:region); its keys come from the provider's SDK.
@@ -127,10 +136,11 @@ class StorageConfig(_Section):
 
 
 class NodeGroupConfig(_Section):
-    """One managed EKS node group."""
+    """One managed EKS node group: the config form (camelCase keys) of the TrainingCluster component's NodeGroupSpec,
+    with its limits; the program builds the spec with to_spec()."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,30}$")
-    """Node group name suffix."""
+    name: str = Field(pattern=NODE_GROUP_NAME_PATTERN)
+    """Node group name suffix: 1-31 lowercase letters, digits or dashes."""
     instance_types: list[str] = Field(min_length=1)
     """EC2 instance types (GPU groups: g5/g6/g6e/p4d/p5 families)."""
     min_size: int = Field(0, ge=0)
@@ -141,8 +151,8 @@ class NodeGroupConfig(_Section):
     """Nodes at creation. Default 0."""
     spot: bool = False
     """Use spot capacity. Default False."""
-    disk_size_gb: int = Field(200, ge=20)
-    """Root gp3 volume size. Default 200."""
+    disk_size_gb: int = Field(200, ge=MIN_NODE_DISK_SIZE_GB)
+    """Root gp3 volume size, in GiB. Default 200."""
 
     @model_validator(mode="after")
     def _sizes_are_ordered(self) -> NodeGroupConfig:
@@ -152,6 +162,15 @@ class NodeGroupConfig(_Section):
                 f"{self.desired_size}, {self.max_size})"
             )
         return self
+
+    @classmethod
+    def from_spec(cls, spec: NodeGroupSpec) -> NodeGroupConfig:
+        """The config form of a component spec (how the schema takes the component's defaults)."""
+        return cls.model_validate(dataclasses.asdict(spec))
+
+    def to_spec(self) -> NodeGroupSpec:
+        """The component's NodeGroupSpec with these settings."""
+        return NodeGroupSpec(**self.model_dump())
 
 
 class TrainingConfig(_Section):
@@ -163,10 +182,8 @@ class TrainingConfig(_Section):
     """Expose the EKS API endpoint publicly (needs public_access_cidrs). Default False."""
     public_access_cidrs: list[str] = []
     """CIDRs allowed to reach a public API endpoint. Default []."""
-    system_node_group: NodeGroupConfig = NodeGroupConfig(
-        name="system", instance_types=["m6i.large"], min_size=1, max_size=2, desired_size=1
-    )
-    """CPU node group for cluster add-ons. Default 1-2 m6i.large."""
+    system_node_group: NodeGroupConfig = NodeGroupConfig.from_spec(default_system_node_group())
+    """CPU node group for cluster add-ons. Default the component's: 1-2 m6i.large."""
     gpu_node_groups: list[NodeGroupConfig] = Field(
         default_factory=lambda: [NodeGroupConfig(name="gpu", instance_types=["g5.xlarge"], max_size=1)],
         min_length=1,
@@ -532,9 +549,5 @@ def read_pulumi_config() -> dict[str, Any]:
 
 def load_stack_config(stack: str, config_file: str | None = None) -> StackConfig:
     """Validate a shipped (or given) Pulumi.<stack>.yaml without running the program."""
-    from pathlib import Path
-
-    from modelyard.stacks.stack_files import read_stack_file
-
     path = Path(config_file) if config_file else Path(__file__).resolve().parent / f"Pulumi.{stack}.yaml"
     return parse_config(read_stack_file(path, NAMESPACE).values)

@@ -14,7 +14,10 @@ from modelyard.components.monitoring import LOG_RETENTION_DAYS
 from modelyard.components.tagging import tag_problems
 
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
-_NODE_GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+# The node group's limits, which the stack config schema (stacks/config.py) applies as well.
+NODE_GROUP_NAME_PATTERN = r"^[a-z][a-z0-9-]{0,30}$"
+MIN_NODE_DISK_SIZE_GB = 20
+_NODE_GROUP_NAME = re.compile(NODE_GROUP_NAME_PATTERN)
 _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _EKS_VERSION = re.compile(r"^1\.\d{2}$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
@@ -54,12 +57,13 @@ class NodeGroupSpec:
                 f"{path}: sizes must satisfy min_size <= desired_size <= max_size "
                 f"(got {self.min_size}, {self.desired_size}, {self.max_size})"
             )
-        if self.disk_size_gb < 20:
-            found.append(f"{path}.disk_size_gb: must be >= 20 (got {self.disk_size_gb})")
+        if self.disk_size_gb < MIN_NODE_DISK_SIZE_GB:
+            found.append(f"{path}.disk_size_gb: must be >= {MIN_NODE_DISK_SIZE_GB} (got {self.disk_size_gb})")
         return found
 
 
-def _default_system_group() -> NodeGroupSpec:
+def default_system_node_group() -> NodeGroupSpec:
+    """The CPU group for add-ons and controllers when none is given: 1-2 on-demand m6i.large."""
     return NodeGroupSpec(name="system", instance_types=["m6i.large"], min_size=1, max_size=2, desired_size=1)
 
 
@@ -89,7 +93,7 @@ class TrainingClusterArgs:
     """CIDRs allowed to reach a public API endpoint; required with public_endpoint. Default []."""
     node_security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]] = field(default_factory=list)
     """Security groups added to the nodes next to the EKS cluster security group. Default []."""
-    system_node_group: NodeGroupSpec = field(default_factory=_default_system_group)
+    system_node_group: NodeGroupSpec = field(default_factory=default_system_node_group)
     """CPU node group for cluster add-ons and controllers. Default 1-2 on-demand m6i.large."""
     gpu_node_groups: list[NodeGroupSpec] = field(default_factory=list)
     """GPU node groups (tainted nvidia.com/gpu=true:NoSchedule); at least one is required. Default []."""

@@ -38,6 +38,7 @@ def gpu_present() -> bool:
 
 def load_backend(model_dir: Path, choice: str, intra_op_threads: int, max_batch_rows: int) -> Backend:
     """Load the model with the engine `choice` names ('auto' decides by hardware) and log what was picked."""
+    # Imported here: onnx_backend imports ModelLoadError from this module, and loads onnxruntime.
     from .onnx_backend import OnnxRuntimeBackend, cuda_provider_available
 
     onnx_path = Path(model_dir) / ONNX_FILE
@@ -60,6 +61,7 @@ def load_backend(model_dir: Path, choice: str, intra_op_threads: int, max_batch_
     reference = OnnxRuntimeBackend(onnx_path, use_cuda=choice == "onnxruntime-cuda", threads=intra_op_threads)
     backend: Backend = reference
     if choice == "torch-cuda":
+        # Imported here: it imports ModelLoadError from this module, and loads torch only when chosen.
         from .cuda_graph_backend import TorchCudaGraphBackend
 
         try:

@@ -39,6 +39,7 @@ class TorchCudaGraphBackend:
             raise ModelLoadError("CUDA graphs need a fixed feature count, but model.onnx leaves it dynamic")
         if not torch.cuda.is_available():
             raise ModelLoadError("torch reports no usable CUDA device")
+        # Imported here: tabular_mlp imports torch, which only the GPU path loads.
         from modelyard.model_code.training.tabular_mlp import load_model
 
         try:

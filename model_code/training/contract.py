@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 from modelyard.catalog.errors import ExitCode, InputError
 from modelyard.model_code.datasets import DatasetError
+from modelyard.model_code.training.distributed import DistributedSetupError
+from modelyard.model_code.training.onnx_export import ExportParityError
 
 DEFAULT_INPUT_CONFIG_DIR = "/opt/ml/input/config"
 DEFAULT_FAILURE_FILE = "/opt/ml/output/failure"
@@ -207,9 +209,6 @@ def staged_model_dir(model_dir: Path) -> Iterator[Path]:
 def run_entry_point(train: Callable[..., dict], schema: type, argv: Sequence[str] | None = None) -> int:
     """Run `train` under the SageMaker contract; on failure print the reason, write it where SageMaker
     shows it (/opt/ml/output/failure, when that folder exists) and return a non-zero exit code."""
-    from modelyard.model_code.training.distributed import DistributedSetupError
-    from modelyard.model_code.training.onnx_export import ExportParityError
-
     try:
         spec = resolve_job_spec(schema, argv)
         train(spec.train, spec.validation, spec.model_dir, spec.output_data_dir, spec.hyperparameters)

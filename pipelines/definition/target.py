@@ -6,6 +6,9 @@ import dataclasses
 from pathlib import Path
 
 from modelyard.catalog.outputs import StackOutputs
+from modelyard.pipelines.aws_clients import endpoint_environment, resolve_endpoint_url
+from modelyard.pipelines.local_cloud.lifecycle import status
+from modelyard.pipelines.stack_outputs import load_stack_outputs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,10 +25,6 @@ def resolve_target(stack: str, outputs_file: Path | None, endpoint_url: str | No
     """An explicit (or $AWS_ENDPOINT_URL / $LOCALSTACK_ENDPOINT) endpoint with the plan's outputs; else the stack's
     running local cloud with its outputs; else AWS with outputs from `aws_outputs_source` ("pulumi" or "plan").
     `outputs_file` replaces the outputs in every case."""
-    from modelyard.pipelines.aws_clients import endpoint_environment, resolve_endpoint_url
-    from modelyard.pipelines.local_cloud.lifecycle import status
-    from modelyard.pipelines.stack_outputs import load_stack_outputs
-
     endpoint = resolve_endpoint_url(endpoint_url)
     if endpoint:
         outputs = load_stack_outputs(outputs_file, stack, "plan")

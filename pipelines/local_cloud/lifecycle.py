@@ -19,6 +19,10 @@ from pathlib import Path
 from modelyard.catalog.errors import ModelyardError
 from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.aws_clients import EMULATOR_CREDENTIALS, AwsClients
+from modelyard.pipelines.local_cloud.seeding import seed_stack_resources
+from modelyard.pipelines.model_registry import MlflowRegistryClient
+from modelyard.pipelines.stack_outputs import outputs_from_plan
+from modelyard.stacks.config import ConfigError, load_stack_config
 
 DEFAULT_ROOT = Path(".modelyard") / "local-cloud"
 SERVER_MODULE = "modelyard.pipelines.local_cloud.server"
@@ -133,8 +137,6 @@ def status(stack: str, root: Path = DEFAULT_ROOT) -> LocalCloudStatus:
 
 def _default_quotas(stack: str, outputs: StackOutputs) -> tuple[int, int]:
     """(training, endpoint) GPU instances the stack needs: from its config when one ships, else its outputs."""
-    from modelyard.stacks.config import ConfigError, load_stack_config
-
     try:
         config = load_stack_config(stack)
     except (ConfigError, FileNotFoundError, OSError):
@@ -152,8 +154,6 @@ def up(stack: str, root: Path = DEFAULT_ROOT, outputs: StackOutputs | None = Non
         progress(f"found the running local cloud of {stack!r} (pid {current.state.pid})")
         return current.state
     if outputs is None:
-        from modelyard.pipelines.stack_outputs import outputs_from_plan
-
         progress(f"planning stack {stack!r} offline for the outputs to seed ...")
         outputs = outputs_from_plan(stack)
     home = stack_dir(stack, root)
@@ -187,16 +187,12 @@ def up(stack: str, root: Path = DEFAULT_ROOT, outputs: StackOutputs | None = Non
 
 
 def seed(stack: str, clients: AwsClients, outputs: StackOutputs) -> StackOutputs:
-    from modelyard.pipelines.local_cloud.seeding import seed_stack_resources
-
     training_quota, endpoint_quota = _default_quotas(stack, outputs)
     return seed_stack_resources(clients, outputs, training_quota, endpoint_quota)
 
 
 def _prepare_mlflow(home: Path, outputs: StackOutputs) -> tuple[str, str]:
     import mlflow  # noqa: F401 - imported before _quiet: importing MLflow sets its logger's level
-
-    from modelyard.pipelines.model_registry import MlflowRegistryClient
 
     folder = home / "mlflow"
     artifacts = folder / "artifacts"

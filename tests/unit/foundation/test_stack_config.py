@@ -3,7 +3,9 @@
 import json
 
 import pytest
+from pydantic.alias_generators import to_camel
 
+from modelyard.components.training_cluster.args import NodeGroupSpec, default_system_node_group
 from modelyard.stacks.config import ConfigError, load_stack_config, parse_config
 
 BASE = {"modelyard:environment": "dev", "modelyard:owner": "team", "modelyard:costCenter": "cc"}
@@ -215,3 +217,29 @@ def test_existing_vpc_settings_are_checked_by_the_schema():
     assert problem.startswith("modelyard:network.existingPrivateSubnetIds[0]: String should match pattern")
     assert problems_of({"modelyard:network": json.dumps({"existingPrivateSubnetIds": ["subnet-0123456789abcdef0"]})}) \
         == ["modelyard:network: existingPrivateSubnetIds only applies with existingVpcId"]
+
+
+def test_node_group_config_builds_the_components_spec():
+    training = parse_config(BASE).training
+    assert training.system_node_group.to_spec() == default_system_node_group()
+    for stack in ("dev", "staging", "prod"):
+        groups = load_stack_config(stack).training.gpu_node_groups
+        specs = [group.to_spec() for group in groups]
+        assert all(isinstance(spec, NodeGroupSpec) and spec.problems("g") == [] for spec in specs)
+        assert [spec.name for spec in specs] == [group.name for group in groups]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "valid"),
+    [("name", "a" * 31, True), ("name", "a" * 32, False), ("name", "Gpu", False),
+     ("disk_size_gb", 20, True), ("disk_size_gb", 19, False)],
+)
+def test_node_group_limits_are_the_components(field, value, valid):
+    group = {"name": "gpu", "instance_types": ["g5.xlarge"], field: value}
+    assert (NodeGroupSpec(**group).problems("g") == []) is valid
+    camel = {to_camel(key): item for key, item in group.items()}
+    if valid:
+        parse_config({**BASE, "modelyard:training": json.dumps({"gpuNodeGroups": [camel]})})
+    else:
+        [problem] = problems_of({"modelyard:training": json.dumps({"gpuNodeGroups": [camel]})})
+        assert problem.startswith(f"modelyard:training.gpuNodeGroups[0].{to_camel(field)}: ")
