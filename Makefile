@@ -61,6 +61,7 @@ sdk-check: setup
 
 lint: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) scripts/lint_layers.py
 
 clean:

@@ -45,8 +45,12 @@ def timed(command: list[str]) -> tuple[float, float]:
 
 def plan_submodules(stack: str) -> list[str]:
     """The pulumi_aws / pulumi_kubernetes modules `modelyard plan --stack STACK` executes."""
-    result = subprocess.run([sys.executable, "-c", DISCOVER.replace("STACK", repr(stack))],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", DISCOVER.replace("STACK", repr(stack))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stderr.strip().splitlines()[-1])
 
 
@@ -66,12 +70,17 @@ def main() -> None:
     print(f"import floor: pulumi and the {len(submodules)} provider modules the plan executes")
     for label, runs in (("import floor", floors), (f"modelyard plan --stack {args.stack} --json", plans)):
         walls, cpus = [wall for wall, _ in runs], [cpu for _, cpu in runs]
-        print(f"{label}: wall median {statistics.median(walls):.2f} s (min {min(walls):.2f}, max {max(walls):.2f}), "
-              f"CPU median {statistics.median(cpus):.2f} s over {args.repeat} runs")
+        print(
+            f"{label}: wall median {statistics.median(walls):.2f} s (min {min(walls):.2f}, max {max(walls):.2f}), "
+            f"CPU median {statistics.median(cpus):.2f} s over {args.repeat} runs"
+        )
     # Wall time is the target; CPU time is the steadier figure where other work shares the cores.
     for label, index in (("wall", 0), ("CPU", 1)):
-        ratio = statistics.median(run[index] for run in plans) / statistics.median(run[index] for run in floors)
+        ratio = statistics.median(run[index] for run in plans) / statistics.median(
+            run[index] for run in floors
+        )
         print(f"ratio plan / import floor ({label}): {ratio:.2f}x")
+
 
 if __name__ == "__main__":
     main()

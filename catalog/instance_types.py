@@ -19,10 +19,26 @@ ACCELERATED_FAMILY = re.compile(r"^(p\d|g\d|gr\d|inf\d|trn\d|dl\d)")
 # list: https://docs.aws.amazon.com/sagemaker/latest/dg/host-instance-storage.html "Instance Store Volumes").
 LOCAL_STORAGE_FAMILIES = frozenset(
     {
-        "c5d", "m5d", "r5d", "c6id", "m6id", "r6id",
-        "g4dn", "g5", "g6", "g6e", "gr6",
-        "p3dn", "p4d", "p4de", "p5", "p5e", "p5en",
-        "trn1", "trn1n", "trn2",
+        "c5d",
+        "m5d",
+        "r5d",
+        "c6id",
+        "m6id",
+        "r6id",
+        "g4dn",
+        "g5",
+        "g6",
+        "g6e",
+        "gr6",
+        "p3dn",
+        "p4d",
+        "p4de",
+        "p5",
+        "p5e",
+        "p5en",
+        "trn1",
+        "trn1n",
+        "trn2",
     }
 )
 

@@ -22,8 +22,11 @@ from modelyard.cli.train import train
 from modelyard.model_code.serving.cli import serve
 from modelyard.pipelines.steps.commands import step_app
 
-app = typer.Typer(help="Modelyard: an MLOps platform on AWS, planned offline and run locally or in the cloud.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Modelyard: an MLOps platform on AWS, planned offline and run locally or in the cloud.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 console = Console()
 errors = Console(stderr=True)
 
@@ -38,23 +41,63 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """Modelyard: an MLOps platform on AWS, planned offline and run locally or in the cloud."""
 
 
 @app.command()
 def plan(
-    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name: dev, staging, prod (or any other; a stack without a config file plans with the project's config, as `pulumi preview` does).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of the tree.")] = False,
-    program: Annotated[Optional[Path], typer.Option(help="A Pulumi Python project or program folder; Pulumi.yaml's `main:` is followed (default: Modelyard's stacks/).")] = None,
+    stack: Annotated[
+        str,
+        typer.Option(
+            "--stack",
+            "-s",
+            help="Stack name: dev, staging, prod (or any other; a stack without a config file plans with the project's config, as `pulumi preview` does).",
+        ),
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object instead of the tree.")
+    ] = False,
+    program: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="A Pulumi Python project or program folder; Pulumi.yaml's `main:` is followed (default: Modelyard's stacks/)."
+        ),
+    ] = None,
     config: Annotated[Optional[Path], typer.Option(help="A Pulumi.<stack>.yaml-style config file.")] = None,
-    invoke_fixtures: Annotated[Optional[Path], typer.Option(help="Results for data sources the plan cannot answer offline: YAML/JSON mapping of invoke token to result.")] = None,
-    outputs: Annotated[Optional[Path], typer.Option(help="Also write the stack outputs (secrets included) to this file, mode 0600.")] = None,
-    diff: Annotated[Optional[Path], typer.Option(help="A previous `plan --json` output (e.g. the base branch's) to diff against.")] = None,
-    diff_markdown: Annotated[Optional[Path], typer.Option(help="With --diff: also write the diff as Markdown (a PR comment section) here.")] = None,
-    terraform_plan: Annotated[Optional[Path], typer.Option(help="Also write the plan as Terraform-plan JSON (`terraform show -json`) here, for checkov/trivy/infracost.")] = None,
-    k8s_manifests: Annotated[Optional[Path], typer.Option(help="Also write the Kubernetes resources as YAML manifests (one file each, Helm releases listed) into this folder.")] = None,
+    invoke_fixtures: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Results for data sources the plan cannot answer offline: YAML/JSON mapping of invoke token to result."
+        ),
+    ] = None,
+    outputs: Annotated[
+        Optional[Path],
+        typer.Option(help="Also write the stack outputs (secrets included) to this file, mode 0600."),
+    ] = None,
+    diff: Annotated[
+        Optional[Path],
+        typer.Option(help="A previous `plan --json` output (e.g. the base branch's) to diff against."),
+    ] = None,
+    diff_markdown: Annotated[
+        Optional[Path],
+        typer.Option(help="With --diff: also write the diff as Markdown (a PR comment section) here."),
+    ] = None,
+    terraform_plan: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Also write the plan as Terraform-plan JSON (`terraform show -json`) here, for checkov/trivy/infracost."
+        ),
+    ] = None,
+    k8s_manifests: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="Also write the Kubernetes resources as YAML manifests (one file each, Helm releases listed) into this folder."
+        ),
+    ] = None,
 ) -> None:
     """Run a Pulumi program offline under Pulumi's mocks, as `pulumi preview` would: resources, outputs, policy
     verdicts, cost. Progress goes to stderr.
@@ -82,21 +125,32 @@ def plan(
     progress = PlanProgress(errors)
     try:
         # Bad paths and files fail before the program runs.
-        for path, option in ((outputs, "--outputs"), (diff_markdown, "--diff-markdown"),
-                             (terraform_plan, "--terraform-plan")):
+        for path, option in (
+            (outputs, "--outputs"),
+            (diff_markdown, "--diff-markdown"),
+            (terraform_plan, "--terraform-plan"),
+        ):
             if path is not None:
                 check_output_path(path, option)
         old_plan = load_plan_json(diff) if diff else None
         fixtures = load_invoke_fixtures(invoke_fixtures) if invoke_fixtures else None
         with progress:
             planned = plan_program(
-                program or DEFAULT_PROGRAM_DIR, stack, config_file=config, invoke_fixtures=fixtures,
-                on_register=progress.registered, on_message=progress.say,
+                program or DEFAULT_PROGRAM_DIR,
+                stack,
+                config_file=config,
+                invoke_fixtures=fixtures,
+                on_register=progress.registered,
+                on_message=progress.say,
             )
         progress.say("evaluating the policy pack and the cost model")
         result = assess(planned)
     except (ProgramError, StackFileError, PlanFileError, InvokeError, OutputPathError) as error:
-        errors.print(f"[red]plan failed for stack {stack!r}:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+        errors.print(
+            f"[red]plan failed for stack {stack!r}:[/red] {escape(str(error))}",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(ExitCode.BAD_INPUT) from None
     if outputs:
         # Created 0600 (secrets included), not written first and narrowed after.
@@ -126,7 +180,9 @@ def plan(
 
 
 app.command()(cost)
-app.add_typer(policies_app, name="policies", help="The policy pack: list its rules, regenerate CrossGuard config.")
+app.add_typer(
+    policies_app, name="policies", help="The policy pack: list its rules, regenerate CrossGuard config."
+)
 app.add_typer(local_cloud_app, name="local-cloud")
 # One `pipeline` group: the compiled definition (compile, start, run) and each step on its own (a Typer added
 # without a name contributes its commands to the group).
@@ -139,7 +195,9 @@ app.command("preflight")(preflight)
 
 @app.command()
 def demo(
-    work_dir: Annotated[Path, typer.Option(help="Where the demo keeps its local cloud, runs and reports.")] = Path(".modelyard/demo"),
+    work_dir: Annotated[
+        Path, typer.Option(help="Where the demo keeps its local cloud, runs and reports.")
+    ] = Path(".modelyard/demo"),
 ) -> None:
     """The main job: offline plan of dev, local cloud up, the full pipeline, drift -> retrain, summary, local cloud down.
 

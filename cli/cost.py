@@ -37,8 +37,12 @@ def cost(
     program_dir = program or DEFAULT_PROGRAM_DIR
     try:
         # What the plan does (a missing stack file, the program it runs) goes to stderr, as for `plan`.
-        plan = plan_program(program_dir, stack, config_file=config,
-                            on_message=lambda message: errors.print(message, markup=False, highlight=False))
+        plan = plan_program(
+            program_dir,
+            stack,
+            config_file=config,
+            on_message=lambda message: errors.print(message, markup=False, highlight=False),
+        )
         estimate = estimate_plan_cost(plan)
     except (ProgramError, StackFileError, CostError) as error:
         errors.print(

@@ -47,24 +47,31 @@ def run_demo(console: Console, work_dir: Path, stack: str = DEMO_STACK) -> DemoR
         if outputs is None:
             return report
         state = _timed(report, "local cloud up", lambda: _local_cloud_up(stack, root, outputs))
-        console.print(f"[green]local cloud[/green] at {state.endpoint_url} (MLflow: {state.mlflow_tracking_uri})")
+        console.print(
+            f"[green]local cloud[/green] at {state.endpoint_url} (MLflow: {state.mlflow_tracking_uri})"
+        )
         first = _run_pipeline(console, state, stack, work_dir / "runs", report, label="")
         if first.status != "Succeeded":
             return report
         _drift_and_retrain(console, state, stack, work_dir, first, report)
         report.champion_version = _champion_version(state)
-        report.succeeded = report.champion_version is not None and all(row.status in ("ok", "Succeeded", "NotExecuted")
-                                                                         for row in report.rows)
+        report.succeeded = report.champion_version is not None and all(
+            row.status in ("ok", "Succeeded", "NotExecuted") for row in report.rows
+        )
         return report
     finally:
         down(stack, root)
         _print_summary(console, report)
 
 
-def _timed(report: DemoReport, step: str, action: Callable[[], Any], key_metric: Callable[[Any], str] | None = None):
+def _timed(
+    report: DemoReport, step: str, action: Callable[[], Any], key_metric: Callable[[Any], str] | None = None
+):
     started = time.perf_counter()
     result = action()
-    report.rows.append(SummaryRow(step, "ok", time.perf_counter() - started, key_metric(result) if key_metric else ""))
+    report.rows.append(
+        SummaryRow(step, "ok", time.perf_counter() - started, key_metric(result) if key_metric else "")
+    )
     return result
 
 
@@ -79,9 +86,13 @@ def _plan(console: Console, stack: str, report: DemoReport):
     plan = assess(plan_program(DEFAULT_PROGRAM_DIR, stack))
     render_plan(plan, console)
     mandatory = [v for v in plan.policy["violations"] if v["enforcement"] == "mandatory"]
-    metric = (f"{len(plan.resources)} resources, {len(mandatory)} mandatory violations, "
-              f"${plan.cost.get('total_monthly_usd', 0):,.0f}/month")
-    report.rows.append(SummaryRow(f"plan {stack}", "failed" if mandatory else "ok", time.perf_counter() - started, metric))
+    metric = (
+        f"{len(plan.resources)} resources, {len(mandatory)} mandatory violations, "
+        f"${plan.cost.get('total_monthly_usd', 0):,.0f}/month"
+    )
+    report.rows.append(
+        SummaryRow(f"plan {stack}", "failed" if mandatory else "ok", time.perf_counter() - started, metric)
+    )
     from modelyard.pipelines.iam_check.role_policies import RolePolicies
 
     report.role_policies = RolePolicies.from_resources(plan.resources)
@@ -94,8 +105,15 @@ def _local_cloud_up(stack: str, root: Path, outputs):
     return up(stack, root, outputs=outputs)
 
 
-def _run_pipeline(console: Console, state, stack: str, runs_dir: Path, report: DemoReport, label: str,
-                  parameters: dict[str, str] | None = None):
+def _run_pipeline(
+    console: Console,
+    state,
+    stack: str,
+    runs_dir: Path,
+    report: DemoReport,
+    label: str,
+    parameters: dict[str, str] | None = None,
+):
     """The compiled SageMaker Pipeline definition, executed step by step by the local executor."""
     from modelyard.cli.pipeline import execution_table, iam_summary, show_progress
     from modelyard.pipelines.aws_clients import AwsClients
@@ -107,20 +125,41 @@ def _run_pipeline(console: Console, state, stack: str, runs_dir: Path, report: D
     outputs = load_stack_outputs(Path(state.outputs_file))
     settings = pipeline_settings(load_stack_config(stack), outputs)
     result = run_pipeline_locally(
-        outputs, settings, clients=AwsClients(outputs.region, state.endpoint_url), environment=state.environment(),
-        work_dir=runs_dir.resolve(), parameters=parameters, on_step=show_progress, role_policies=report.role_policies,
+        outputs,
+        settings,
+        clients=AwsClients(outputs.region, state.endpoint_url),
+        environment=state.environment(),
+        work_dir=runs_dir.resolve(),
+        parameters=parameters,
+        on_step=show_progress,
+        role_policies=report.role_policies,
     )
     console.print(execution_table(result))
     for record in result.steps:
-        report.rows.append(SummaryRow(f"{label}{record.name}", record.status, record.duration_s,
-                                      _step_metric(record.outputs), _step_artifacts(record.outputs)))
+        report.rows.append(
+            SummaryRow(
+                f"{label}{record.name}",
+                record.status,
+                record.duration_s,
+                _step_metric(record.outputs),
+                _step_artifacts(record.outputs),
+            )
+        )
     denied = len(result.iam["denied"])
-    report.rows.append(SummaryRow(f"{label}IAM check (roles as planned)", "ok" if denied == 0 else "failed", None,
-                                  iam_summary(result.iam)))
+    report.rows.append(
+        SummaryRow(
+            f"{label}IAM check (roles as planned)",
+            "ok" if denied == 0 else "failed",
+            None,
+            iam_summary(result.iam),
+        )
+    )
     return result
 
 
-def _drift_and_retrain(console: Console, state, stack: str, work_dir: Path, first, report: DemoReport) -> None:
+def _drift_and_retrain(
+    console: Console, state, stack: str, work_dir: Path, first, report: DemoReport
+) -> None:
     """Production data drifts; the monitor sees it and retrains through the same definition, on the new data."""
     from modelyard.model_code.datasets import load_demo_frame
     from modelyard.pipelines import s3_objects
@@ -136,8 +175,9 @@ def _drift_and_retrain(console: Console, state, stack: str, work_dir: Path, firs
     landed = work_dir / "landed" / "drifted.csv"
     landed.parent.mkdir(parents=True, exist_ok=True)
     drifted_frame(load_demo_frame()).to_csv(landed, index=False)
-    landed_uri = s3_objects.upload_file(clients, landed, f"s3://{outputs.data_bucket}/landing/drifted.csv",
-                                        outputs.data_key_arn)
+    landed_uri = s3_objects.upload_file(
+        clients, landed, f"s3://{outputs.data_bucket}/landing/drifted.csv", outputs.data_key_arn
+    )
     console.print(f"[yellow]drift scenario:[/yellow] production data shifted; landed at {landed_uri}")
 
     retrains: list[SummaryRow] = []
@@ -145,23 +185,49 @@ def _drift_and_retrain(console: Console, state, stack: str, work_dir: Path, firs
     def retrain() -> dict[str, Any]:
         # The monitor calls this; its time is the retrain's own row, not the monitor's.
         started_retrain = time.perf_counter()
-        result = _run_pipeline(console, state, stack, work_dir / "retrain-runs", report, label="retrain: ",
-                               parameters={"InputDataUri": landed_uri})
-        retrains.append(SummaryRow("retrain (pipeline execution)", result.status,
-                                   time.perf_counter() - started_retrain, f"execution {result.execution_id}"))
+        result = _run_pipeline(
+            console,
+            state,
+            stack,
+            work_dir / "retrain-runs",
+            report,
+            label="retrain: ",
+            parameters={"InputDataUri": landed_uri},
+        )
+        retrains.append(
+            SummaryRow(
+                "retrain (pipeline execution)",
+                result.status,
+                time.perf_counter() - started_retrain,
+                f"execution {result.execution_id}",
+            )
+        )
         return result.to_json()
 
     started, position = time.perf_counter(), len(report.rows)  # the monitor's row goes before the retrain's
     baseline_uri = first.step(INGEST).outputs[INGEST_REPORT]["baseline_uri"]
-    result = monitor(outputs, clients, baseline_uri=baseline_uri,
-                     psi_threshold=load_stack_config(stack).pipeline.drift_psi_threshold,
-                     result_dir=work_dir / "drift", current=landed, trigger_retrain=True, retrain=retrain)
+    result = monitor(
+        outputs,
+        clients,
+        baseline_uri=baseline_uri,
+        psi_threshold=load_stack_config(stack).pipeline.drift_psi_threshold,
+        result_dir=work_dir / "drift",
+        current=landed,
+        trigger_retrain=True,
+        retrain=retrain,
+    )
     monitor_s = time.perf_counter() - started - sum(row.duration_s or 0.0 for row in retrains)
     report.drift_plot = Path(result["plot_path"])
-    metric = (f"drift_detected={result['drift_detected']}, max PSI={result['max_psi']:.2f}, "
-              f"{len(result['drifted_features'])} features drifted")
-    report.rows[position:position] = [SummaryRow("monitor drift (landed data)", "ok", monitor_s, metric,
-                                                 [result["report_uri"], result["plot_uri"]]), *retrains]
+    metric = (
+        f"drift_detected={result['drift_detected']}, max PSI={result['max_psi']:.2f}, "
+        f"{len(result['drifted_features'])} features drifted"
+    )
+    report.rows[position:position] = [
+        SummaryRow(
+            "monitor drift (landed data)", "ok", monitor_s, metric, [result["report_uri"], result["plot_uri"]]
+        ),
+        *retrains,
+    ]
 
 
 def _champion_version(state) -> str | None:
@@ -169,7 +235,9 @@ def _champion_version(state) -> str | None:
     from modelyard.pipelines.stack_outputs import load_stack_outputs
 
     outputs = load_stack_outputs(Path(state.outputs_file))
-    registry = MlflowRegistryClient(state.mlflow_tracking_uri, outputs.model_package_group_name, outputs.pipeline_name)
+    registry = MlflowRegistryClient(
+        state.mlflow_tracking_uri, outputs.model_package_group_name, outputs.pipeline_name
+    )
     champion = registry.version_by_alias("champion")
     return champion.version if champion else None
 
@@ -192,7 +260,14 @@ def _step_metric(outputs: dict[str, Any]) -> str:
 def _step_artifacts(outputs: dict[str, Any]) -> list[str]:
     found: list[str] = []
     for document in [outputs, *(value for value in outputs.values() if isinstance(value, dict))]:
-        for key in ("model_uri", "dataset_uri", "report_uri", "plot_uri", "model_package_arn", "endpoint_name"):
+        for key in (
+            "model_uri",
+            "dataset_uri",
+            "report_uri",
+            "plot_uri",
+            "model_package_arn",
+            "endpoint_name",
+        ):
             value = document.get(key)
             if isinstance(value, str) and value not in found:
                 found.append(value)
@@ -204,7 +279,9 @@ def _print_summary(console: Console, report: DemoReport) -> None:
     for column in ("step", "status", "duration", "key metric"):
         table.add_column(column, overflow="fold")
     for row in report.rows:
-        colour = "green" if row.status in ("ok", "Succeeded") else "dim" if row.status == "NotExecuted" else "red"
+        colour = (
+            "green" if row.status in ("ok", "Succeeded") else "dim" if row.status == "NotExecuted" else "red"
+        )
         duration = f"{row.duration_s:.1f} s" if row.duration_s is not None else "-"
         table.add_row(row.step, f"[{colour}]{row.status}[/{colour}]", duration, row.key_metric)
     console.print(table)

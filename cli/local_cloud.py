@@ -10,16 +10,22 @@ import typer
 
 from modelyard.pipelines.local_cloud.lifecycle import DEFAULT_ROOT
 
-local_cloud_app = typer.Typer(help="The embedded local cloud: moto on 127.0.0.1, endpoint hosting, MLflow on sqlite.",
-                              no_args_is_help=True, pretty_exceptions_enable=False)
+local_cloud_app = typer.Typer(
+    help="The embedded local cloud: moto on 127.0.0.1, endpoint hosting, MLflow on sqlite.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 
 RootOption = Annotated[Path, typer.Option("--root", help="Folder holding <stack>/state.json.")]
+
 
 @local_cloud_app.command("up")
 def local_cloud_up(
     stack: Annotated[str, typer.Option("--stack", "-s", help="Stack whose outputs are seeded.")] = "dev",
-    outputs_file: Annotated[Optional[Path], typer.Option(
-        "--outputs-file", help="Seed from these outputs instead of the stack's offline plan.")] = None,
+    outputs_file: Annotated[
+        Optional[Path],
+        typer.Option("--outputs-file", help="Seed from these outputs instead of the stack's offline plan."),
+    ] = None,
     root: RootOption = DEFAULT_ROOT,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
 ) -> None:
@@ -29,7 +35,9 @@ def local_cloud_up(
 
     try:
         outputs = outputs_from_file(outputs_file) if outputs_file else None
-        state = up(stack, root, outputs=outputs, port=port, progress=lambda message: typer.echo(message, err=True))
+        state = up(
+            stack, root, outputs=outputs, port=port, progress=lambda message: typer.echo(message, err=True)
+        )
     except (LocalCloudError, StackOutputsError) as error:
         typer.echo(f"local cloud up failed: {error}", err=True)
         raise typer.Exit(2) from None
@@ -49,7 +57,11 @@ def local_cloud_down(
     from modelyard.pipelines.local_cloud import down
 
     previous = down(stack, root)
-    typer.echo(f"local cloud of {stack!r} stopped" if previous.state else f"local cloud of {stack!r}: {previous.detail}")
+    typer.echo(
+        f"local cloud of {stack!r} stopped"
+        if previous.state
+        else f"local cloud of {stack!r}: {previous.detail}"
+    )
 
 
 @local_cloud_app.command("status")
@@ -68,8 +80,16 @@ def local_cloud_status(
     except LocalCloudError as error:
         current = LocalCloudStatus(False, None, str(error))
     if as_json:
-        typer.echo(json.dumps({"running": current.running, "detail": current.detail,
-                               "state": asdict(current.state) if current.state else None}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "running": current.running,
+                    "detail": current.detail,
+                    "state": asdict(current.state) if current.state else None,
+                },
+                indent=2,
+            )
+        )
     else:
         typer.echo(f"local cloud of {stack!r}: {current.detail}")
     raise typer.Exit(0 if current.running else 1)

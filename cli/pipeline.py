@@ -20,15 +20,26 @@ from modelyard.pipelines.options import EndpointOption, OutputsFileOption, Stack
 from modelyard.stacks.pipeline_settings import pipeline_settings
 from modelyard.workflow.settings import PipelineSettings
 
-pipeline_app = typer.Typer(help="The pipeline as a SageMaker Pipeline: compile it, start it on SageMaker, or run "
-                                "the same definition locally.", no_args_is_help=True)
+pipeline_app = typer.Typer(
+    help="The pipeline as a SageMaker Pipeline: compile it, start it on SageMaker, or run "
+    "the same definition locally.",
+    no_args_is_help=True,
+)
 console = Console()
 errors = Console(stderr=True)
 
-ParameterOption = Annotated[Optional[list[str]], typer.Option(
-    "--parameter", "-p", help="Pipeline parameter override NAME=VALUE (repeatable), e.g. MinAccuracy=0.95.")]
-ImageTagOption = Annotated[Optional[str], typer.Option("--image-tag", help="Tag of the training image (default: "
-                                                                           "the package version).")]
+ParameterOption = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--parameter",
+        "-p",
+        help="Pipeline parameter override NAME=VALUE (repeatable), e.g. MinAccuracy=0.95.",
+    ),
+]
+ImageTagOption = Annotated[
+    Optional[str],
+    typer.Option("--image-tag", help="Tag of the training image (default: the package version)."),
+]
 
 
 def fail(message: str, code: int = ExitCode.BAD_INPUT) -> typer.Exit:
@@ -61,17 +72,28 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     from modelyard.stacks.config import ConfigError
     from modelyard.stacks.stack_files import StackFileError
 
-    return (StackOutputsError, ConfigError, StackFileError, ProgramError, ValidationError, DefinitionError,
-            LocalCloudError, FileNotFoundError)
+    return (
+        StackOutputsError,
+        ConfigError,
+        StackFileError,
+        ProgramError,
+        ValidationError,
+        DefinitionError,
+        LocalCloudError,
+        FileNotFoundError,
+    )
 
 
 @pipeline_app.command("compile")
 def compile_command(
     stack: StackOption,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Write the definition here (default: stdout).")] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", "-o", help="Write the definition here (default: stdout).")
+    ] = None,
     outputs_file: OutputsFileOption = None,
-    outputs_source: Annotated[str, typer.Option(help="Without --outputs-file: 'plan' (offline) or 'pulumi' "
-                                                     "(a deployed stack).")] = "plan",
+    outputs_source: Annotated[
+        str, typer.Option(help="Without --outputs-file: 'plan' (offline) or 'pulumi' (a deployed stack).")
+    ] = "plan",
     image_tag: ImageTagOption = None,
 ) -> None:
     """Compile the stack's SageMaker Pipeline definition (JSON, version 2020-12-01)."""
@@ -125,8 +147,9 @@ def start_command(
         raise fail(str(error)) from None
     clients = AwsClients(target.outputs.region, target.endpoint_url)
     try:
-        pipeline_arn, execution_arn = start_pipeline(clients, target.outputs, settings.pipeline_name, definition,
-                                                     overrides)
+        pipeline_arn, execution_arn = start_pipeline(
+            clients, target.outputs, settings.pipeline_name, definition, overrides
+        )
     except (ClientError, BotoCoreError) as error:
         raise fail(f"on {target.description}: {error}", ExitCode.FAILED) from None
     errors.print(f"pipeline {pipeline_arn} on {target.description}", highlight=False)
@@ -140,10 +163,18 @@ def run_command(
     aws_endpoint_url: EndpointOption = None,
     parameter: ParameterOption = None,
     image_tag: ImageTagOption = None,
-    work_dir: Annotated[Optional[Path], typer.Option(help="Where steps run (default .modelyard/pipeline-runs/<stack>).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the execution as JSON instead of a table.")] = False,
-    iam_report: Annotated[bool, typer.Option("--iam-report", help="List the permissions of each step's role that no "
-                                                                   "call of this run used.")] = False,
+    work_dir: Annotated[
+        Optional[Path], typer.Option(help="Where steps run (default .modelyard/pipeline-runs/<stack>).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the execution as JSON instead of a table.")
+    ] = False,
+    iam_report: Annotated[
+        bool,
+        typer.Option(
+            "--iam-report", help="List the permissions of each step's role that no call of this run used."
+        ),
+    ] = False,
 ) -> None:
     """Run the compiled definition step by step as local processes against the local cloud (or an endpoint).
 
@@ -163,14 +194,21 @@ def run_command(
     try:
         target = resolve_target(stack, outputs_file, aws_endpoint_url, "plan")
         if target.endpoint_url is None:
-            raise fail(f"no local cloud is running for stack {stack!r}: run `modelyard local-cloud up --stack "
-                        f"{stack}` or pass --aws-endpoint-url")
+            raise fail(
+                f"no local cloud is running for stack {stack!r}: run `modelyard local-cloud up --stack "
+                f"{stack}` or pass --aws-endpoint-url"
+            )
         settings = _settings(stack, target.outputs, image_tag)
         clients = AwsClients(target.outputs.region, target.endpoint_url)
         result = run_pipeline_locally(
-            target.outputs, settings, clients=clients, environment=target.environment,
-            work_dir=(work_dir or DEFAULT_RUNS_DIR / stack).resolve(), parameters=overrides,
-            on_step=None if as_json else show_progress, role_policies=role_policies_for_stack(stack),
+            target.outputs,
+            settings,
+            clients=clients,
+            environment=target.environment,
+            work_dir=(work_dir or DEFAULT_RUNS_DIR / stack).resolve(),
+            parameters=overrides,
+            on_step=None if as_json else show_progress,
+            role_policies=role_policies_for_stack(stack),
         )
     except (*_input_errors(), RolePoliciesError) as error:
         raise fail(str(error)) from None
@@ -184,12 +222,14 @@ def run_command(
         if iam_report:
             print_iam_report(result.iam)
         if result.failure_reason:
-            errors.print(f"[red]{result.status}:[/red] {result.failure_reason}", highlight=False, soft_wrap=True)
+            errors.print(
+                f"[red]{result.status}:[/red] {result.failure_reason}", highlight=False, soft_wrap=True
+            )
     raise typer.Exit(ExitCode.OK if result.status == SUCCEEDED else ExitCode.FAILED)
 
 
 def iam_summary(report: dict | None) -> str:
-    """"N calls checked, D denied" of an execution's IAM report."""
+    """ "N calls checked, D denied" of an execution's IAM report."""
     if report is None:
         return "not run"
     return f"{report['calls_checked']} calls checked, {len(report['denied'])} denied"
@@ -199,8 +239,11 @@ def print_iam_report(report: dict | None) -> None:
     """The granted action patterns no call of the run used, per role. Service-side actions (image pulls, logs,
     ENIs) appear too: SageMaker makes those calls on AWS, not the local steps."""
     for role, unused in (report or {}).get("unused_permissions", {}).items():
-        console.print(f"[bold]{role}[/bold]: {len(unused)} granted action patterns unused by this run", highlight=False,
-                      soft_wrap=True)
+        console.print(
+            f"[bold]{role}[/bold]: {len(unused)} granted action patterns unused by this run",
+            highlight=False,
+            soft_wrap=True,
+        )
         for item in unused:
             console.print(f"  {item}", highlight=False, soft_wrap=True)
 
@@ -210,14 +253,18 @@ def show_progress(record: StepRecord) -> None:
         errors.print(f"[cyan]>[/cyan] {record.name} ({record.step_type}) ...", highlight=False)
     else:
         colour = "green" if record.status == SUCCEEDED else "red"
-        errors.print(f"[{colour}]{record.status}[/{colour}] {record.name} in {record.duration_s:.1f} s",
-                     highlight=False)
+        errors.print(
+            f"[{colour}]{record.status}[/{colour}] {record.name} in {record.duration_s:.1f} s",
+            highlight=False,
+        )
 
 
 def execution_table(result: ExecutionResult) -> Table:
     """One row per step of the definition: status, duration and its key output."""
-    table = Table(title=f"{result.pipeline_name} execution {result.execution_id}: {result.status} "
-                        f"({result.duration_s:.1f} s)")
+    table = Table(
+        title=f"{result.pipeline_name} execution {result.execution_id}: {result.status} "
+        f"({result.duration_s:.1f} s)"
+    )
     for column in ("step", "type", "status", "duration", "key output"):
         table.add_column(column)
     for record in result.steps:
@@ -238,5 +285,7 @@ def _key_output(record: StepRecord) -> str:
         return f"outcome={outputs['Outcome']}"
     for document in outputs.values():
         if isinstance(document, dict) and document:
-            return ", ".join(f"{k}={v}" for k, v in list(document.items())[:3] if not isinstance(v, (dict, list)))
+            return ", ".join(
+                f"{k}={v}" for k, v in list(document.items())[:3] if not isinstance(v, (dict, list))
+            )
     return ", ".join(f"{k}={v}" for k, v in outputs.items() if isinstance(v, str))[:120]

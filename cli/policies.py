@@ -14,8 +14,11 @@ from modelyard.policies.pack_config import config_path, render
 from modelyard.policies.rule import ENVIRONMENTS, ResourceRule
 from modelyard.policies.rules import RULES
 
-app = typer.Typer(help="The policy pack: rules, severities, anchors and enforcement per environment.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="The policy pack: rules, severities, anchors and enforcement per environment.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 console = Console()
 errors = Console(stderr=True)
 
@@ -58,18 +61,24 @@ def list_rules(
     for row in rows:
         levels = [f"[{_LEVEL_STYLE[level]}]{level}[/]" for level in row["levels"].values()]
         others = [anchor for anchor in row["anchors"] if anchor not in row["checkov"]]
-        table.add_row(row["id"], row["severity"], *levels, ", ".join(row["checkov"]) or "-", ", ".join(others))
+        table.add_row(
+            row["id"], row["severity"], *levels, ", ".join(row["checkov"]) or "-", ", ".join(others)
+        )
     console.print(table)
 
 
 @app.command("config")
 def print_config(
     environment: Annotated[str, typer.Argument(help="dev, staging or prod.")],
-    write: Annotated[bool, typer.Option("--write", help="Write policies/config.<environment>.json instead of printing.")] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write policies/config.<environment>.json instead of printing.")
+    ] = False,
 ) -> None:
     """The `--policy-pack-config` file for an environment: every rule's enforcement level."""
     if environment not in ENVIRONMENTS:
-        errors.print(f"[red]unknown environment {environment!r}[/red]: expected one of {', '.join(ENVIRONMENTS)}")
+        errors.print(
+            f"[red]unknown environment {environment!r}[/red]: expected one of {', '.join(ENVIRONMENTS)}"
+        )
         raise typer.Exit(2)
     if write:
         path = config_path(environment)

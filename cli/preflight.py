@@ -13,7 +13,10 @@ EXIT_OK, EXIT_SHORT, EXIT_ERROR = 0, 1, 2
 
 def preflight(
     stacks: Annotated[
-        list[str], typer.Option("--stack", "-s", help="A stack the account will hold; repeat for each (dev, staging, prod).")
+        list[str],
+        typer.Option(
+            "--stack", "-s", help="A stack the account will hold; repeat for each (dev, staging, prod)."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print what was checked as JSON.")] = False,
 ) -> None:
@@ -38,8 +41,10 @@ def preflight(
         raise typer.Exit(EXIT_ERROR) from None
     regions = {plan.region for plan in plans}
     if len(regions) != 1:
-        errors.print(f"[red]the stacks are in several regions ({', '.join(sorted(regions))})[/red]: quotas are "
-                     "per region; check each region's stacks on their own")
+        errors.print(
+            f"[red]the stacks are in several regions ({', '.join(sorted(regions))})[/red]: quotas are "
+            "per region; check each region's stacks on their own"
+        )
         raise typer.Exit(EXIT_ERROR)
     needs = plan_needs(resource.to_json() for plan in plans for resource in plan.resources)
     try:
@@ -54,5 +59,8 @@ def preflight(
         typer.echo(json.dumps(checked, indent=2))
         return
     for row in checked:
-        console.print(f"{row['quota_name']} ({row['quota_code']}): {row['in_use']} in use + {row['required']} "
-                      f"planned <= {row['value']:g}", markup=False)
+        console.print(
+            f"{row['quota_name']} ({row['quota_code']}): {row['in_use']} in use + {row['required']} "
+            f"planned <= {row['value']:g}",
+            markup=False,
+        )

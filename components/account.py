@@ -22,7 +22,9 @@ AUTO_SCALING_ROLE_PATH = "role/aws-service-role/autoscaling.amazonaws.com/AWSSer
 
 def auto_scaling_role_arn(account: AccountContext) -> pulumi.Output[str]:
     """ARN of AWSServiceRoleForAutoScaling in the account."""
-    return pulumi.Output.concat("arn:", account.partition, ":iam::", account.account_id, ":", AUTO_SCALING_ROLE_PATH)
+    return pulumi.Output.concat(
+        "arn:", account.partition, ":iam::", account.account_id, ":", AUTO_SCALING_ROLE_PATH
+    )
 
 
 def github_oidc_provider_arn(account: AccountContext) -> pulumi.Output[str]:
@@ -96,5 +98,8 @@ class AccountSingletons(pulumi.ComponentResource):
         else:
             self.auto_scaling_role_arn = auto_scaling_role_arn(AccountContext.lookup(self))
         self.register_outputs(
-            {"github_oidc_provider_arn": self.github_oidc_provider_arn, "auto_scaling_role_arn": self.auto_scaling_role_arn}
+            {
+                "github_oidc_provider_arn": self.github_oidc_provider_arn,
+                "auto_scaling_role_arn": self.auto_scaling_role_arn,
+            }
         )

@@ -90,7 +90,9 @@ class ContainerImagesArgs:
             if role not in IMAGE_ROLES:
                 found.append(f"prebuilt: {role!r} is not an image role ({', '.join(IMAGE_ROLES)})")
             elif not is_digest_ref(ref):
-                found.append(f"prebuilt.{role}: {ref!r} is not an ECR image pinned by digest ({DIGEST_REF_FORM})")
+                found.append(
+                    f"prebuilt.{role}: {ref!r} is not an ECR image pinned by digest ({DIGEST_REF_FORM})"
+                )
         for role in IMAGE_ROLES:
             if role not in self.prebuilt and not self.dockerfile(role).is_file():
                 found.append(f"dockerfiles.{role}: {str(self.dockerfile(role))!r} does not exist")

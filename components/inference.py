@@ -249,9 +249,7 @@ class InferenceEndpoint(pulumi.ComponentResource):
         variant_types = [args.instance_type] + (
             [args.shadow_instance_type] if args.shadow_instance_type else []
         )
-        self.volume_kms_encrypted = not any(
-            has_local_storage(t) for t in variant_types
-        )
+        self.volume_kms_encrypted = not any(has_local_storage(t) for t in variant_types)
         self.capture_s3_uri = pulumi.Output.concat("s3://", args.capture_bucket_name, f"/{CAPTURE_PREFIX}")
         endpoint_config = aws.sagemaker.EndpointConfiguration(
             f"{name}-config",

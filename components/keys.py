@@ -53,7 +53,13 @@ USE_ACTIONS = [
 DECRYPT_ACTIONS = ["kms:Decrypt", "kms:DescribeKey"]
 # What AWSServiceRoleForAutoScaling needs on a key that encrypts the volumes of instances it launches, as the
 # EC2 Auto Scaling user guide lists them ("Required AWS KMS key policy for use with encrypted volumes").
-AUTO_SCALING_USE_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+AUTO_SCALING_USE_ACTIONS = [
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncrypt*",
+    "kms:GenerateDataKey*",
+    "kms:DescribeKey",
+]
 
 # Services that may use the key as their own principal (not on behalf of a role), e.g. CloudWatch
 # Logs encrypting a log group, or CloudWatch alarms publishing to an encrypted SNS topic.
@@ -122,7 +128,11 @@ class EncryptionKey(pulumi.ComponentResource):
                 deletion_window_in_days=args.deletion_window_days,
                 policy=policy_document(
                     _key_policy(self._account, args.services)
-                    + (_auto_scaling_statements(args.auto_scaling_role_arn) if args.auto_scaling_role_arn else [])
+                    + (
+                        _auto_scaling_statements(args.auto_scaling_role_arn)
+                        if args.auto_scaling_role_arn
+                        else []
+                    )
                 ),
                 tags=args.tags,
             ),
@@ -185,7 +195,9 @@ def key_use_statement(
     statement: Statement = {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": key_arn}
     if via_service is not None:
         statement["Condition"] = {
-            "StringEquals": {"kms:ViaService": pulumi.Output.concat(via_service, ".", region, ".amazonaws.com")}
+            "StringEquals": {
+                "kms:ViaService": pulumi.Output.concat(via_service, ".", region, ".amazonaws.com")
+            }
         }
     return statement
 

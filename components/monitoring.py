@@ -89,8 +89,10 @@ class MonitoringArgs:
         if self.monthly_budget_usd <= 0:
             found.append(f"monthly_budget_usd: must be > 0 (got {self.monthly_budget_usd})")
         if not 1 <= len(self.budget_alert_percents) <= MAX_BUDGET_NOTIFICATIONS:
-            found.append(f"budget_alert_percents: AWS Budgets takes 1 to {MAX_BUDGET_NOTIFICATIONS} notifications "
-                         "per budget")
+            found.append(
+                f"budget_alert_percents: AWS Budgets takes 1 to {MAX_BUDGET_NOTIFICATIONS} notifications "
+                "per budget"
+            )
         low, high = BUDGET_PERCENT_RANGE
         for index, percent in enumerate(self.budget_alert_percents):
             if not low <= percent <= high:

@@ -139,8 +139,10 @@ class NetworkArgs:
         if not _VPC_ID.match(self.existing_vpc_id or ""):
             found.append(f"existing_vpc_id: {self.existing_vpc_id!r} is not a VPC id (vpc-...)")
         if len(self.existing_private_subnet_ids) < MIN_EXISTING_SUBNETS:
-            found.append(f"existing_private_subnet_ids: at least {MIN_EXISTING_SUBNETS} subnets (in different AZs) "
-                         "are required")
+            found.append(
+                f"existing_private_subnet_ids: at least {MIN_EXISTING_SUBNETS} subnets (in different AZs) "
+                "are required"
+            )
         for index, subnet in enumerate(self.existing_private_subnet_ids):
             if not _SUBNET_ID.match(subnet):
                 found.append(
@@ -215,7 +217,9 @@ class Network(pulumi.ComponentResource):
             state="available",
             exclude_zone_ids=list(EKS_UNSUPPORTED_ZONE_IDS),
             # Skip Local and Wavelength Zones: SageMaker and NAT gateways are not offered there.
-            filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+            filters=[
+                aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])
+            ],
             opts=invoke,
         ).names
         # An interface endpoint can only have subnets in zones its service supports (CreateVpcEndpoint refuses
@@ -224,8 +228,10 @@ class Network(pulumi.ComponentResource):
         offered = [
             aws.ec2.get_vpc_endpoint_service_output(
                 service_name=pulumi.Output.from_input(self._account.region).apply(
-                    lambda value, template=template: template.format(region=value)),
-                service_type="Interface", opts=invoke,
+                    lambda value, template=template: template.format(region=value)
+                ),
+                service_type="Interface",
+                opts=invoke,
             ).availability_zones
             for template in INTERFACE_ENDPOINT_SERVICE_NAMES.values()
         ]
@@ -235,10 +241,14 @@ class Network(pulumi.ComponentResource):
             found = [name for name in names if all(name in service_zones for service_zones in per_service)]
             if len(found) < count:
                 # Known only once the provider answers, so raised from here rather than by args.problems().
-                raise ComponentArgsError("Network", name, [
-                    f"az_count: {count} zones are needed, but only {found} support EKS and the interface endpoints "
-                    f"({', '.join(INTERFACE_ENDPOINT_SERVICES)}) here"
-                ])
+                raise ComponentArgsError(
+                    "Network",
+                    name,
+                    [
+                        f"az_count: {count} zones are needed, but only {found} support EKS and the interface endpoints "
+                        f"({', '.join(INTERFACE_ENDPOINT_SERVICES)}) here"
+                    ],
+                )
             return found
 
         chosen = pulumi.Output.all(zones, *offered).apply(usable)

@@ -272,7 +272,9 @@ class ModelRegistry(pulumi.ComponentResource):
         raise_for_problems(
             "ModelRegistry.grant_tracking",
             self.pulumi_resource_name,
-            [] if self.mlflow_tracking_server_arn is not None else ["mlflow: the registry has no tracking server"],
+            []
+            if self.mlflow_tracking_server_arn is not None
+            else ["mlflow: the registry has no tracking server"],
         )
         statements: list[Statement] = [
             {

@@ -294,7 +294,9 @@ class TrainingPipeline(pulumi.ComponentResource):
 
     def _schedule(self, pipeline: aws.sagemaker.Pipeline) -> pulumi.Output[str]:
         args = self._args
-        role, policy = self._starter_role("scheduler-role", "scheduler.amazonaws.com", pipeline, with_key=True)
+        role, policy = self._starter_role(
+            "scheduler-role", "scheduler.amazonaws.com", pipeline, with_key=True
+        )
         schedule = aws.scheduler.Schedule(
             f"{self._name}-schedule",
             aws.scheduler.ScheduleArgs(

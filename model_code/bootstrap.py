@@ -45,7 +45,9 @@ def bootstrap_onnx(feature_count: int = DEFAULT_FEATURE_COUNT) -> onnx.ModelProt
         ],
         initializer=[weights, bias],
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="modelyard-bootstrap")
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="modelyard-bootstrap"
+    )
     model.ir_version = 8
     helper.set_model_props(
         model,

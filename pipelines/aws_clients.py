@@ -26,7 +26,9 @@ def resolve_endpoint_url(explicit: str | None = None, environ: Mapping[str, str]
     return None
 
 
-def endpoint_environment(endpoint_url: str, region: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def endpoint_environment(
+    endpoint_url: str, region: str, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """The variables a step process needs to send its AWS calls to `endpoint_url`: the URL, the region, and the
     emulator's placeholder credentials when none are configured."""
     environ = os.environ if environ is None else environ

@@ -55,11 +55,15 @@ def validate_frame(frame: pd.DataFrame, expectations: dict[str, Any] | None = No
             failures.append(f"range: feature {name!r} has {infinite} infinite value(s)")
         bounds = expectations.get("columns", {}).get(name, {})
         if "min" in bounds and (below := int((values < bounds["min"]).sum())):
-            failures.append(f"range: feature {name!r} has {below} value(s) below the expected minimum {bounds['min']} "
-                            f"(smallest {values.min()})")
+            failures.append(
+                f"range: feature {name!r} has {below} value(s) below the expected minimum {bounds['min']} "
+                f"(smallest {values.min()})"
+            )
         if "max" in bounds and (above := int((values > bounds["max"]).sum())):
-            failures.append(f"range: feature {name!r} has {above} value(s) above the expected maximum {bounds['max']} "
-                            f"(largest {values.max()})")
+            failures.append(
+                f"range: feature {name!r} has {above} value(s) above the expected maximum {bounds['max']} "
+                f"(largest {values.max()})"
+            )
     return failures
 
 
@@ -67,10 +71,14 @@ def _label_problems(labels: pd.Series) -> list[str]:
     if not pd.api.types.is_numeric_dtype(labels) or pd.api.types.is_bool_dtype(labels):
         return [f"schema: label {TARGET_COLUMN!r} must hold integer classes (dtype {labels.dtype})"]
     if not (labels == labels.round()).all():
-        return [f"range: label {TARGET_COLUMN!r} holds non-integer value(s) {sorted(set(labels[labels != labels.round()]))[:5]}"]
+        return [
+            f"range: label {TARGET_COLUMN!r} holds non-integer value(s) {sorted(set(labels[labels != labels.round()]))[:5]}"
+        ]
     counts = labels.astype("int64").value_counts().sort_index()
     if len(counts) < 2:
-        return [f"range: label {TARGET_COLUMN!r} holds a single class {counts.index.tolist()}; need two or more"]
+        return [
+            f"range: label {TARGET_COLUMN!r} holds a single class {counts.index.tolist()}; need two or more"
+        ]
     scarce = {int(label): int(count) for label, count in counts.items() if count < MIN_ROWS_PER_CLASS}
     if scarce:
         return [f"balance: class(es) {scarce} have fewer than {MIN_ROWS_PER_CLASS} rows each"]

@@ -39,7 +39,9 @@ def population_stability_index(expected: np.ndarray, actual: np.ndarray) -> floa
     expected = np.clip(np.asarray(expected, dtype=np.float64), PSI_EPSILON, None)
     actual = np.clip(np.asarray(actual, dtype=np.float64), PSI_EPSILON, None)
     if expected.shape != actual.shape:
-        raise ValueError(f"expected and actual proportions differ in shape: {expected.shape} vs {actual.shape}")
+        raise ValueError(
+            f"expected and actual proportions differ in shape: {expected.shape} vs {actual.shape}"
+        )
     return float(np.sum((actual - expected) * np.log(actual / expected)))
 
 
@@ -60,8 +62,11 @@ def baseline_statistics(frame: pd.DataFrame, features: list[str], bins: int = DE
         statistics[name] = {
             "edges": edges,
             "proportions": bin_proportions(values, edges).tolist(),
-            "mean": float(values.mean()), "std": float(values.std()),
-            "min": float(values.min()), "max": float(values.max()), "count": int(values.size),
+            "mean": float(values.mean()),
+            "std": float(values.std()),
+            "min": float(values.min()),
+            "max": float(values.max()),
+            "count": int(values.size),
         }
     return {"bins": bins, "features": statistics}
 
@@ -73,8 +78,13 @@ def psi_sampling_bias(bins: int, baseline_rows: int, current_rows: int) -> float
     return (bins - 1) * (1.0 / baseline_rows + 1.0 / current_rows)
 
 
-def drift_report(baseline: dict[str, Any], reference: pd.DataFrame, current: pd.DataFrame,
-                 psi_threshold: float, ks_alpha: float = DEFAULT_KS_ALPHA) -> dict[str, Any]:
+def drift_report(
+    baseline: dict[str, Any],
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    psi_threshold: float,
+    ks_alpha: float = DEFAULT_KS_ALPHA,
+) -> dict[str, Any]:
     """PSI (against the baseline's bins) and KS (against the reference sample) for each baseline feature.
 
     A feature has drifted only when its PSI exceeds `psi_threshold` (the shift is large enough to matter) AND the
@@ -93,24 +103,40 @@ def drift_report(baseline: dict[str, Any], reference: pd.DataFrame, current: pd.
     for name in features:
         stats = baseline["features"][name]
         values = current[name].to_numpy(dtype=np.float64)
-        psi = population_stability_index(np.array(stats["proportions"]), bin_proportions(values, stats["edges"]))
+        psi = population_stability_index(
+            np.array(stats["proportions"]), bin_proportions(values, stats["edges"])
+        )
         statistic, pvalue = ks_test(reference[name].to_numpy(dtype=np.float64), values)
         psi_exceeded, ks_rejected = psi > psi_threshold, pvalue < ks_alpha_per_feature
-        per_feature[name] = {"psi": psi, "ks_statistic": statistic, "ks_pvalue": pvalue,
-                             "psi_exceeded": psi_exceeded, "ks_rejected": ks_rejected,
-                             "current_mean": float(values.mean()), "baseline_mean": stats["mean"],
-                             "drifted": psi_exceeded and ks_rejected}
+        per_feature[name] = {
+            "psi": psi,
+            "ks_statistic": statistic,
+            "ks_pvalue": pvalue,
+            "psi_exceeded": psi_exceeded,
+            "ks_rejected": ks_rejected,
+            "current_mean": float(values.mean()),
+            "baseline_mean": stats["mean"],
+            "drifted": psi_exceeded and ks_rejected,
+        }
     worst = max(per_feature, key=lambda name: per_feature[name]["psi"])
-    drifted = sorted((name for name, item in per_feature.items() if item["drifted"]),
-                     key=lambda name: -per_feature[name]["psi"])
+    drifted = sorted(
+        (name for name, item in per_feature.items() if item["drifted"]),
+        key=lambda name: -per_feature[name]["psi"],
+    )
     return {
-        "psi_threshold": psi_threshold, "ks_alpha": ks_alpha, "ks_alpha_per_feature": ks_alpha_per_feature,
+        "psi_threshold": psi_threshold,
+        "ks_alpha": ks_alpha,
+        "ks_alpha_per_feature": ks_alpha_per_feature,
         "decision_rule": f"drifted when PSI > {psi_threshold} and KS p-value < {ks_alpha}/{len(features)}",
-        "rows": int(len(current)), "reference_rows": int(len(reference)),
+        "rows": int(len(current)),
+        "reference_rows": int(len(reference)),
         "psi_sampling_bias": psi_sampling_bias(int(baseline["bins"]), len(reference), len(current)),
-        "max_psi": per_feature[worst]["psi"], "max_psi_feature": worst,
+        "max_psi": per_feature[worst]["psi"],
+        "max_psi_feature": worst,
         "psi_exceeded_features": sorted(name for name, item in per_feature.items() if item["psi_exceeded"]),
-        "drifted_features": drifted, "drift_detected": bool(drifted), "features": per_feature,
+        "drifted_features": drifted,
+        "drift_detected": bool(drifted),
+        "features": per_feature,
     }
 
 
@@ -124,13 +150,20 @@ def plot_drift(report: dict[str, Any], path: str | Path) -> Path:
     figure = Figure(figsize=(10, max(4.0, 0.28 * len(names))), layout="constrained")
     axes = figure.add_subplot()
     # Red: drifted; orange: PSI over the threshold but within what sampling noise explains (KS not significant).
-    colours = ["#c0392b" if item["drifted"] else "#e67e22" if item["psi_exceeded"] else "#2e86c1" for _, item in items]
+    colours = [
+        "#c0392b" if item["drifted"] else "#e67e22" if item["psi_exceeded"] else "#2e86c1"
+        for _, item in items
+    ]
     axes.barh(names, values, color=colours)
-    axes.axvline(report["psi_threshold"], color="black", linestyle="--", label=f"threshold {report['psi_threshold']}")
+    axes.axvline(
+        report["psi_threshold"], color="black", linestyle="--", label=f"threshold {report['psi_threshold']}"
+    )
     axes.invert_yaxis()
     axes.set_xlabel("population stability index")
-    axes.set_title(f"Feature drift: {len(report['drifted_features'])} of {len(names)} features over the threshold "
-                   f"and significant by KS ({report['rows']} rows)")
+    axes.set_title(
+        f"Feature drift: {len(report['drifted_features'])} of {len(names)} features over the threshold "
+        f"and significant by KS ({report['rows']} rows)"
+    )
     axes.legend(loc="lower right")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,8 +171,13 @@ def plot_drift(report: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
-def drifted_frame(frame: pd.DataFrame, features: list[str] | None = None, shift_in_std: float = 1.5,
-                  noise_in_std: float = 0.1, seed: int = 0) -> pd.DataFrame:
+def drifted_frame(
+    frame: pd.DataFrame,
+    features: list[str] | None = None,
+    shift_in_std: float = 1.5,
+    noise_in_std: float = 0.1,
+    seed: int = 0,
+) -> pd.DataFrame:
     """A copy of `frame` whose `features` (default: the first third of the non-target columns) are shifted by
     `shift_in_std` standard deviations with a little Gaussian noise: production data that drifted."""
     frame = frame.copy()
@@ -153,5 +191,7 @@ def drifted_frame(frame: pd.DataFrame, features: list[str] | None = None, shift_
     for name in features:
         values = frame[name].to_numpy(dtype=np.float64)
         std = values.std() or 1.0
-        frame[name] = values + shift_in_std * std + generator.normal(0.0, noise_in_std * std, size=values.size)
+        frame[name] = (
+            values + shift_in_std * std + generator.normal(0.0, noise_in_std * std, size=values.size)
+        )
     return frame

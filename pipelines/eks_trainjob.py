@@ -38,9 +38,16 @@ def dataset_uri(outputs: StackOutputs, data_version: str, split: str) -> str:
     return f"s3://{outputs.data_bucket}/datasets/{data_version}/{split}.csv"
 
 
-def build_trainjob(outputs: StackOutputs, *, job_name: str, data_version: str, nodes: int, image_tag: str,
-                   gpus_per_node: int = 1, hyperparameters: Mapping[str, str] | None = None
-                   ) -> models.TrainerV1alpha1TrainJob:
+def build_trainjob(
+    outputs: StackOutputs,
+    *,
+    job_name: str,
+    data_version: str,
+    nodes: int,
+    image_tag: str,
+    gpus_per_node: int = 1,
+    hyperparameters: Mapping[str, str] | None = None,
+) -> models.TrainerV1alpha1TrainJob:
     """A TrainJob on the `torch-distributed` runtime: `nodes` pods with `gpus_per_node` GPUs each, scheduled on
     the tainted GPU nodes under the training service account, running torchrun over our training image.
 
@@ -60,44 +67,65 @@ def build_trainjob(outputs: StackOutputs, *, job_name: str, data_version: str, n
         raise TrainJobError("invalid TrainJob: " + "; ".join(problems))
 
     command = [
-        "python", "-m", RUNNER_MODULE,
-        "--job-name", job_name,
-        "--channel", f"train={dataset_uri(outputs, data_version, 'train')}",
-        "--channel", f"validation={dataset_uri(outputs, data_version, 'validation')}",
-        "--output-path", outputs.training_output_path,
-        "--kms-key-id", outputs.data_key_arn,
-        "--hyperparameters", json.dumps(dict(hyperparameters or {}), sort_keys=True),
+        "python",
+        "-m",
+        RUNNER_MODULE,
+        "--job-name",
+        job_name,
+        "--channel",
+        f"train={dataset_uri(outputs, data_version, 'train')}",
+        "--channel",
+        f"validation={dataset_uri(outputs, data_version, 'validation')}",
+        "--output-path",
+        outputs.training_output_path,
+        "--kms-key-id",
+        outputs.data_key_arn,
+        "--hyperparameters",
+        json.dumps(dict(hyperparameters or {}), sort_keys=True),
         # torchrun reads the node count, node rank and rendezvous from the PET_* variables the runtime sets.
-        "--", "torchrun", "--module", TRAINING_MODULE,
+        "--",
+        "torchrun",
+        "--module",
+        TRAINING_MODULE,
     ]
     gpus = models.IoK8sApimachineryPkgApiResourceQuantity(str(gpus_per_node))
     trainer = models.TrainerV1alpha1Trainer(
         image=f"{outputs.training_repository_url}:{image_tag}",
         command=command,
         num_nodes=nodes,
-        resources_per_node=models.IoK8sApiCoreV1ResourceRequirements(limits={GPU_RESOURCE: gpus},
-                                                                     requests={GPU_RESOURCE: gpus}),
-        env=[models.IoK8sApiCoreV1EnvVar(name="AWS_REGION", value=outputs.region),
-             models.IoK8sApiCoreV1EnvVar(name="AWS_DEFAULT_REGION", value=outputs.region)],
+        resources_per_node=models.IoK8sApiCoreV1ResourceRequirements(
+            limits={GPU_RESOURCE: gpus}, requests={GPU_RESOURCE: gpus}
+        ),
+        env=[
+            models.IoK8sApiCoreV1EnvVar(name="AWS_REGION", value=outputs.region),
+            models.IoK8sApiCoreV1EnvVar(name="AWS_DEFAULT_REGION", value=outputs.region),
+        ],
     )
     pod = models.TrainerV1alpha1PodSpecPatch(
         service_account_name=outputs.training_service_account,
-        tolerations=[models.IoK8sApiCoreV1Toleration(key=GPU_TAINT_KEY, operator="Equal", value=GPU_TAINT_VALUE,
-                                                     effect=GPU_TAINT_EFFECT)],
+        tolerations=[
+            models.IoK8sApiCoreV1Toleration(
+                key=GPU_TAINT_KEY, operator="Equal", value=GPU_TAINT_VALUE, effect=GPU_TAINT_EFFECT
+            )
+        ],
         node_selector={GPU_NODE_LABEL: "true"},
     )
     patch = models.TrainerV1alpha1RuntimePatch(
         manager=PATCH_MANAGER,
         training_runtime_spec=models.TrainerV1alpha1TrainingRuntimeSpecPatch(
             template=models.TrainerV1alpha1JobSetTemplatePatch(
-                spec=models.TrainerV1alpha1JobSetSpecPatch(replicated_jobs=[
-                    models.TrainerV1alpha1ReplicatedJobPatch(
-                        name=NODE_JOB,
-                        template=models.TrainerV1alpha1JobTemplatePatch(
-                            spec=models.TrainerV1alpha1JobSpecPatch(
-                                template=models.TrainerV1alpha1PodTemplatePatch(spec=pod))),
-                    ),
-                ]),
+                spec=models.TrainerV1alpha1JobSetSpecPatch(
+                    replicated_jobs=[
+                        models.TrainerV1alpha1ReplicatedJobPatch(
+                            name=NODE_JOB,
+                            template=models.TrainerV1alpha1JobTemplatePatch(
+                                spec=models.TrainerV1alpha1JobSpecPatch(
+                                    template=models.TrainerV1alpha1PodTemplatePatch(spec=pod)
+                                )
+                            ),
+                        ),
+                    ]
+                ),
             ),
         ),
     )
@@ -105,9 +133,13 @@ def build_trainjob(outputs: StackOutputs, *, job_name: str, data_version: str, n
         api_version=f"{TRAINJOB_GROUP}/{TRAINJOB_VERSION}",
         kind="TrainJob",
         metadata=models.IoK8sApimachineryPkgApisMetaV1ObjectMeta(
-            name=job_name, namespace=outputs.training_namespace,
-            labels={"app.kubernetes.io/part-of": "modelyard", "modelyard.dev/environment": outputs.environment,
-                    "modelyard.dev/data-version": data_version[:63]},
+            name=job_name,
+            namespace=outputs.training_namespace,
+            labels={
+                "app.kubernetes.io/part-of": "modelyard",
+                "modelyard.dev/environment": outputs.environment,
+                "modelyard.dev/data-version": data_version[:63],
+            },
         ),
         spec=models.TrainerV1alpha1TrainJobSpec(
             runtime_ref=models.TrainerV1alpha1RuntimeRef(name=TORCH_RUNTIME),
@@ -123,8 +155,10 @@ def submit_trainjob(trainjob: models.TrainerV1alpha1TrainJob, kubeconfig: str) -
         from kubernetes import client, config
         from kubernetes.client.exceptions import ApiException
     except ImportError:
-        raise TrainJobError("submitting to EKS needs the `kubernetes` package (pip install kubernetes); "
-                            "--dry-run prints the TrainJob without it") from None
+        raise TrainJobError(
+            "submitting to EKS needs the `kubernetes` package (pip install kubernetes); "
+            "--dry-run prints the TrainJob without it"
+        ) from None
     import yaml
 
     try:
@@ -137,7 +171,10 @@ def submit_trainjob(trainjob: models.TrainerV1alpha1TrainJob, kubeconfig: str) -
     body = trainjob.to_dict()
     try:
         return client.CustomObjectsApi(api_client).create_namespaced_custom_object(
-            TRAINJOB_GROUP, TRAINJOB_VERSION, trainjob.metadata.namespace, TRAINJOB_PLURAL, body)
+            TRAINJOB_GROUP, TRAINJOB_VERSION, trainjob.metadata.namespace, TRAINJOB_PLURAL, body
+        )
     except ApiException as error:
-        raise TrainJobError(f"the cluster refused TrainJob {trainjob.metadata.name}: {error.status} {error.reason}: "
-                            f"{(error.body or '')[:500]}") from None
+        raise TrainJobError(
+            f"the cluster refused TrainJob {trainjob.metadata.name}: {error.status} {error.reason}: "
+            f"{(error.body or '')[:500]}"
+        ) from None

@@ -72,8 +72,11 @@ class MlflowRegistryClient:
         """The version's model.onnx, downloaded under `destination`."""
         import mlflow
 
-        local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{self.model_name}/{version}",
-                                                    dst_path=str(destination), tracking_uri=self.tracking_uri)
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{self.model_name}/{version}",
+            dst_path=str(destination),
+            tracking_uri=self.tracking_uri,
+        )
         return Path(local) / "model.onnx"
 
     def register(self, model_dir: Path, metrics: dict[str, float], tags: dict[str, str]) -> RegisteredVersion:
@@ -83,14 +86,23 @@ class MlflowRegistryClient:
 
         mlflow.set_tracking_uri(self.tracking_uri)
         experiment_id = self.ensure_experiment()
-        with mlflow.start_run(experiment_id=experiment_id, run_name=f"register-{tags.get(SHA256_TAG, '')[:12]}") as run:
+        with mlflow.start_run(
+            experiment_id=experiment_id, run_name=f"register-{tags.get(SHA256_TAG, '')[:12]}"
+        ) as run:
             mlflow.log_metrics({f"test_{name}": value for name, value in metrics.items()})
             mlflow.set_tags(tags)
-            extra_files = [str(model_dir / name) for name in ("model_card.json", "metrics.json")
-                           if (model_dir / name).is_file()]
-            info = mlflow.onnx.log_model(onnx.load(str(model_dir / "model.onnx")), name="model",
-                                         registered_model_name=self.model_name, extra_files=extra_files or None,
-                                         save_as_external_data=False)
+            extra_files = [
+                str(model_dir / name)
+                for name in ("model_card.json", "metrics.json")
+                if (model_dir / name).is_file()
+            ]
+            info = mlflow.onnx.log_model(
+                onnx.load(str(model_dir / "model.onnx")),
+                name="model",
+                registered_model_name=self.model_name,
+                extra_files=extra_files or None,
+                save_as_external_data=False,
+            )
         version = str(info.registered_model_version)
         for key, value in tags.items():
             self.client.set_model_version_tag(self.model_name, version, key, value)
@@ -105,4 +117,3 @@ class MlflowRegistryClient:
         challenger = self.version_by_alias(CHALLENGER)
         if challenger is not None and challenger.version == version:
             self.client.delete_registered_model_alias(self.model_name, CHALLENGER)
-

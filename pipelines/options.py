@@ -11,11 +11,15 @@ import typer
 
 _STACK = typer.Option("--stack", "-s", help="Stack name: dev, staging, prod.")
 _OUTPUTS_FILE = typer.Option(
-    "--outputs-file", help="Stack outputs JSON (`pulumi stack output --json --show-secrets`, or the local cloud's "
-                           "outputs.json); replaces the outputs the command would otherwise load.")
+    "--outputs-file",
+    help="Stack outputs JSON (`pulumi stack output --json --show-secrets`, or the local cloud's "
+    "outputs.json); replaces the outputs the command would otherwise load.",
+)
 _ENDPOINT = typer.Option(
-    "--aws-endpoint-url", help="AWS endpoint override: an emulator such as the local cloud or LocalStack (default: "
-                               "$AWS_ENDPOINT_URL, else $LOCALSTACK_ENDPOINT).")
+    "--aws-endpoint-url",
+    help="AWS endpoint override: an emulator such as the local cloud or LocalStack (default: "
+    "$AWS_ENDPOINT_URL, else $LOCALSTACK_ENDPOINT).",
+)
 
 StackOption = Annotated[str, _STACK]
 OptionalStackOption = Annotated[Optional[str], _STACK]

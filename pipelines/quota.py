@@ -40,7 +40,9 @@ def _find_quota(clients: AwsClients, name: str) -> dict[str, Any] | None:
     return None
 
 
-def check_gpu_quota(clients: AwsClients, instance_type: str, instance_count: int, usage: Usage) -> dict[str, Any]:
+def check_gpu_quota(
+    clients: AwsClients, instance_type: str, instance_count: int, usage: Usage
+) -> dict[str, Any]:
     """Raise QuotaError when the account's quota for `instance_type` is below `instance_count`.
 
     Returns what was checked; CPU instance types are not checked. The quota is the account's ceiling; instances
@@ -52,25 +54,36 @@ def check_gpu_quota(clients: AwsClients, instance_type: str, instance_count: int
     try:
         quota = _find_quota(clients, name)
     except clients.service_quotas.exceptions.ClientError as error:
-        raise QuotaError(f"cannot read the Service Quotas of SageMaker in {clients.region} to check {name!r}: "
-                         f"{error} (the caller needs servicequotas:ListServiceQuotas and "
-                         "servicequotas:ListAWSDefaultServiceQuotas)") from None
+        raise QuotaError(
+            f"cannot read the Service Quotas of SageMaker in {clients.region} to check {name!r}: "
+            f"{error} (the caller needs servicequotas:ListServiceQuotas and "
+            "servicequotas:ListAWSDefaultServiceQuotas)"
+        ) from None
     if quota is None:
-        raise QuotaError(f"Service Quotas has no quota named {name!r} in {clients.region}: SageMaker does not "
-                         f"offer {instance_type} there; pick another instance type or region")
+        raise QuotaError(
+            f"Service Quotas has no quota named {name!r} in {clients.region}: SageMaker does not "
+            f"offer {instance_type} there; pick another instance type or region"
+        )
     value = float(quota["Value"])
-    result = {"checked": True, "quota_name": name, "quota_code": quota["QuotaCode"], "value": value,
-              "required": instance_count}
+    result = {
+        "checked": True,
+        "quota_name": name,
+        "quota_code": quota["QuotaCode"],
+        "value": value,
+        "required": instance_count,
+    }
     if value < instance_count:
         raise QuotaError(
             f"quota {name!r} ({quota['QuotaCode']}) is {value:g} in {clients.region}, but {instance_count} "
             f"instance(s) are needed. Request an increase with:\n  aws service-quotas "
             f"request-service-quota-increase --service-code sagemaker --quota-code {quota['QuotaCode']} "
-            f"--desired-value {instance_count} --region {clients.region}")
+            f"--desired-value {instance_count} --region {clients.region}"
+        )
     return result
 
 
 # -- account quotas a stack's `pulumi up` needs --------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AccountQuota:
@@ -87,13 +100,21 @@ NAT_GATEWAYS_PER_AZ = AccountQuota("vpc", "L-FE5A380F", "NAT gateways per Availa
 # Running-instance quotas count vCPUs per instance family group, separately for On-Demand and Spot (EC2 user
 # guide, "Amazon EC2 service quotas": On-Demand Instance quotas; Spot Instance quotas).
 VCPU_QUOTAS: tuple[tuple[re.Pattern[str], AccountQuota, AccountQuota], ...] = (
-    (re.compile(r"^(g|vt)\d"), AccountQuota("ec2", "L-DB2E81BA", "Running On-Demand G and VT instances"),
-     AccountQuota("ec2", "L-3819A6DF", "All G and VT Spot Instance Requests")),
-    (re.compile(r"^p\d"), AccountQuota("ec2", "L-417A185B", "Running On-Demand P instances"),
-     AccountQuota("ec2", "L-7212CCBC", "All P Spot Instance Requests")),
-    (re.compile(r"^[acdhimrtz]\d"),
-     AccountQuota("ec2", "L-1216C47A", "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances"),
-     AccountQuota("ec2", "L-34B43A08", "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests")),
+    (
+        re.compile(r"^(g|vt)\d"),
+        AccountQuota("ec2", "L-DB2E81BA", "Running On-Demand G and VT instances"),
+        AccountQuota("ec2", "L-3819A6DF", "All G and VT Spot Instance Requests"),
+    ),
+    (
+        re.compile(r"^p\d"),
+        AccountQuota("ec2", "L-417A185B", "Running On-Demand P instances"),
+        AccountQuota("ec2", "L-7212CCBC", "All P Spot Instance Requests"),
+    ),
+    (
+        re.compile(r"^[acdhimrtz]\d"),
+        AccountQuota("ec2", "L-1216C47A", "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances"),
+        AccountQuota("ec2", "L-34B43A08", "All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests"),
+    ),
 )
 
 
@@ -119,8 +140,14 @@ def plan_needs(records: Iterable[Mapping[str, Any]]) -> PlanNeeds:
         elif kind == "aws:ec2/vpc:Vpc":
             needs.counts[VPCS] = needs.counts.get(VPCS, 0) + 1
         elif kind == "aws:ec2/natGateway:NatGateway":
-            subnet = next((by_urn[urn] for urn in record.get("dependencies") or ()
-                           if urn in by_urn and by_urn[urn]["type"] == "aws:ec2/subnet:Subnet"), None)
+            subnet = next(
+                (
+                    by_urn[urn]
+                    for urn in record.get("dependencies") or ()
+                    if urn in by_urn and by_urn[urn]["type"] == "aws:ec2/subnet:Subnet"
+                ),
+                None,
+            )
             zone = (subnet or {}).get("inputs", {}).get("availabilityZone")
             nat_per_zone[zone if isinstance(zone, str) else "an unknown zone"] += 1
         elif kind == "aws:eks/nodeGroup:NodeGroup":
@@ -141,7 +168,9 @@ def _quota_value(clients: AwsClients, quota: AccountQuota) -> float:
         found = quotas.get_service_quota(ServiceCode=quota.service_code, QuotaCode=quota.quota_code)
     except quotas.exceptions.NoSuchResourceException:
         # Accounts that never raised a quota have only AWS's default value.
-        found = quotas.get_aws_default_service_quota(ServiceCode=quota.service_code, QuotaCode=quota.quota_code)
+        found = quotas.get_aws_default_service_quota(
+            ServiceCode=quota.service_code, QuotaCode=quota.quota_code
+        )
     return float(found["Quota"]["Value"])
 
 
@@ -181,14 +210,22 @@ def check_account_quotas(clients: AwsClients, needs: PlanNeeds) -> list[dict[str
     checked, short = [], []
     for quota, amount in sorted(wanted.items(), key=lambda item: item[0].quota_code):
         value, used = _quota_value(clients, quota), _in_use(clients, quota)
-        checked.append({"quota_name": quota.name, "quota_code": quota.quota_code, "value": value,
-                        "in_use": used, "required": amount})
+        checked.append(
+            {
+                "quota_name": quota.name,
+                "quota_code": quota.quota_code,
+                "value": value,
+                "in_use": used,
+                "required": amount,
+            }
+        )
         if used + amount > value:
             short.append(
                 f"{quota.name} ({quota.service_code} {quota.quota_code}) is {value:g} in {clients.region}; "
                 f"{used} in use + {amount} planned = {used + amount}. Request an increase with:\n  aws service-quotas "
                 f"request-service-quota-increase --service-code {quota.service_code} --quota-code {quota.quota_code} "
-                f"--desired-value {used + amount} --region {clients.region}")
+                f"--desired-value {used + amount} --region {clients.region}"
+            )
     if short:
         raise QuotaError("not enough quota for the plan:\n" + "\n".join(short))
     return checked

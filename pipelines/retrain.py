@@ -18,9 +18,15 @@ from modelyard.workflow.compiler import compile_definition
 from modelyard.workflow.settings import PipelineSettings
 
 
-def retrain_with_pipeline(outputs: StackOutputs, clients: AwsClients, settings: PipelineSettings, *,
-                          parameters: Mapping[str, Any] | None = None, work_dir: Path | None = None,
-                          environment: Mapping[str, str] | None = None) -> dict[str, Any]:
+def retrain_with_pipeline(
+    outputs: StackOutputs,
+    clients: AwsClients,
+    settings: PipelineSettings,
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    work_dir: Path | None = None,
+    environment: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Execute the compiled definition with `parameters` (e.g. {"InputDataUri": "s3://.../landed/"}).
 
     With an endpoint override (the local cloud, LocalStack) the local executor runs every step here, in
@@ -36,15 +42,28 @@ def retrain_with_pipeline(outputs: StackOutputs, clients: AwsClients, settings: 
     except DefinitionError as error:
         raise StepInputError(f"retrain: {error}") from None
     if not clients.is_emulated:
-        pipeline_arn, execution_arn = start_pipeline(clients, outputs, settings.pipeline_name, definition, parameters)
-        return {"executor": "sagemaker", "pipeline_arn": pipeline_arn, "execution_arn": execution_arn,
-                "parameters": parameters}
+        pipeline_arn, execution_arn = start_pipeline(
+            clients, outputs, settings.pipeline_name, definition, parameters
+        )
+        return {
+            "executor": "sagemaker",
+            "pipeline_arn": pipeline_arn,
+            "execution_arn": execution_arn,
+            "parameters": parameters,
+        }
     result = run_pipeline_locally(
-        outputs, settings, clients=clients,
+        outputs,
+        settings,
+        clients=clients,
         environment={**endpoint_environment(clients.endpoint_url, outputs.region), **(environment or {})},
-        work_dir=(work_dir or DEFAULT_RUNS_DIR / outputs.environment).resolve(), parameters=parameters)
+        work_dir=(work_dir or DEFAULT_RUNS_DIR / outputs.environment).resolve(),
+        parameters=parameters,
+    )
     execution = {"executor": "local", **result.to_json()}
     if result.status != SUCCEEDED:
-        raise StepFailed(f"retrain execution {result.execution_id} of {result.pipeline_name} failed: "
-                         f"{result.failure_reason}", execution)
+        raise StepFailed(
+            f"retrain execution {result.execution_id} of {result.pipeline_name} failed: "
+            f"{result.failure_reason}",
+            execution,
+        )
     return execution

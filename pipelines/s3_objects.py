@@ -18,7 +18,12 @@ class S3UriError(InputError, ValueError):
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """("bucket", "key") of "s3://bucket/key"."""
-    if not isinstance(uri, str) or not uri.startswith("s3://") or "/" not in uri[5:] or uri[5:].startswith("/"):
+    if (
+        not isinstance(uri, str)
+        or not uri.startswith("s3://")
+        or "/" not in uri[5:]
+        or uri[5:].startswith("/")
+    ):
         raise S3UriError(f"{uri!r} is not an s3://bucket/key URI")
     bucket, _, key = uri[5:].partition("/")
     return bucket, key
@@ -32,16 +37,24 @@ def _encryption(kms_key_arn: str | None) -> dict[str, str]:
     return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_arn} if kms_key_arn else {}
 
 
-def put_bytes(clients: AwsClients, uri: str, body: bytes, kms_key_arn: str | None,
-              content_type: str = "application/octet-stream") -> str:
+def put_bytes(
+    clients: AwsClients,
+    uri: str,
+    body: bytes,
+    kms_key_arn: str | None,
+    content_type: str = "application/octet-stream",
+) -> str:
     bucket, key = split_s3_uri(uri)
-    clients.s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, **_encryption(kms_key_arn))
+    clients.s3.put_object(
+        Bucket=bucket, Key=key, Body=body, ContentType=content_type, **_encryption(kms_key_arn)
+    )
     return uri
 
 
 def put_json(clients: AwsClients, uri: str, document: Any, kms_key_arn: str | None) -> str:
-    return put_bytes(clients, uri, json.dumps(document, indent=2, sort_keys=True).encode(), kms_key_arn,
-                     "application/json")
+    return put_bytes(
+        clients, uri, json.dumps(document, indent=2, sort_keys=True).encode(), kms_key_arn, "application/json"
+    )
 
 
 def upload_file(clients: AwsClients, path: Path, uri: str, kms_key_arn: str | None) -> str:

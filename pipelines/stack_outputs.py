@@ -38,8 +38,9 @@ def outputs_from_file(path: str | Path) -> StackOutputs:
     return _validated(document, f"stack outputs file {path}")
 
 
-def load_stack_outputs(outputs_file: str | Path | None = None, stack: str | None = None,
-                       source: str = "plan") -> StackOutputs:
+def load_stack_outputs(
+    outputs_file: str | Path | None = None, stack: str | None = None, source: str = "plan"
+) -> StackOutputs:
     """From `outputs_file` when given, else for `stack` from `source`: "plan" (offline, local mode) or "pulumi"."""
     if outputs_file is not None:
         return outputs_from_file(outputs_file)

@@ -23,7 +23,11 @@ def describe_asset(value: asset.Asset | asset.Archive) -> dict[str, Any]:
     if isinstance(value, asset.FileAsset):
         return {"kind": "FileAsset", "path": _portable(value.path), "hash": _file_hash(Path(value.path))}
     if isinstance(value, asset.StringAsset):
-        return {"kind": "StringAsset", "text": value.text, "hash": hashlib.sha256(value.text.encode()).hexdigest()}
+        return {
+            "kind": "StringAsset",
+            "text": value.text,
+            "hash": hashlib.sha256(value.text.encode()).hexdigest(),
+        }
     if isinstance(value, asset.RemoteAsset):
         return {"kind": "RemoteAsset", "uri": value.uri}
     if isinstance(value, asset.FileArchive):

@@ -80,11 +80,16 @@ class StackScan:
 
     def coverage_problems(self) -> list[str]:
         problems = []
-        for run, expected in ((self.terraform, self.aws_resources), (self.kubernetes, self.kubernetes_resources)):
+        for run, expected in (
+            (self.terraform, self.aws_resources),
+            (self.kubernetes, self.kubernetes_resources),
+        ):
             if run is None or expected == 0:
                 continue
             if run.parsing_errors:
-                problems.append(f"{self.stack}: checkov could not parse {run.target} ({run.parsing_errors} errors)")
+                problems.append(
+                    f"{self.stack}: checkov could not parse {run.target} ({run.parsing_errors} errors)"
+                )
             if run.resource_count < MIN_COVERAGE * expected:
                 problems.append(
                     f"{self.stack}: checkov saw {run.resource_count} of {expected} resources in {run.target.name} "
@@ -98,7 +103,9 @@ def run_checkov(checkov: Path, framework: str, target: Path) -> CheckovRun:
     selector = ["-f", str(target)] if target.is_file() else ["-d", str(target)]
     command = [str(checkov), "--skip-download", "--framework", framework, *selector, "-o", "json"]
     # No API key: checkov must never try to reach the platform from CI.
-    environment = {key: value for key, value in os.environ.items() if key not in ("BC_API_KEY", "PRISMA_API_URL")}
+    environment = {
+        key: value for key, value in os.environ.items() if key not in ("BC_API_KEY", "PRISMA_API_URL")
+    }
     try:
         completed = subprocess.run(
             command, capture_output=True, text=True, timeout=CHECKOV_TIMEOUT_S, env=environment, check=False
@@ -106,7 +113,9 @@ def run_checkov(checkov: Path, framework: str, target: Path) -> CheckovRun:
     except (OSError, subprocess.TimeoutExpired) as error:
         raise CheckovError(f"{checkov} could not run on {target}: {error}") from error
     if completed.returncode not in (0, 1):
-        raise CheckovError(f"checkov exited {completed.returncode} on {target}: {completed.stderr.strip()[-2000:]}")
+        raise CheckovError(
+            f"checkov exited {completed.returncode} on {target}: {completed.stderr.strip()[-2000:]}"
+        )
     return parse_checkov_report(completed.stdout, framework, target)
 
 
@@ -166,10 +175,19 @@ def pack_comparison(scan: StackScan, skips: dict[str, CheckovSkip]) -> list[dict
         for check in run.failed:
             row = rows.setdefault(
                 check.check_id,
-                {"check_id": check.check_id, "name": check.name, "resources": 0,
-                 "mirrored_by": mirrors.get(check.check_id, []),
-                 "pack": sorted({scan.pack_outcomes.get(rule_id, "absent") for rule_id in mirrors.get(check.check_id, [])}),
-                 "skip_reason": skips[check.check_id].reason if check.check_id in skips else None},
+                {
+                    "check_id": check.check_id,
+                    "name": check.name,
+                    "resources": 0,
+                    "mirrored_by": mirrors.get(check.check_id, []),
+                    "pack": sorted(
+                        {
+                            scan.pack_outcomes.get(rule_id, "absent")
+                            for rule_id in mirrors.get(check.check_id, [])
+                        }
+                    ),
+                    "skip_reason": skips[check.check_id].reason if check.check_id in skips else None,
+                },
             )
             row["resources"] += 1
     return sorted(rows.values(), key=lambda row: row["check_id"])
@@ -178,15 +196,28 @@ def pack_comparison(scan: StackScan, skips: dict[str, CheckovSkip]) -> list[dict
 def report_markdown(scans: list[StackScan], skips: dict[str, CheckovSkip]) -> str:
     """The scan as Markdown: checks run per export, and every failing check with the pack's verdict beside it."""
     lines = ["# checkov on the plan exports", ""]
-    lines += ["| stack | export | checks run | passed | failed | resources seen / in plan |", "|---|---|---|---|---|---|"]
+    lines += [
+        "| stack | export | checks run | passed | failed | resources seen / in plan |",
+        "|---|---|---|---|---|---|",
+    ]
     for scan in scans:
-        for run, expected in ((scan.terraform, scan.aws_resources), (scan.kubernetes, scan.kubernetes_resources)):
+        for run, expected in (
+            (scan.terraform, scan.aws_resources),
+            (scan.kubernetes, scan.kubernetes_resources),
+        ):
             if run is not None:
-                lines.append(f"| {scan.stack} | {run.framework} | {run.checks_run} | {run.passed} | {len(run.failed)} "
-                             f"| {run.resource_count} / {expected} |")
+                lines.append(
+                    f"| {scan.stack} | {run.framework} | {run.checks_run} | {run.passed} | {len(run.failed)} "
+                    f"| {run.resource_count} / {expected} |"
+                )
     for scan in scans:
-        lines += ["", f"## {scan.stack}: failing checkov checks and the policy pack", "",
-                  "| check | resources | pack rules mirroring it | pack verdict | skip reason |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"## {scan.stack}: failing checkov checks and the policy pack",
+            "",
+            "| check | resources | pack rules mirroring it | pack verdict | skip reason |",
+            "|---|---|---|---|---|",
+        ]
         for row in pack_comparison(scan, skips):
             lines.append(
                 f"| {row['check_id']} {row['name']} | {row['resources']} | {', '.join(row['mirrored_by']) or 'none'} "
@@ -201,16 +232,23 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 @app.command()
 def main(
     checkov: Annotated[Path, typer.Option(help="The checkov executable (e.g. .venv-checkov/bin/checkov).")],
-    stacks: Annotated[Optional[list[str]], typer.Option("--stack", help="Stacks to scan (default: dev, staging, prod).")] = None,
-    program: Annotated[Optional[Path], typer.Option(help="A Pulumi Python program folder (default: Modelyard's stacks/).")] = None,
+    stacks: Annotated[
+        Optional[list[str]], typer.Option("--stack", help="Stacks to scan (default: dev, staging, prod).")
+    ] = None,
+    program: Annotated[
+        Optional[Path], typer.Option(help="A Pulumi Python program folder (default: Modelyard's stacks/).")
+    ] = None,
     out: Annotated[Path, typer.Option(help="Where the exports and report.md go.")] = Path(".modelyard/scan"),
     skips_file: Annotated[Path, typer.Option("--skips", help="The `CKV_ID  reason` list.")] = SKIPS_FILE,
 ) -> None:
     """Export each stack's plan and run checkov on it; fail on any failed check not in the skips file."""
     console, errors = Console(), Console(stderr=True)
     if not checkov.is_file():
-        errors.print(f"[red]no checkov at {checkov}[/red]: run `make scan`, which installs it into .venv-checkov",
-                     highlight=False, soft_wrap=True)
+        errors.print(
+            f"[red]no checkov at {checkov}[/red]: run `make scan`, which installs it into .venv-checkov",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(2)
     try:
         skips = load_skips(skips_file)
@@ -226,15 +264,27 @@ def main(
     for column in ("stack", "export", "checks run", "failed", "not skipped", "resources seen / in plan"):
         table.add_column(column)
     for scan in scans:
-        for run, expected in ((scan.terraform, scan.aws_resources), (scan.kubernetes, scan.kubernetes_resources)):
+        for run, expected in (
+            (scan.terraform, scan.aws_resources),
+            (scan.kubernetes, scan.kubernetes_resources),
+        ):
             if run is not None:
                 unskipped = [check for check in run.failed if check.check_id not in skips]
-                table.add_row(scan.stack, run.framework, str(run.checks_run), str(len(run.failed)),
-                              str(len(unskipped)), f"{run.resource_count} / {expected}")
+                table.add_row(
+                    scan.stack,
+                    run.framework,
+                    str(run.checks_run),
+                    str(len(run.failed)),
+                    str(len(unskipped)),
+                    f"{run.resource_count} / {expected}",
+                )
     console.print(table)
     problems = [problem for scan in scans for problem in scan.coverage_problems()]
-    problems += [f"{scan.stack}: {check.check_id} ({check.name}) fails on {check.resource}"
-                 for scan in scans for check in scan.unskipped(skips)]
+    problems += [
+        f"{scan.stack}: {check.check_id} ({check.name}) fails on {check.resource}"
+        for scan in scans
+        for check in scan.unskipped(skips)
+    ]
     for problem in problems:
         errors.print(f"[red]{problem}[/red]", highlight=False, soft_wrap=True)
     console.print(f"report: {out / 'report.md'}")

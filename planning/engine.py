@@ -67,7 +67,10 @@ class Plan:
 
     def public_outputs(self) -> dict[str, Any]:
         """Outputs with secret values masked (what a log or a PR comment may show); unknowns as "<unknown>"."""
-        return {key: "[secret]" if key in self.secret_outputs else plain(value) for key, value in self.outputs.items()}
+        return {
+            key: "[secret]" if key in self.secret_outputs else plain(value)
+            for key, value in self.outputs.items()
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -181,15 +184,22 @@ def plan_program(
     config = stack_config(project, stack, config_file)
     region = region or config.values.get("aws:region") or _region_from_environment()
     if config.path is None:
-        say(f"no stack config file {project.config_dir / f'Pulumi.{stack}.yaml'}: planning with the project's "
-            "config only, as `pulumi preview` does for a new stack")
+        say(
+            f"no stack config file {project.config_dir / f'Pulumi.{stack}.yaml'}: planning with the project's "
+            "config only, as `pulumi preview` does for a new stack"
+        )
     say(f"running {main} for stack {stack} in {region}")
     previous_cwd = os.getcwd()
     os.chdir(main.parent)
     try:
         monitor, failure = run_under_mocks(
-            lambda: _run_main(main), stack=stack, project=project.name, region=region,
-            config=config.values, secret_keys=config.secret_keys, invoke_fixtures=invoke_fixtures,
+            lambda: _run_main(main),
+            stack=stack,
+            project=project.name,
+            region=region,
+            config=config.values,
+            secret_keys=config.secret_keys,
+            invoke_fixtures=invoke_fixtures,
             on_register=on_register,
         )
     finally:
@@ -224,7 +234,11 @@ def describe_failure(failure: BaseException, program_dir: Path) -> str:
     else:
         text = str(failure).strip()
         message = f"{type(failure).__name__}: {text}" if text else type(failure).__name__
-    frames = [frame for frame in traceback.extract_tb(failure.__traceback__) if _is_under(frame.filename, program_dir)]
+    frames = [
+        frame
+        for frame in traceback.extract_tb(failure.__traceback__)
+        if _is_under(frame.filename, program_dir)
+    ]
     if frames:
         frame = frames[-1]
         message += f" (at {Path(frame.filename).relative_to(program_dir)}:{frame.lineno})"

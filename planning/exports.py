@@ -10,13 +10,17 @@ from modelyard.planning.k8s_manifests import write_k8s_manifests
 from modelyard.planning.terraform_plan import terraform_plan as terraform_plan_document
 
 
-def write_exports(plan: Plan, *, terraform_plan: Path | None = None, k8s_manifests: Path | None = None) -> list[str]:
+def write_exports(
+    plan: Plan, *, terraform_plan: Path | None = None, k8s_manifests: Path | None = None
+) -> list[str]:
     """Write the requested exports; one line per export saying how much of the plan it holds."""
     lines: list[str] = []
     if terraform_plan:
         export = terraform_plan_document(plan)
         terraform_plan.write_text(json.dumps(export.document, indent=2))
-        lines.append(f"terraform-plan: {export.exported} of {export.aws_resources} AWS resources -> {terraform_plan}")
+        lines.append(
+            f"terraform-plan: {export.exported} of {export.aws_resources} AWS resources -> {terraform_plan}"
+        )
     if k8s_manifests:
         manifests = write_k8s_manifests(plan, k8s_manifests)
         lines.append(

@@ -57,8 +57,10 @@ def load_invoke_fixtures(path: Path) -> dict[str, dict[str, Any]]:
     except yaml.YAMLError as error:
         raise InvokeError(f"{path}: not valid YAML or JSON ({error})") from None
     if not isinstance(document, dict):
-        raise InvokeError(f"{path}: expected a mapping of invoke token to result, e.g. "
-                          "{\"aws:ssm/getParameter:getParameter\": {\"value\": \"...\"}}")
+        raise InvokeError(
+            f"{path}: expected a mapping of invoke token to result, e.g. "
+            '{"aws:ssm/getParameter:getParameter": {"value": "..."}}'
+        )
     for token, result in document.items():
         if not isinstance(token, str) or token.count(":") != 2:
             raise InvokeError(f"{path}: {token!r} is not an invoke token like `aws:ec2/getAmi:getAmi`")
@@ -105,48 +107,93 @@ def default_vpc_id(context: InvokeContext) -> str:
 
 
 def _filters(args: dict[str, Any]) -> dict[str, list[str]]:
-    return {entry.get("name"): list(entry.get("values") or []) for entry in args.get("filters") or [] if isinstance(entry, dict)}
+    return {
+        entry.get("name"): list(entry.get("values") or [])
+        for entry in args.get("filters") or []
+        if isinstance(entry, dict)
+    }
 
 
 def _caller_identity(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
-    return {"accountId": context.account_id, "arn": f"arn:aws:iam::{context.account_id}:user/plan",
-            "userId": "AIDAPLANOFFLINE", "id": context.account_id}
+    return {
+        "accountId": context.account_id,
+        "arn": f"arn:aws:iam::{context.account_id}:user/plan",
+        "userId": "AIDAPLANOFFLINE",
+        "id": context.account_id,
+    }
 
 
 def _region(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
     region = args.get("region") or args.get("name") or context.region
-    return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com",
-            "description": region}
+    return {
+        "name": region,
+        "region": region,
+        "id": region,
+        "endpoint": f"ec2.{region}.amazonaws.com",
+        "description": region,
+    }
 
 
 def _partition(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
-    return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws", "reverseDnsPrefix": "com.amazonaws"}
+    return {
+        "partition": "aws",
+        "dnsSuffix": "amazonaws.com",
+        "id": "aws",
+        "reverseDnsPrefix": "com.amazonaws",
+    }
 
 
 def _availability_zones(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
     names = zone_names(context.region)
     ids = [f"{short_region(context.region)}-az{index}" for index in range(1, len(names) + 1)]
     excluded = set(args.get("excludeNames") or []) | set(args.get("excludeZoneIds") or [])
-    kept = [(name, zone_id) for name, zone_id in zip(names, ids) if name not in excluded and zone_id not in excluded]
-    return {"names": [name for name, _ in kept], "zoneIds": [zone_id for _, zone_id in kept], "id": context.region,
-            "groupNames": [context.region], "state": args.get("state")}
+    kept = [
+        (name, zone_id)
+        for name, zone_id in zip(names, ids)
+        if name not in excluded and zone_id not in excluded
+    ]
+    return {
+        "names": [name for name, _ in kept],
+        "zoneIds": [zone_id for _, zone_id in kept],
+        "id": context.region,
+        "groupNames": [context.region],
+        "state": args.get("state"),
+    }
 
 
 def _ami(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
     filters = _filters(args)
-    key = json.dumps({"filters": filters, "owners": args.get("owners"), "nameRegex": args.get("nameRegex")}, sort_keys=True)
+    key = json.dumps(
+        {"filters": filters, "owners": args.get("owners"), "nameRegex": args.get("nameRegex")}, sort_keys=True
+    )
     image_id = f"ami-{digest(context.region, key)}"
     pattern = (filters.get("name") or [args.get("nameRegex") or "image"])[0]
     architecture = (filters.get("architecture") or ["x86_64"])[0]
     owner = (args.get("owners") or [context.account_id])[0]
     return {
-        "id": image_id, "imageId": image_id, "arn": f"arn:aws:ec2:{context.region}::image/{image_id}",
-        "name": pattern.replace("*", "2026.12.01").replace("?", "x"), "architecture": architecture,
-        "ownerId": owner if owner.isdigit() else _OWNER_ACCOUNTS.get(owner), "imageOwnerAlias": None if owner.isdigit() else owner,
-        "rootDeviceName": "/dev/xvda", "rootDeviceType": "ebs", "virtualizationType": "hvm", "state": "available",
-        "public": True, "mostRecent": _as_bool(args.get("mostRecent")), "owners": args.get("owners"), "filters": args.get("filters"),
-        "imageType": "machine", "hypervisor": "xen", "enaSupport": True, "blockDeviceMappings": [],
-        "creationDate": "2026-12-01T00:00:00.000Z", "tags": {}, "productCodes": [], "platformDetails": "Linux/UNIX",
+        "id": image_id,
+        "imageId": image_id,
+        "arn": f"arn:aws:ec2:{context.region}::image/{image_id}",
+        "name": pattern.replace("*", "2026.12.01").replace("?", "x"),
+        "architecture": architecture,
+        "ownerId": owner if owner.isdigit() else _OWNER_ACCOUNTS.get(owner),
+        "imageOwnerAlias": None if owner.isdigit() else owner,
+        "rootDeviceName": "/dev/xvda",
+        "rootDeviceType": "ebs",
+        "virtualizationType": "hvm",
+        "state": "available",
+        "public": True,
+        "mostRecent": _as_bool(args.get("mostRecent")),
+        "owners": args.get("owners"),
+        "filters": args.get("filters"),
+        "imageType": "machine",
+        "hypervisor": "xen",
+        "enaSupport": True,
+        "blockDeviceMappings": [],
+        "creationDate": "2026-12-01T00:00:00.000Z",
+        "tags": {},
+        "productCodes": [],
+        "platformDetails": "Linux/UNIX",
     }
 
 
@@ -157,7 +204,12 @@ _OWNER_ACCOUNTS = {"amazon": "137112412989"}
 
 def _ami_ids(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
     image_id = _ami(args, context)["imageId"]
-    return {"id": context.region, "ids": [image_id], "owners": args.get("owners"), "filters": args.get("filters")}
+    return {
+        "id": context.region,
+        "ids": [image_id],
+        "owners": args.get("owners"),
+        "filters": args.get("filters"),
+    }
 
 
 def _vpc(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
@@ -169,11 +221,21 @@ def _vpc(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
         vpc_id = f"vpc-{digest(context.region, json.dumps([args.get('filters'), args.get('tags')], sort_keys=True))}"
     # Default VPCs are 172.31.0.0/16 (https://docs.aws.amazon.com/vpc/latest/userguide/default-vpc.html).
     cidr = "172.31.0.0/16" if args.get("default") else (args.get("cidrBlock") or "10.0.0.0/16")
-    return {"id": vpc_id, "arn": f"arn:aws:ec2:{context.region}:{context.account_id}:vpc/{vpc_id}", "cidrBlock": cidr,
-            "default": bool(args.get("default")), "state": "available", "ownerId": context.account_id,
-            "enableDnsHostnames": True, "enableDnsSupport": True, "instanceTenancy": "default",
-            "mainRouteTableId": f"rtb-{digest(vpc_id, 'main')}", "dhcpOptionsId": f"dopt-{digest(vpc_id)}",
-            "cidrBlockAssociations": [], "tags": args.get("tags") or {}}
+    return {
+        "id": vpc_id,
+        "arn": f"arn:aws:ec2:{context.region}:{context.account_id}:vpc/{vpc_id}",
+        "cidrBlock": cidr,
+        "default": bool(args.get("default")),
+        "state": "available",
+        "ownerId": context.account_id,
+        "enableDnsHostnames": True,
+        "enableDnsSupport": True,
+        "instanceTenancy": "default",
+        "mainRouteTableId": f"rtb-{digest(vpc_id, 'main')}",
+        "dhcpOptionsId": f"dopt-{digest(vpc_id)}",
+        "cidrBlockAssociations": [],
+        "tags": args.get("tags") or {},
+    }
 
 
 def _subnets(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
@@ -184,35 +246,64 @@ def _subnets(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
 
 
 def _subnet(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
-    subnet_id = args.get("id") or f"subnet-{digest(context.region, json.dumps(args, sort_keys=True, default=str))}"
+    subnet_id = (
+        args.get("id") or f"subnet-{digest(context.region, json.dumps(args, sort_keys=True, default=str))}"
+    )
     zone = args.get("availabilityZone") or zone_names(context.region)[0]
-    return {"id": subnet_id, "arn": f"arn:aws:ec2:{context.region}:{context.account_id}:subnet/{subnet_id}",
-            "availabilityZone": zone, "vpcId": args.get("vpcId") or default_vpc_id(context),
-            "cidrBlock": args.get("cidrBlock") or "172.31.0.0/20", "state": "available", "ownerId": context.account_id,
-            "mapPublicIpOnLaunch": True, "defaultForAz": bool(args.get("defaultForAz")), "tags": args.get("tags") or {}}
+    return {
+        "id": subnet_id,
+        "arn": f"arn:aws:ec2:{context.region}:{context.account_id}:subnet/{subnet_id}",
+        "availabilityZone": zone,
+        "vpcId": args.get("vpcId") or default_vpc_id(context),
+        "cidrBlock": args.get("cidrBlock") or "172.31.0.0/20",
+        "state": "available",
+        "ownerId": context.account_id,
+        "mapPublicIpOnLaunch": True,
+        "defaultForAz": bool(args.get("defaultForAz")),
+        "tags": args.get("tags") or {},
+    }
 
 
 def _security_group(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
     name = args.get("name") or (_filters(args).get("group-name") or ["default"])[0]
     vpc_id = args.get("vpcId") or (_filters(args).get("vpc-id") or [default_vpc_id(context)])[0]
     group_id = args.get("id") or f"sg-{digest(vpc_id, name)}"
-    return {"id": group_id, "arn": f"arn:aws:ec2:{context.region}:{context.account_id}:security-group/{group_id}",
-            "name": name, "vpcId": vpc_id, "description": f"{name} security group", "tags": args.get("tags") or {}}
+    return {
+        "id": group_id,
+        "arn": f"arn:aws:ec2:{context.region}:{context.account_id}:security-group/{group_id}",
+        "name": name,
+        "vpcId": vpc_id,
+        "description": f"{name} security group",
+        "tags": args.get("tags") or {},
+    }
 
 
 def _prefix_list(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
-    name = args.get("name") or (_filters(args).get("prefix-list-name") or [f"com.amazonaws.{context.region}.s3"])[0]
+    name = (
+        args.get("name")
+        or (_filters(args).get("prefix-list-name") or [f"com.amazonaws.{context.region}.s3"])[0]
+    )
     prefix_list_id = args.get("prefixListId") or f"pl-{digest(name, length=8)}"
-    return {"id": prefix_list_id, "prefixListId": prefix_list_id, "name": name, "cidrBlocks": ["52.216.0.0/15"]}
+    return {
+        "id": prefix_list_id,
+        "prefixListId": prefix_list_id,
+        "name": name,
+        "cidrBlocks": ["52.216.0.0/15"],
+    }
 
 
 def _ecr_authorization_token(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
     registry = args.get("registryId") or context.account_id
     password = f"offline-plan-token-{digest(registry, context.region)}"
-    return {"id": context.region, "registryId": registry, "userName": "AWS", "password": password,
-            "authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
-            "proxyEndpoint": f"https://{registry}.dkr.ecr.{context.region}.amazonaws.com",
-            "expiresAt": "2026-12-07T00:00:00Z"}
+    return {
+        "id": context.region,
+        "registryId": registry,
+        "userName": "AWS",
+        "password": password,
+        "authorizationToken": base64.b64encode(f"AWS:{password}".encode()).decode(),
+        "proxyEndpoint": f"https://{registry}.dkr.ecr.{context.region}.amazonaws.com",
+        "expiresAt": "2026-12-07T00:00:00Z",
+    }
 
 
 def _eks_cluster_auth(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
@@ -225,13 +316,21 @@ def _policy_document_answer(args: dict[str, Any], context: InvokeContext) -> dic
     for source in args.get("sourcePolicyDocuments") or []:
         statements += _statements_of(source)
     rendered = _policy_document(args.get("statements") or [])["Statement"]
-    overrides = [statement for source in args.get("overridePolicyDocuments") or [] for statement in _statements_of(source)]
+    overrides = [
+        statement
+        for source in args.get("overridePolicyDocuments") or []
+        for statement in _statements_of(source)
+    ]
     merged = _merge_by_sid(statements + rendered, overrides)
     document: dict[str, Any] = {"Version": args.get("version") or "2012-10-17", "Statement": merged}
     if args.get("policyId"):
         document = {"Version": document["Version"], "Id": args["policyId"], "Statement": merged}
     text = json.dumps(document, indent=2)
-    return {"json": text, "minifiedJson": json.dumps(document, separators=(",", ":")), "id": digest(text, length=10)}
+    return {
+        "json": text,
+        "minifiedJson": json.dumps(document, separators=(",", ":")),
+        "id": digest(text, length=10),
+    }
 
 
 def _statements_of(document: str) -> list[dict[str, Any]]:
@@ -265,8 +364,12 @@ def _policy_document(statements: list[dict[str, Any]]) -> dict[str, Any]:
         if statement.get("sid"):
             item["Sid"] = statement["sid"]
         item["Effect"] = statement.get("effect") or "Allow"
-        for key, name in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"),
-                          ("notResources", "NotResource")):
+        for key, name in (
+            ("actions", "Action"),
+            ("notActions", "NotAction"),
+            ("resources", "Resource"),
+            ("notResources", "NotResource"),
+        ):
             values = statement.get(key)
             if values:
                 item[name] = values[0] if len(values) == 1 else values
@@ -281,7 +384,9 @@ def _policy_document(statements: list[dict[str, Any]]) -> dict[str, Any]:
             condition: dict[str, dict[str, Any]] = {}
             for entry in statement["conditions"]:
                 values = entry.get("values") or []
-                condition.setdefault(entry["test"], {})[entry["variable"]] = values[0] if len(values) == 1 else values
+                condition.setdefault(entry["test"], {})[entry["variable"]] = (
+                    values[0] if len(values) == 1 else values
+                )
             item["Condition"] = condition
         rendered.append(item)
     return {"Version": "2012-10-17", "Statement": rendered}
@@ -290,12 +395,19 @@ def _policy_document(statements: list[dict[str, Any]]) -> dict[str, Any]:
 def _vpc_endpoint_service(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
     # By full name (`serviceName`, e.g. SageMaker MLflow's aws.sagemaker.<region>.experiments) or common name.
     name = args.get("serviceName") or f"com.amazonaws.{context.region}.{args.get('service')}"
-    return {"serviceName": name, "serviceType": args.get("serviceType") or "Interface", "id": name,
-            "availabilityZones": zone_names(context.region)}
+    return {
+        "serviceName": name,
+        "serviceType": args.get("serviceType") or "Interface",
+        "id": name,
+        "availabilityZones": zone_names(context.region),
+    }
 
 
 def _open_id_connect_provider(args: dict[str, Any], context: InvokeContext) -> dict[str, Any]:
-    host = str(args.get("url") or "").removeprefix("https://") or str(args.get("arn")).split("oidc-provider/")[-1]
+    host = (
+        str(args.get("url") or "").removeprefix("https://")
+        or str(args.get("arn")).split("oidc-provider/")[-1]
+    )
     arn = f"arn:aws:iam::{context.account_id}:oidc-provider/{host}"
     return {"arn": arn, "url": host, "id": arn, "clientIdLists": ["sts.amazonaws.com"], "thumbprintLists": []}
 

@@ -68,7 +68,9 @@ def write_k8s_manifests(plan: Plan, directory: Path) -> ManifestExport:
         document = manifest(resource)
         metadata = document["metadata"]
         stem = "-".join(
-            part for part in (document["kind"], metadata.get("namespace"), metadata.get("name")) if isinstance(part, str)
+            part
+            for part in (document["kind"], metadata.get("namespace"), metadata.get("name"))
+            if isinstance(part, str)
         )
         path = directory / f"{_file_name(stem)}.yaml"
         if path in written:
@@ -83,7 +85,9 @@ def write_k8s_manifests(plan: Plan, directory: Path) -> ManifestExport:
     ]
     if releases:
         (directory / HELM_RELEASES_FILE).write_text(yaml.safe_dump({"releases": releases}, sort_keys=False))
-    return ManifestExport(written, helm_releases=len(releases), kubernetes_resources=len(objects) + len(releases))
+    return ManifestExport(
+        written, helm_releases=len(releases), kubernetes_resources=len(objects) + len(releases)
+    )
 
 
 def _file_name(text: str) -> str:

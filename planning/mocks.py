@@ -82,22 +82,42 @@ class PlanMocks(pulumi.runtime.Mocks):
             state["metadata"] = metadata
             if token.startswith("kubernetes:helm.sh/"):
                 # What a release's status holds that its inputs decide (pulumi-kubernetes helm/v3 ReleaseStatus).
-                state["status"] = {"status": "deployed", "name": inputs.get("name") or physical,
-                                   "namespace": inputs.get("namespace") or "default", "chart": inputs.get("chart")}
+                state["status"] = {
+                    "status": "deployed",
+                    "name": inputs.get("name") or physical,
+                    "namespace": inputs.get("namespace") or "default",
+                    "chart": inputs.get("chart"),
+                }
         elif token == "docker-build:index:Image":
             # A pushed build's digest, derived from what is built so plans are stable; `ref` as the provider
             # forms it (a pushed tag with the digest).
-            image_digest = "sha256:" + hashlib.sha256(json.dumps([self.stack, args.name, inputs], sort_keys=True,
-                                                                 default=str).encode()).hexdigest()
+            image_digest = (
+                "sha256:"
+                + hashlib.sha256(
+                    json.dumps([self.stack, args.name, inputs], sort_keys=True, default=str).encode()
+                ).hexdigest()
+            )
             tags = inputs.get("tags") or []
             state.update(digest=image_digest, ref=f"{tags[0]}@{image_digest}" if tags else "")
         state = _unknown_if_derived_from_unknown(state)
         return ("" if state["id"] == rpc.UNKNOWN else resource_id), state
 
     def _physical_name(self, token: str, name: str, inputs: dict[str, Any]) -> str:
-        for key in ("name", "bucket", "functionName", "clusterName", "nodeGroupName", "endpointName",
-                    "modelName", "pipelineName", "modelPackageGroupName", "trackingServerName", "alarmName",
-                    "dashboardName", "repository"):
+        for key in (
+            "name",
+            "bucket",
+            "functionName",
+            "clusterName",
+            "nodeGroupName",
+            "endpointName",
+            "modelName",
+            "pipelineName",
+            "modelPackageGroupName",
+            "trackingServerName",
+            "alarmName",
+            "dashboardName",
+            "repository",
+        ):
             value = inputs.get(key)
             if isinstance(value, str) and value:
                 return value
@@ -133,17 +153,34 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "bucketRegionalDomainName": f"{physical}.s3.{self.region}.amazonaws.com",
                 "region": self.region,
             }
-        elif module == "iam" and kind in ("Role", "Policy", "User", "OpenIdConnectProvider", "InstanceProfile"):
-            path = "oidc-provider/token.actions.githubusercontent.com" if kind == "OpenIdConnectProvider" else (
-                f"{resource_kind}/{physical}"
+        elif module == "iam" and kind in (
+            "Role",
+            "Policy",
+            "User",
+            "OpenIdConnectProvider",
+            "InstanceProfile",
+        ):
+            path = (
+                "oidc-provider/token.actions.githubusercontent.com"
+                if kind == "OpenIdConnectProvider"
+                else (f"{resource_kind}/{physical}")
             )
-            attributes = {"arn": self._arn("iam", path), "name": physical, "uniqueId": f"AROA{digest(physical).upper()}"}
+            attributes = {
+                "arn": self._arn("iam", path),
+                "name": physical,
+                "uniqueId": f"AROA{digest(physical).upper()}",
+            }
         elif token == "aws:iam/serviceLinkedRole:ServiceLinkedRole":
             service = inputs.get("awsServiceName") or "service.amazonaws.com"
             # IAM names the role after the service (the EC2 Auto Scaling user guide spells autoscaling's).
             role_name = {"autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling"}.get(
-                service, "AWSServiceRoleFor" + service.split(".")[0].replace("-", " ").title().replace(" ", ""))
-            attributes = {"arn": self._arn("iam", f"role/aws-service-role/{service}/{role_name}"), "name": role_name}
+                service,
+                "AWSServiceRoleFor" + service.split(".")[0].replace("-", " ").title().replace(" ", ""),
+            )
+            attributes = {
+                "arn": self._arn("iam", f"role/aws-service-role/{service}/{role_name}"),
+                "name": role_name,
+            }
         elif token == "aws:kms/key:Key":
             attributes = {"arn": self._arn("kms", f"key/{resource_id}"), "keyId": resource_id}
         elif token == "aws:kms/alias:Alias":
@@ -169,25 +206,41 @@ class PlanMocks(pulumi.runtime.Mocks):
                 "arn": self._arn("eks", f"cluster/{physical}"),
                 "endpoint": f"https://{oidc}.gr7.{self.region}.eks.amazonaws.com",
                 "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="},
-                "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/{oidc}"}]}],
+                "identities": [
+                    {"oidcs": [{"issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/{oidc}"}]}
+                ],
                 "version": inputs.get("version") or "1.33",
                 "status": "ACTIVE",
                 "clusterId": digest(physical, length=32),
                 # EKS creates the cluster security group itself; launch templates refer to it.
-                "vpcConfig": {**(inputs.get("vpcConfig") or {}), "clusterSecurityGroupId": f"sg-{digest(physical, 'cluster-sg')}"},
+                "vpcConfig": {
+                    **(inputs.get("vpcConfig") or {}),
+                    "clusterSecurityGroupId": f"sg-{digest(physical, 'cluster-sg')}",
+                },
             }
         elif token == "aws:eks/nodeGroup:NodeGroup":
-            attributes = {"arn": self._arn("eks", f"nodegroup/{inputs.get('clusterName')}/{physical}"), "status": "ACTIVE"}
+            attributes = {
+                "arn": self._arn("eks", f"nodegroup/{inputs.get('clusterName')}/{physical}"),
+                "status": "ACTIVE",
+            }
         elif module == "sagemaker":
-            attributes = {"name": physical, "arn": self._arn("sagemaker", f"{_kebab(kind)}/{physical.lower()}")}
+            attributes = {
+                "name": physical,
+                "arn": self._arn("sagemaker", f"{_kebab(kind)}/{physical.lower()}"),
+            }
             if kind == "MlflowTrackingServer":
-                attributes["trackingServerUrl"] = f"https://t-{digest(physical, length=12)}.{self.region}.experiments.sagemaker.aws"
+                attributes["trackingServerUrl"] = (
+                    f"https://t-{digest(physical, length=12)}.{self.region}.experiments.sagemaker.aws"
+                )
             if kind == "ModelPackageGroup":
                 attributes["modelPackageGroupName"] = physical
         elif token == "aws:sns/topic:Topic":
             attributes = {"arn": self._arn("sns", physical), "name": physical}
         elif token == "aws:sqs/queue:Queue":
-            attributes = {"arn": self._arn("sqs", physical), "url": f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{physical}"}
+            attributes = {
+                "arn": self._arn("sqs", physical),
+                "url": f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{physical}",
+            }
         elif token == "aws:cloudwatch/logGroup:LogGroup":
             attributes = {"arn": self._arn("logs", f"log-group:{physical}"), "name": physical}
         elif token == "aws:cloudwatch/metricAlarm:MetricAlarm":

@@ -34,7 +34,9 @@ class PlanProgress:
             self._status.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
         if self._status is not None:
             self._status.stop()
         self.say(f"registered {self.count} resources in {time.perf_counter() - self._started:.1f} s")
@@ -47,4 +49,6 @@ class PlanProgress:
             self.count += 1
             count = self.count
         if self._status is not None:
-            self._status.update(f"planning: {count} resources registered (last: {escape(resource.type)} {escape(resource.name)})")
+            self._status.update(
+                f"planning: {count} resources registered (last: {escape(resource.type)} {escape(resource.name)})"
+            )

@@ -117,8 +117,12 @@ class RecordingMonitor(MockMonitor):
         inputs = unknowns_as_wire_sentinel(rpc.deserialize_properties(request.object, keep_unknowns=True))
         resource_id, state = self.mocks.new_resource(
             MockResourceArgs(
-                typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
-                resource_id=request.importId, custom=request.custom or False,
+                typ=request.type,
+                name=request.name,
+                inputs=inputs,
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom or False,
             )
         )
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
@@ -131,7 +135,9 @@ class RecordingMonitor(MockMonitor):
             inputs=plain(inputs),
             dependencies=sorted(set(request.dependencies)),
             property_dependencies={
-                key: sorted(set(value.urns)) for key, value in sorted(request.propertyDependencies.items()) if value.urns
+                key: sorted(set(value.urns))
+                for key, value in sorted(request.propertyDependencies.items())
+                if value.urns
             },
             provider=request.provider or None,
             protect=bool(request.protect),
@@ -152,8 +158,11 @@ class RecordingMonitor(MockMonitor):
         # Resource objects: rebuilding one schedules work on an executor thread's event loop that the program's
         # loop then awaits ("attached to a different loop").
         info = super().GetDeploymentInfo(request)
-        features = [feature for feature in info.supportedFeatures
-                    if feature != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES]
+        features = [
+            feature
+            for feature in info.supportedFeatures
+            if feature != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES
+        ]
         return resource_pb2.DeploymentInfo(supportedFeatures=features)
 
     def SupportsFeature(self, request):
@@ -164,5 +173,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResourceOutputs(self, request):
         if request.urn == self.stack_urn:
-            self.stack_outputs = unknowns_as_wire_sentinel(rpc.deserialize_properties(request.outputs, keep_unknowns=True))
+            self.stack_outputs = unknowns_as_wire_sentinel(
+                rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+            )
         return super().RegisterResourceOutputs(request)

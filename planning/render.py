@@ -42,13 +42,19 @@ def render_plan(plan: Plan, console: Console) -> None:
         console.print(outputs)
 
     violations = plan.policy.get("violations", [])
-    verdict = Table(title=f"policy: {plan.policy.get('rules_evaluated', 0)} rules evaluated, {len(violations)} violations")
+    verdict = Table(
+        title=f"policy: {plan.policy.get('rules_evaluated', 0)} rules evaluated, {len(violations)} violations"
+    )
     for column in ("rule", "level", "resource", "message"):
         verdict.add_column(column, overflow="fold")
     for violation in violations:
         style = "red" if violation["enforcement"] == "mandatory" else "yellow"
-        verdict.add_row(violation["rule_id"], f"[{style}]{violation['enforcement']}[/{style}]", escape(violation["urn"]),
-                        escape(violation["message"]))
+        verdict.add_row(
+            violation["rule_id"],
+            f"[{style}]{violation['enforcement']}[/{style}]",
+            escape(violation["urn"]),
+            escape(violation["message"]),
+        )
     console.print(verdict)
     if plan.api_validation:
         _render_api_validation(plan.api_validation, console)
@@ -67,5 +73,6 @@ def _render_api_validation(report: dict, console: Console) -> None:
         f"{report['resources_checked']} resources checked, {report['values_unknown']} unknown until apply, "
         f"{len(report['violations'])} violations"
         + (f"; no API mapping for {', '.join(sorted(unmapped))}" if unmapped else ""),
-        highlight=False, soft_wrap=True,
+        highlight=False,
+        soft_wrap=True,
     )

@@ -84,7 +84,9 @@ def _args_class(token: str) -> type | None:
         resource_class = getattr(importlib.import_module(python_module), class_name, None)
     except ImportError:
         try:
-            resource_class = getattr(importlib.import_module(f"{python_module}_"), class_name, None)  # lambda_
+            resource_class = getattr(
+                importlib.import_module(f"{python_module}_"), class_name, None
+            )  # lambda_
         except ImportError:
             return None
     if resource_class is None:

@@ -69,9 +69,13 @@ def terraform_plan(plan: Plan) -> TerraformPlanExport:
     """The plan's AWS resources as a Terraform-plan JSON document."""
     by_urn = {resource.urn: resource for resource in plan.resources}
     modules = _module_names(plan.resources)
-    aws_resources = [resource for resource in plan.resources if resource.custom and resource.type.startswith("aws:")]
+    aws_resources = [
+        resource for resource in plan.resources if resource.custom and resource.type.startswith("aws:")
+    ]
     # Sorted by URN: registration order varies between runs, the export must not (it is diffed in PRs).
-    aws = sorted((resource for resource in aws_resources if terraform_type(resource.type)), key=lambda r: r.urn)
+    aws = sorted(
+        (resource for resource in aws_resources if terraform_type(resource.type)), key=lambda r: r.urn
+    )
     names = _unique_names(aws)
     module_types = {
         (*_module_path(by_urn[urn], by_urn, modules), name): by_urn[urn].type for urn, name in modules.items()
@@ -111,6 +115,7 @@ def terraform_plan(plan: Plan) -> TerraformPlanExport:
 
 # -- names and modules -----------------------------------------------------------------------------------
 
+
 def _identifier(name: str) -> str:
     """A Terraform identifier: letters, digits, underscores and dashes, not starting with a digit or dash."""
     cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", name)
@@ -139,7 +144,9 @@ def _module_names(resources: list[RecordedResource]) -> dict[str, str]:
     }
 
 
-def _module_path(resource: RecordedResource, by_urn: dict[str, RecordedResource], modules: dict[str, str]) -> tuple[str, ...]:
+def _module_path(
+    resource: RecordedResource, by_urn: dict[str, RecordedResource], modules: dict[str, str]
+) -> tuple[str, ...]:
     path: list[str] = []
     parent = by_urn.get(resource.parent or "")
     while parent is not None:
@@ -150,6 +157,7 @@ def _module_path(resource: RecordedResource, by_urn: dict[str, RecordedResource]
 
 
 # -- values ------------------------------------------------------------------------------------------------
+
 
 def _fill_values(resource: ExportedResource, exported: dict[str, ExportedResource]) -> None:
     token = resource.recorded.type
@@ -182,11 +190,16 @@ def _convert(value: Any, shape: PropertyShape, renames: dict[str, str], path: st
     if shape.kind == "block" and isinstance(value, dict):
         return [_convert_block(value, shape.nested, renames, path)]
     if shape.kind == "blocks" and isinstance(value, list):
-        return [_convert_block(item, shape.nested, renames, path) if isinstance(item, dict) else item for item in value]
+        return [
+            _convert_block(item, shape.nested, renames, path) if isinstance(item, dict) else item
+            for item in value
+        ]
     return value
 
 
-def _convert_block(value: dict[str, Any], nested: type | None, renames: dict[str, str], path: str) -> dict[str, Any]:
+def _convert_block(
+    value: dict[str, Any], nested: type | None, renames: dict[str, str], path: str
+) -> dict[str, Any]:
     shapes = input_shapes(nested) if nested is not None else {}
     converted: dict[str, Any] = {}
     for key, item in value.items():
@@ -250,7 +263,9 @@ def _marks(value: Any) -> tuple[Any, Any]:
         return unknown or False, sensitive or False
     if isinstance(value, list):
         marks_list = [_marks(item) for item in value]
-        if any(mark[0] is not False for mark in marks_list) or any(mark[1] is not False for mark in marks_list):
+        if any(mark[0] is not False for mark in marks_list) or any(
+            mark[1] is not False for mark in marks_list
+        ):
             return [mark[0] for mark in marks_list], [mark[1] for mark in marks_list]
     return False, False
 
@@ -267,6 +282,7 @@ def _without_placeholders(value: Any) -> Any:
 
 
 # -- the document's sections -----------------------------------------------------------------------------
+
 
 def _planned_resource(resource: ExportedResource) -> dict[str, Any]:
     return {
@@ -294,7 +310,9 @@ def _planned_module(path: tuple[str, ...], resources: Any) -> dict[str, Any]:
     return module
 
 
-def _child_modules(path: tuple[str, ...], resources: list[ExportedResource]) -> dict[tuple[str, ...], list[ExportedResource]]:
+def _child_modules(
+    path: tuple[str, ...], resources: list[ExportedResource]
+) -> dict[tuple[str, ...], list[ExportedResource]]:
     """The modules directly under `path`, each with every resource inside it (at any depth)."""
     children: dict[tuple[str, ...], list[ExportedResource]] = {}
     for resource in resources:
@@ -324,14 +342,18 @@ def _resource_change(resource: ExportedResource) -> dict[str, Any]:
     return change
 
 
-def _configuration_module(path: tuple[str, ...], resources: Any, module_types: dict[tuple[str, ...], str]) -> dict[str, Any]:
+def _configuration_module(
+    path: tuple[str, ...], resources: Any, module_types: dict[tuple[str, ...], str]
+) -> dict[str, Any]:
     resources = list(resources)
     module: dict[str, Any] = {"resources": []}
     for resource in resources:
         if resource.module != path:
             continue
         expressions: dict[str, Any] = {
-            attribute: {"constant_value": value} for attribute, value in resource.after.items() if value is not None
+            attribute: {"constant_value": value}
+            for attribute, value in resource.after.items()
+            if value is not None
         }
         for attribute, references in resource.references.items():
             expressions[attribute] = {"references": references}

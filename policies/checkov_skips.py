@@ -45,5 +45,7 @@ def load_skips(path: Path = SKIPS_FILE) -> dict[str, CheckovSkip]:
             raise SkipsFileError(f"{where}: {check_id} is listed twice")
         skips[check_id] = CheckovSkip(check_id, reason.strip())
     if len(skips) > MAX_SKIPS:
-        raise SkipsFileError(f"{path.name}: {len(skips)} skips, at most {MAX_SKIPS} are allowed: fix the rest")
+        raise SkipsFileError(
+            f"{path.name}: {len(skips)} skips, at most {MAX_SKIPS} are allowed: fix the rest"
+        )
     return skips

@@ -36,7 +36,12 @@ _ENFORCEMENT = {
     "advisory": EnforcementLevel.ADVISORY,
     "disabled": EnforcementLevel.DISABLED,
 }
-_SEVERITY = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
+_SEVERITY = {
+    "low": Severity.LOW,
+    "medium": Severity.MEDIUM,
+    "high": Severity.HIGH,
+    "critical": Severity.CRITICAL,
+}
 
 
 COST_CEILING_VARIABLE = "MODELYARD_COST_CEILING_USD"
@@ -134,7 +139,9 @@ def _resource_policy(rule: ResourceRule, enforcement: EnforcementLevel) -> Resou
     )
 
 
-def _stack_policy(rule: StackRule, enforcement: EnforcementLevel, estimate_cost: CostEstimator | None) -> StackValidationPolicy:
+def _stack_policy(
+    rule: StackRule, enforcement: EnforcementLevel, estimate_cost: CostEstimator | None
+) -> StackValidationPolicy:
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         resources = [resource_from_policy_resource(resource) for resource in args.resources]
         cost = None
@@ -178,7 +185,9 @@ def _api_policy() -> ResourceValidationPolicy:
     )
 
 
-def build_policies(environment: str, estimate_cost: CostEstimator | None = None) -> list[ResourceValidationPolicy | StackValidationPolicy]:
+def build_policies(
+    environment: str, estimate_cost: CostEstimator | None = None
+) -> list[ResourceValidationPolicy | StackValidationPolicy]:
     """One CrossGuard policy per rule, named by rule id, at the environment's enforcement level, then the AWS API
     validation (mandatory).
 

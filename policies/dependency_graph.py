@@ -8,7 +8,9 @@ from modelyard.policies.resources import Resource, StackResources
 def waits_for(stack: StackResources, resource: Resource) -> set[str]:
     """URNs of every resource the engine creates before `resource` (its dependencies, and theirs)."""
     seen: set[str] = set()
-    pending = list(resource.dependencies) + [urn for urns in resource.property_dependencies.values() for urn in urns]
+    pending = list(resource.dependencies) + [
+        urn for urns in resource.property_dependencies.values() for urn in urns
+    ]
     while pending:
         urn = pending.pop()
         if urn in seen:

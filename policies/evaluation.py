@@ -32,7 +32,9 @@ def checked_cost(cost: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     return cost
 
 
-def evaluate(resources: Sequence[Mapping[str, Any]], stack: str, cost: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def evaluate(
+    resources: Sequence[Mapping[str, Any]], stack: str, cost: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Evaluate the pack on one stack's recorded resources.
 
     `stack` picks the enforcement levels (dev, staging, prod; any other name is held to prod). `cost` is the

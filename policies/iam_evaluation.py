@@ -109,9 +109,15 @@ def allowed_action_patterns(policies: Iterable[NamedPolicy]) -> list[StatementMa
                 continue
             sid = str(statement.get("Sid", position))
             if "Action" in statement:
-                patterns.extend(StatementMatch(policy.name, sid, action) for action in _as_list(statement["Action"]))
+                patterns.extend(
+                    StatementMatch(policy.name, sid, action) for action in _as_list(statement["Action"])
+                )
             else:
-                patterns.append(StatementMatch(policy.name, sid, "NotAction:" + ",".join(_as_list(statement["NotAction"]))))
+                patterns.append(
+                    StatementMatch(
+                        policy.name, sid, "NotAction:" + ",".join(_as_list(statement["NotAction"]))
+                    )
+                )
     return patterns
 
 
@@ -153,7 +159,9 @@ def _as_list(value: Any) -> list[str]:
 def _wildcard(pattern: str, case_sensitive: bool, segment_bound: bool) -> re.Pattern[str]:
     any_run = "[^:]*" if segment_bound else ".*"
     any_one = "[^:]" if segment_bound else "."
-    body = "".join(any_run if char == "*" else any_one if char == "?" else re.escape(char) for char in pattern)
+    body = "".join(
+        any_run if char == "*" else any_one if char == "?" else re.escape(char) for char in pattern
+    )
     return re.compile(f"^{body}$", 0 if case_sensitive else re.IGNORECASE | re.DOTALL)
 
 
@@ -170,7 +178,8 @@ def _arn_matches(pattern: str, arn: str) -> bool:
     if len(pattern_parts) != 6 or len(arn_parts) != 6:
         return bool(_wildcard(pattern, True, False).match(arn))
     return all(_wildcard(p, True, True).match(a) for p, a in zip(pattern_parts[:5], arn_parts[:5])) and bool(
-        _wildcard(pattern_parts[5], True, False).match(arn_parts[5]))
+        _wildcard(pattern_parts[5], True, False).match(arn_parts[5])
+    )
 
 
 def _string_like(pattern: str, value: str) -> bool:

@@ -63,7 +63,12 @@ class Statement:
 
     @property
     def condition_keys(self) -> set[str]:
-        return {key.lower() for operator in self.conditions.values() if isinstance(operator, Mapping) for key in operator}
+        return {
+            key.lower()
+            for operator in self.conditions.values()
+            if isinstance(operator, Mapping)
+            for key in operator
+        }
 
     def condition_values(self, key: str) -> list[str]:
         """Every value the statement's conditions test `key` against, whatever the operator."""
@@ -82,7 +87,9 @@ class Statement:
     @property
     def grants_everyone(self) -> bool:
         """An Allow to a wildcard principal with no condition that scopes who can use it."""
-        return self.allows and self.has_wildcard_principal and not (self.condition_keys & SCOPING_CONDITION_KEYS)
+        return (
+            self.allows and self.has_wildcard_principal and not (self.condition_keys & SCOPING_CONDITION_KEYS)
+        )
 
     def principals_of_kind(self, kind: str) -> list[str]:
         return [value for principal_kind, value in self.principals if principal_kind == kind]
@@ -95,7 +102,11 @@ def _principals(value: Any) -> tuple[tuple[str, str], ...]:
     if isinstance(value, str):
         return (("AWS", value),)
     if isinstance(value, Mapping):
-        return tuple((str(kind), principal) for kind, principals in value.items() for principal in _as_tuple(principals))
+        return tuple(
+            (str(kind), principal)
+            for kind, principals in value.items()
+            for principal in _as_tuple(principals)
+        )
     raise PolicyDocumentError(f"Principal must be a string or an object, got {type(value).__name__}")
 
 
@@ -136,7 +147,9 @@ def parse_policy(value: Any) -> PolicyDocument | None:
         try:
             value = json.loads(value)
         except json.JSONDecodeError as error:
-            raise PolicyDocumentError(f"is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})") from None
+            raise PolicyDocumentError(
+                f"is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
+            ) from None
     if not isinstance(value, Mapping):
         raise PolicyDocumentError(f"must be a JSON object, got {type(value).__name__}")
     raw_statements = value.get("Statement")
@@ -163,7 +176,7 @@ def statements_or_empty(value: Any) -> tuple[Statement, ...]:
 def public_statements(resource: Any, label: str = "Statement") -> list[str]:
     """One finding per statement of `resource`'s `policy` that allows principal "*" without a scoping condition."""
     return [
-        f"{label}[{position}] allows {', '.join(statement.actions) or 'NotAction'} to principal \"*\" "
+        f'{label}[{position}] allows {", ".join(statement.actions) or "NotAction"} to principal "*" '
         "without a condition that scopes the caller"
         for position, statement in enumerate(statements_or_empty(resource.get("policy")))
         if statement.grants_everyone

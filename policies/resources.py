@@ -60,7 +60,9 @@ class Resource:
         return found
 
 
-def resource_from_record(record: Mapping[str, Any], index: int, providers: Mapping[str, Mapping[str, Any]]) -> Resource:
+def resource_from_record(
+    record: Mapping[str, Any], index: int, providers: Mapping[str, Mapping[str, Any]]
+) -> Resource:
     """Build a Resource from one offline-plan record; raise ResourceRecordError naming what is wrong."""
     if not isinstance(record, Mapping):
         raise ResourceRecordError(f"resources[{index}] must be a dict, got {type(record).__name__}")
@@ -103,15 +105,20 @@ class StackResources:
         self._by_urn = {resource.urn: resource for resource in self.resources}
 
     @classmethod
-    def from_records(cls, records: Iterable[Mapping[str, Any]], cost: Mapping[str, Any] | None = None) -> StackResources:
+    def from_records(
+        cls, records: Iterable[Mapping[str, Any]], cost: Mapping[str, Any] | None = None
+    ) -> StackResources:
         records = list(records)
         providers = {
             str(record["urn"]): record.get("inputs") or {}
             for record in records
-            if isinstance(record, Mapping) and str(record.get("type", "")).startswith("pulumi:providers:")
+            if isinstance(record, Mapping)
+            and str(record.get("type", "")).startswith("pulumi:providers:")
             and "urn" in record
         }
-        return cls((resource_from_record(record, index, providers) for index, record in enumerate(records)), cost)
+        return cls(
+            (resource_from_record(record, index, providers) for index, record in enumerate(records)), cost
+        )
 
     def of_types(self, types: Iterable[str]) -> list[Resource]:
         wanted = set(types)

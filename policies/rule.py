@@ -76,7 +76,9 @@ class Rule:
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
-            raise ValueError(f"rule {self.id}: severity {self.severity!r} is not one of {', '.join(SEVERITIES)}")
+            raise ValueError(
+                f"rule {self.id}: severity {self.severity!r} is not one of {', '.join(SEVERITIES)}"
+            )
         if not self.anchors:
             raise ValueError(f"rule {self.id}: every rule names the anchors it mirrors")
 

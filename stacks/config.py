@@ -40,14 +40,37 @@ PROVIDER_NAMESPACE = "aws"
 
 AWS_REGIONS = frozenset(
     {
-        "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1",
-        "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1",
-        "eu-south-1", "eu-south-2", "ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2",
-        "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
-        "ap-east-1", "sa-east-1", "me-south-1", "me-central-1", "af-south-1", "il-central-1",
+        "us-east-1",
+        "us-east-2",
+        "us-west-1",
+        "us-west-2",
+        "ca-central-1",
+        "ca-west-1",
+        "eu-west-1",
+        "eu-west-2",
+        "eu-west-3",
+        "eu-central-1",
+        "eu-central-2",
+        "eu-north-1",
+        "eu-south-1",
+        "eu-south-2",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-east-1",
+        "sa-east-1",
+        "me-south-1",
+        "me-central-1",
+        "af-south-1",
+        "il-central-1",
     }
 )
-
 
 
 class ConfigError(InputError):
@@ -60,15 +83,18 @@ class ConfigError(InputError):
 
 class _Section(BaseModel):
     # allow_inf_nan=False: a YAML 1e999 or .nan is refused, not a ceiling nothing exceeds.
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True,
-                              allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True, allow_inf_nan=False
+    )
 
 
 def _retention_period(days: int) -> int:
     """The components' own list of CloudWatch Logs retention periods (components.monitoring)."""
     if days not in LOG_RETENTION_DAYS:
-        raise ValueError(f"{days} is not a CloudWatch Logs retention period "
-                         f"(one of {', '.join(map(str, sorted(LOG_RETENTION_DAYS)))})")
+        raise ValueError(
+            f"{days} is not a CloudWatch Logs retention period "
+            f"(one of {', '.join(map(str, sorted(LOG_RETENTION_DAYS)))})"
+        )
     return days
 
 
@@ -117,8 +143,10 @@ class NetworkConfig(_Section):
         if self.existing_vpc_id is None and self.existing_private_subnet_ids:
             raise ValueError("existingPrivateSubnetIds only applies with existingVpcId")
         if self.existing_vpc_id is not None and len(self.existing_private_subnet_ids) < MIN_EXISTING_SUBNETS:
-            raise ValueError(f"existingVpcId needs at least {MIN_EXISTING_SUBNETS} existingPrivateSubnetIds "
-                             "(in different AZs)")
+            raise ValueError(
+                f"existingVpcId needs at least {MIN_EXISTING_SUBNETS} existingPrivateSubnetIds "
+                "(in different AZs)"
+            )
         return self
 
 
@@ -285,9 +313,7 @@ class InferenceConfig(_Section):
     @field_validator("instance_type", "shadow_instance_type")
     @classmethod
     def _inference_gpu_family(cls, value: str | None) -> str | None:
-        if value is not None and (
-            not value.startswith("ml.") or family(value) not in INFERENCE_GPU_FAMILIES
-        ):
+        if value is not None and (not value.startswith("ml.") or family(value) not in INFERENCE_GPU_FAMILIES):
             raise ValueError(
                 f"instance type {value!r} is not an ml.* type in the allowed GPU families "
                 f"{', '.join(INFERENCE_GPU_FAMILIES)}"
@@ -302,8 +328,10 @@ class InferenceConfig(_Section):
                 f"{self.min_capacity}, {self.instance_count}, {self.max_capacity})"
             )
         if self.schedule is not None and self.schedule.off_hours_capacity > self.max_capacity:
-            raise ValueError(f"schedule.offHoursCapacity {self.schedule.off_hours_capacity} exceeds maxCapacity "
-                             f"{self.max_capacity}")
+            raise ValueError(
+                f"schedule.offHoursCapacity {self.schedule.off_hours_capacity} exceeds maxCapacity "
+                f"{self.max_capacity}"
+            )
         return self
 
 
@@ -316,8 +344,9 @@ class MonitoringConfig(_Section):
     """E-mail subscribed to the alarm topic. Default None."""
     monthly_budget_usd: float = Field(1000.0, gt=0)
     """AWS Budgets monthly limit. Default 1000."""
-    budget_alert_percents: list[Annotated[int, Field(ge=BUDGET_PERCENT_RANGE[0], le=BUDGET_PERCENT_RANGE[1])]] = Field(
-        [80, 100], min_length=1, max_length=MAX_BUDGET_NOTIFICATIONS)
+    budget_alert_percents: list[
+        Annotated[int, Field(ge=BUDGET_PERCENT_RANGE[0], le=BUDGET_PERCENT_RANGE[1])]
+    ] = Field([80, 100], min_length=1, max_length=MAX_BUDGET_NOTIFICATIONS)
     """Budget thresholds that notify, in percent of the limit (distinct). Default [80, 100]."""
     gpu_memory_alarm_percent: int = Field(90, ge=1, le=100)
     """Endpoint GPU memory utilization that alarms. Default 90."""
@@ -365,7 +394,9 @@ class ImagesConfig(_Section):
     @classmethod
     def _pinned_by_digest(cls, value: str | None) -> str | None:
         if value is not None and not is_digest_ref(value):
-            raise ValueError(f"{value!r} is not an ECR image pinned by digest ({DIGEST_REF_FORM}); tags can move")
+            raise ValueError(
+                f"{value!r} is not an ECR image pinned by digest ({DIGEST_REF_FORM}); tags can move"
+            )
         return value
 
     @property
@@ -450,7 +481,9 @@ def _similar(a: str, b: str) -> bool:
         return False
     if len(a) == len(b):
         diffs = [i for i in range(len(a)) if a[i] != b[i]]
-        return len(diffs) <= 1 or (len(diffs) == 2 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]])
+        return len(diffs) <= 1 or (
+            len(diffs) == 2 and a[diffs[0]] == b[diffs[1]] and a[diffs[1]] == b[diffs[0]]
+        )
     short, long_ = sorted((a, b), key=len)
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
@@ -471,8 +504,11 @@ def _section_keys(location: tuple[Any, ...]) -> list[str]:
         model = _model_in(field.annotation) if field else None
         if model is None:
             return []
-    return [field.alias or name for name, field in model.model_fields.items() if model is not StackConfig
-            or name != "region"]
+    return [
+        field.alias or name
+        for name, field in model.model_fields.items()
+        if model is not StackConfig or name != "region"
+    ]
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -511,7 +547,9 @@ def parse_config(raw: dict[str, Any]) -> StackConfig:
         if key == f"{PROVIDER_NAMESPACE}:region":
             document["region"] = value
         elif namespace == PROVIDER_NAMESPACE and name not in provider_config_keys(PROVIDER_NAMESPACE):
-            suggestion = _did_you_mean(name, provider_config_keys(PROVIDER_NAMESPACE), f"{PROVIDER_NAMESPACE}:")
+            suggestion = _did_you_mean(
+                name, provider_config_keys(PROVIDER_NAMESPACE), f"{PROVIDER_NAMESPACE}:"
+            )
             problems.append(f"{key}: unknown key{suggestion}")
         elif namespace == NAMESPACE:
             document[name] = _decode(value)
@@ -522,8 +560,11 @@ def parse_config(raw: dict[str, Any]) -> StackConfig:
             location = item["loc"]
             message = item["msg"].removeprefix("Value error, ")
             if item["type"] == "extra_forbidden":
-                message = "unknown key" + _did_you_mean(str(location[-1]), _section_keys(location[:-1]),
-                                                        _key_path(location[:-1]) + ("." if len(location) > 1 else ":"))
+                message = "unknown key" + _did_you_mean(
+                    str(location[-1]),
+                    _section_keys(location[:-1]),
+                    _key_path(location[:-1]) + ("." if len(location) > 1 else ":"),
+                )
             problems.append(f"{_key_path(location)}: {message}")
     else:
         if not problems:

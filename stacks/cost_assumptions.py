@@ -15,4 +15,6 @@ def assumptions_from_config(values: Mapping[str, str]) -> CostAssumptions:
     except ConfigError:
         # A foreign program (`plan --program`) has no modelyard: config; its estimate uses the defaults.
         return CostAssumptions()
-    return CostAssumptions(storage_gb=config.storage.expected_storage_gb, ceiling_usd=config.monthly_cost_ceiling_usd)
+    return CostAssumptions(
+        storage_gb=config.storage.expected_storage_gb, ceiling_usd=config.monthly_cost_ceiling_usd
+    )

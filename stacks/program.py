@@ -66,7 +66,14 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
     pipeline_name = f"{prefix}-training"
     deploy_function_name = f"{prefix}-deploy"
     deploy_function_arn = pulumi.Output.concat(
-        "arn:", partition.partition, ":lambda:", config.region, ":", identity.account_id, ":function:", deploy_function_name
+        "arn:",
+        partition.partition,
+        ":lambda:",
+        config.region,
+        ":",
+        identity.account_id,
+        ":function:",
+        deploy_function_name,
     )
 
     account = AccountSingletons(
@@ -116,8 +123,12 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
     )
     registry = ModelRegistry(
         prefix,
-        ModelRegistryArgs(key_arn=key.key_arn, tags=tags, artifact_store=store,
-                          delete_images_on_destroy=config.environment == "dev"),
+        ModelRegistryArgs(
+            key_arn=key.key_arn,
+            tags=tags,
+            artifact_store=store,
+            delete_images_on_destroy=config.environment == "dev",
+        ),
         stateful,
     )
     roles = PlatformRoles(
@@ -183,7 +194,10 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
     images = ContainerImages(
         prefix,
         ContainerImagesArgs(
-            repository_urls={"training": registry.training_repository_url, "serving": registry.serving_repository_url},
+            repository_urls={
+                "training": registry.training_repository_url,
+                "serving": registry.serving_repository_url,
+            },
             registry_id=identity.account_id,
             version=__version__,
             context=BUILD_CONTEXT,
@@ -207,7 +221,9 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
             alarm_topic_arn=monitoring.topic_arn,
             tags=tags,
             model_data_url=inference.model_artifact,
-            bootstrap_model_archive=None if inference.model_artifact else pulumi.FileAsset(str(BOOTSTRAP_ARCHIVE)),
+            bootstrap_model_archive=None
+            if inference.model_artifact
+            else pulumi.FileAsset(str(BOOTSTRAP_ARCHIVE)),
             instance_type=inference.instance_type,
             instance_count=inference.instance_count,
             min_capacity=inference.min_capacity,
@@ -274,7 +290,9 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
         TrainingPipelineArgs(
             pipeline_name=pipeline_name,
             # The pipeline's ImageTag names the images this update built (CI-built ones: the package version).
-            definition=_compiled_definition(config, outputs, images.tag if not config.images.prebuilt else None),
+            definition=_compiled_definition(
+                config, outputs, images.tag if not config.images.prebuilt else None
+            ),
             role_arn=roles.pipeline_role_arn,
             kms_key_arn=key.key_arn,
             alarm_topic_arn=monitoring.topic_arn,
@@ -306,7 +324,9 @@ def _grant_data_access(
 
     Returns every policy of each role (its own and these grants), by PlatformRoles.policies' keys.
     """
-    grants: dict[str, list[pulumi.Resource]] = {role: list(policies) for role, policies in roles.policies.items()}
+    grants: dict[str, list[pulumi.Resource]] = {
+        role: list(policies) for role, policies in roles.policies.items()
+    }
     grants["training"] += [
         store.grant_read(roles.training_role, "datasets"),
         store.grant_read_write(roles.training_role, "artifacts", "training/"),
@@ -321,17 +341,29 @@ def _grant_data_access(
         store.grant_read_write(roles.pipeline_role, "datasets"),
         store.grant_read_write(roles.pipeline_role, "artifacts"),
         store.grant_read(roles.pipeline_role, "capture"),
-        registry.grant_pull(roles.pipeline_role, ("training",)),  # the processing steps run the training image
-        registry.grant_tracking(roles.pipeline_role),  # register: log the run, create the version, alias challenger
+        registry.grant_pull(
+            roles.pipeline_role, ("training",)
+        ),  # the processing steps run the training image
+        registry.grant_tracking(
+            roles.pipeline_role
+        ),  # register: log the run, create the version, alias challenger
     ]
     grants["deploy"] += [
         store.grant_read(roles.deploy_role, "artifacts"),
-        store.grant_read(roles.deploy_role, "datasets", "datasets/"),  # deploy: the smoke test reads ingest's test split
-        registry.grant_tracking(roles.deploy_role),  # deploy: promote the version to champion after the smoke test
+        store.grant_read(
+            roles.deploy_role, "datasets", "datasets/"
+        ),  # deploy: the smoke test reads ingest's test split
+        registry.grant_tracking(
+            roles.deploy_role
+        ),  # deploy: promote the version to champion after the smoke test
     ]
     grants["ci_release"].append(registry.grant_push(roles.ci_release_role))
-    for role_key, role in (("training", roles.training_role), ("execution", roles.execution_role),
-                           ("pipeline", roles.pipeline_role), ("deploy", roles.deploy_role)):
+    for role_key, role in (
+        ("training", roles.training_role),
+        ("execution", roles.execution_role),
+        ("pipeline", roles.pipeline_role),
+        ("deploy", roles.deploy_role),
+    ):
         grants[role_key].append(key.grant_encrypt_decrypt(role))
     return grants
 

@@ -81,8 +81,10 @@ def _check_rate(expression: str) -> None:
 def _check_cron(body: str) -> None:
     fields = body.split()
     if len(fields) != len(_FIELDS):
-        raise ValueError(f"a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), "
-                         f"got {len(fields)}")
+        raise ValueError(
+            f"a cron expression has 6 fields (minutes hours day-of-month month day-of-week year), "
+            f"got {len(fields)}"
+        )
     for spec, field in zip(_FIELDS, fields):
         if field == "?":
             if not spec.any_allowed:

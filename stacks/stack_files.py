@@ -66,8 +66,12 @@ def find_project(program_dir: Path) -> Project:
             if folder == program_dir and document.get("main"):
                 main = (folder / str(document["main"])).resolve()
                 if not main.exists():
-                    raise StackFileError(f"{project_file}: `main: {document['main']}` does not exist ({main})")
-            return Project(name, project_file, config_dir, main, _project_config(project_file, document, name))
+                    raise StackFileError(
+                        f"{project_file}: `main: {document['main']}` does not exist ({main})"
+                    )
+            return Project(
+                name, project_file, config_dir, main, _project_config(project_file, document, name)
+            )
     return Project(DEFAULT_PROJECT, None, program_dir, program_dir)
 
 
@@ -114,10 +118,15 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    "while constructing a mapping", node.start_mark,
-                    f"found duplicate key {key!r} (first at line {seen[key].line + 1})", key_node.start_mark)
+                    "while constructing a mapping",
+                    node.start_mark,
+                    f"found duplicate key {key!r} (first at line {seen[key].line + 1})",
+                    key_node.start_mark,
+                )
             seen[key] = key_node.start_mark
         return super().construct_mapping(node, deep=deep)
+
+
 def _project_config(path: Path, document: dict[str, Any], project: str) -> dict[str, str]:
     """Pulumi.yaml `config:` values: `key: value`, `key: {value: ...}` or `key: {type: ..., default: ...}`
     (https://www.pulumi.com/docs/iac/concepts/config/#project-level-configuration)."""
@@ -126,7 +135,9 @@ def _project_config(path: Path, document: dict[str, Any], project: str) -> dict[
         raise StackFileError(f"{path}: `config` must be a mapping")
     values = {}
     for key, declaration in config.items():
-        if isinstance(declaration, dict) and ({"value", "default", "type", "description", "secret", "items"} & declaration.keys()):
+        if isinstance(declaration, dict) and (
+            {"value", "default", "type", "description", "secret", "items"} & declaration.keys()
+        ):
             if "value" in declaration:
                 values[_full_key(key, project)] = _wire_value(declaration["value"])
             elif "default" in declaration:

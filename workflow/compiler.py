@@ -66,8 +66,15 @@ TRAINING_MODULES = {
 }
 # The deploy Lambda function's handler (its code is the deploy step module).
 DEPLOY_HANDLER = "modelyard.pipelines.steps.deploy:lambda_handler"
-DEPLOY_EVENT_KEYS = ("outputs_uri", "region", "model_uri", "smoke_test_uri", "model_version", "image_tag",
-                     "data_capture_percent")
+DEPLOY_EVENT_KEYS = (
+    "outputs_uri",
+    "region",
+    "model_uri",
+    "smoke_test_uri",
+    "model_version",
+    "image_tag",
+    "data_capture_percent",
+)
 DEPLOY_OUTPUTS = ("endpoint_name", "endpoint_config_name", "model_name")
 
 PROCESSING_VOLUME_GB = 30
@@ -84,8 +91,16 @@ def parameters(settings: PipelineSettings) -> list[dict[str, Any]]:
         {"Name": "MaxRegression", "Type": "Float", "DefaultValue": settings.max_regression},
         {"Name": "DriftPsiThreshold", "Type": "Float", "DefaultValue": settings.drift_psi_threshold},
         {"Name": "TrainingInstanceType", "Type": "String", "DefaultValue": settings.training_instance_type},
-        {"Name": "TrainingInstanceCount", "Type": "Integer", "DefaultValue": settings.training_instance_count},
-        {"Name": "ProcessingInstanceType", "Type": "String", "DefaultValue": settings.processing_instance_type},
+        {
+            "Name": "TrainingInstanceCount",
+            "Type": "Integer",
+            "DefaultValue": settings.training_instance_count,
+        },
+        {
+            "Name": "ProcessingInstanceType",
+            "Type": "String",
+            "DefaultValue": settings.processing_instance_type,
+        },
         {"Name": "ImageTag", "Type": "String", "DefaultValue": settings.image_tag},
     ]
 
@@ -97,13 +112,22 @@ def stack_outputs_uri(outputs: StackOutputs, pipeline_name: str) -> str:
 
 def lambda_function_arn(outputs: StackOutputs) -> str:
     """ARN of the deploy function (the stack exports its name)."""
-    return f"arn:{_partition(outputs.region)}:lambda:{outputs.region}:{outputs.account_id}:function:" \
-           f"{outputs.deploy_function_name}"
+    return (
+        f"arn:{_partition(outputs.region)}:lambda:{outputs.region}:{outputs.account_id}:function:"
+        f"{outputs.deploy_function_name}"
+    )
 
 
-def training_job_request(outputs: StackOutputs, settings: PipelineSettings, *, image: Expression,
-                         train_uri: Expression, validation_uri: Expression, instance_type: Expression,
-                         instance_count: Expression) -> dict[str, Any]:
+def training_job_request(
+    outputs: StackOutputs,
+    settings: PipelineSettings,
+    *,
+    image: Expression,
+    train_uri: Expression,
+    validation_uri: Expression,
+    instance_type: Expression,
+    instance_count: Expression,
+) -> dict[str, Any]:
     """A CreateTrainingJob request (without TrainingJobName) that runs our training entry point.
 
     Used by the pipeline's Training step (with expressions) and by `modelyard train --on sagemaker` (with values).
@@ -143,8 +167,14 @@ def compile_definition(outputs: StackOutputs, settings: PipelineSettings) -> dic
     results_prefix = f"s3://{outputs.artifact_bucket}/pipelines/{settings.pipeline_name}/executions"
     model_uri = get(f"Steps.{TRAIN}.ModelArtifacts.S3ModelArtifacts")
 
-    def processing(name: str, step: str, arguments: list[Expression], report: str,
-                   extra_inputs: list[dict[str, Any]] = (), depends_on: list[str] = ()) -> dict[str, Any]:
+    def processing(
+        name: str,
+        step: str,
+        arguments: list[Expression],
+        report: str,
+        extra_inputs: list[dict[str, Any]] = (),
+        depends_on: list[str] = (),
+    ) -> dict[str, Any]:
         result_uri = join([results_prefix, execution_id(), name, RESULT_OUTPUT], on="/")
         cluster: dict[str, Any] = {
             "InstanceType": parameter("ProcessingInstanceType"),
@@ -162,20 +192,30 @@ def compile_definition(outputs: StackOutputs, settings: PipelineSettings) -> dic
                     "ImageUri": image,
                     "ContainerEntrypoint": ["python", "-m", STEP_MODULE.format(step)],
                     "ContainerArguments": [
-                        "--outputs-file", f"{STACK_OUTPUTS_DIR}/{STACK_OUTPUTS_FILE}",
-                        "--result-dir", RESULT_DIR,
+                        "--outputs-file",
+                        f"{STACK_OUTPUTS_DIR}/{STACK_OUTPUTS_FILE}",
+                        "--result-dir",
+                        RESULT_DIR,
                         *arguments,
                     ],
                 },
                 "RoleArn": outputs.pipeline_role_arn,
-                "ProcessingInputs": [_processing_input(STACK_OUTPUTS_INPUT, outputs_uri, STACK_OUTPUTS_DIR),
-                                     *extra_inputs],
+                "ProcessingInputs": [
+                    _processing_input(STACK_OUTPUTS_INPUT, outputs_uri, STACK_OUTPUTS_DIR),
+                    *extra_inputs,
+                ],
                 "ProcessingOutputConfig": {
-                    "Outputs": [{
-                        "OutputName": RESULT_OUTPUT,
-                        "AppManaged": False,
-                        "S3Output": {"S3Uri": result_uri, "LocalPath": RESULT_DIR, "S3UploadMode": "EndOfJob"},
-                    }],
+                    "Outputs": [
+                        {
+                            "OutputName": RESULT_OUTPUT,
+                            "AppManaged": False,
+                            "S3Output": {
+                                "S3Uri": result_uri,
+                                "LocalPath": RESULT_DIR,
+                                "S3UploadMode": "EndOfJob",
+                            },
+                        }
+                    ],
                     "KmsKeyId": outputs.data_key_arn,
                 },
                 "NetworkConfig": {
@@ -186,7 +226,9 @@ def compile_definition(outputs: StackOutputs, settings: PipelineSettings) -> dic
                 },
                 "StoppingCondition": {"MaxRuntimeInSeconds": settings.max_processing_seconds},
             },
-            "PropertyFiles": [{"PropertyFileName": report, "OutputName": RESULT_OUTPUT, "FilePath": RESULT_FILE}],
+            "PropertyFiles": [
+                {"PropertyFileName": report, "OutputName": RESULT_OUTPUT, "FilePath": RESULT_FILE}
+            ],
         }
         if depends_on:
             definition["DependsOn"] = list(depends_on)
@@ -195,38 +237,67 @@ def compile_definition(outputs: StackOutputs, settings: PipelineSettings) -> dic
     def ingested(key: str) -> dict[str, Any]:
         return json_get(INGEST, INGEST_REPORT, key)
 
-    ingest = processing(INGEST, "ingest", ["--source", parameter("InputDataUri"), "--seed", _text(parameter("SplitSeed"))],
-                        INGEST_REPORT)
+    ingest = processing(
+        INGEST,
+        "ingest",
+        ["--source", parameter("InputDataUri"), "--seed", _text(parameter("SplitSeed"))],
+        INGEST_REPORT,
+    )
 
     train = {
         "Name": TRAIN,
         "Type": "Training",
         "Arguments": training_job_request(
-            outputs, settings, image=image, train_uri=ingested("train_uri"),
-            validation_uri=ingested("validation_uri"), instance_type=parameter("TrainingInstanceType"),
+            outputs,
+            settings,
+            image=image,
+            train_uri=ingested("train_uri"),
+            validation_uri=ingested("validation_uri"),
+            instance_type=parameter("TrainingInstanceType"),
             instance_count=parameter("TrainingInstanceCount"),
         ),
     }
 
-    evaluate = processing(EVALUATE, "evaluate", [
-        "--model-uri", model_uri,
-        "--test-uri", ingested("test_uri"),
-        "--min-accuracy", _text(parameter("MinAccuracy")),
-        "--min-auc", _text(parameter("MinAuc")),
-        "--max-regression", _text(parameter("MaxRegression")),
-        # The gate is the Condition step's: a failing evaluation is a result the condition reads, not an error.
-        "--no-fail-on-gate",
-    ], EVALUATION_REPORT)
+    evaluate = processing(
+        EVALUATE,
+        "evaluate",
+        [
+            "--model-uri",
+            model_uri,
+            "--test-uri",
+            ingested("test_uri"),
+            "--min-accuracy",
+            _text(parameter("MinAccuracy")),
+            "--min-auc",
+            _text(parameter("MinAuc")),
+            "--max-regression",
+            _text(parameter("MaxRegression")),
+            # The gate is the Condition step's: a failing evaluation is a result the condition reads, not an error.
+            "--no-fail-on-gate",
+        ],
+        EVALUATION_REPORT,
+    )
 
-    register = processing(REGISTER, "register", [
-        "--evaluation-file", f"{EVALUATION_DIR}/{RESULT_FILE}",
-        "--data-version", ingested("data_version"),
-        "--image-tag", parameter("ImageTag"),
-    ], REGISTRATION_REPORT, extra_inputs=[_processing_input(
-        EVALUATION_INPUT,
-        get(f"Steps.{EVALUATE}.ProcessingOutputConfig.Outputs['{RESULT_OUTPUT}'].S3Output.S3Uri"),
-        EVALUATION_DIR,
-    )])
+    register = processing(
+        REGISTER,
+        "register",
+        [
+            "--evaluation-file",
+            f"{EVALUATION_DIR}/{RESULT_FILE}",
+            "--data-version",
+            ingested("data_version"),
+            "--image-tag",
+            parameter("ImageTag"),
+        ],
+        REGISTRATION_REPORT,
+        extra_inputs=[
+            _processing_input(
+                EVALUATION_INPUT,
+                get(f"Steps.{EVALUATE}.ProcessingOutputConfig.Outputs['{RESULT_OUTPUT}'].S3Output.S3Uri"),
+                EVALUATION_DIR,
+            )
+        ],
+    )
 
     deploy = {
         "Name": DEPLOY,
@@ -247,11 +318,20 @@ def compile_definition(outputs: StackOutputs, settings: PipelineSettings) -> dic
     # Right after a deploy the endpoint has captured too little traffic to judge, so the monitor compares the
     # held-out test split (production-like inputs) with the training baseline and publishes the drift metric;
     # captured traffic is judged by later monitor runs. It waits for the deploy it reports on.
-    monitor = processing(MONITOR, "monitor", [
-        "--baseline-uri", ingested("baseline_uri"),
-        "--current", ingested("test_uri"),
-        "--psi-threshold", _text(parameter("DriftPsiThreshold")),
-    ], DRIFT_REPORT, depends_on=[DEPLOY])
+    monitor = processing(
+        MONITOR,
+        "monitor",
+        [
+            "--baseline-uri",
+            ingested("baseline_uri"),
+            "--current",
+            ingested("test_uri"),
+            "--psi-threshold",
+            _text(parameter("DriftPsiThreshold")),
+        ],
+        DRIFT_REPORT,
+        depends_on=[DEPLOY],
+    )
 
     def metric(path: str) -> dict[str, Any]:
         return json_get(EVALUATE, EVALUATION_REPORT, path)
@@ -259,12 +339,25 @@ def compile_definition(outputs: StackOutputs, settings: PipelineSettings) -> dic
     gate_failed = {
         "Name": GATE_FAILED,
         "Type": "Fail",
-        "Arguments": {"ErrorMessage": join([
-            "Evaluation gate failed:", metric("reasons[0]"),
-            "(accuracy", metric("metrics.accuracy"), "min", parameter("MinAccuracy"),
-            "| roc_auc", metric("metrics.roc_auc"), "min", parameter("MinAuc"),
-            "| max regression vs champion", join([parameter("MaxRegression"), ")"]),
-        ], on=" ")},
+        "Arguments": {
+            "ErrorMessage": join(
+                [
+                    "Evaluation gate failed:",
+                    metric("reasons[0]"),
+                    "(accuracy",
+                    metric("metrics.accuracy"),
+                    "min",
+                    parameter("MinAccuracy"),
+                    "| roc_auc",
+                    metric("metrics.roc_auc"),
+                    "min",
+                    parameter("MinAuc"),
+                    "| max regression vs champion",
+                    join([parameter("MaxRegression"), ")"]),
+                ],
+                on=" ",
+            )
+        },
     }
 
     gate = {
@@ -275,10 +368,16 @@ def compile_definition(outputs: StackOutputs, settings: PipelineSettings) -> dic
             # threshold conditions repeat the absolute part so the console shows which bound was checked.
             "Conditions": [
                 {"Type": "Equals", "LeftValue": metric("passed"), "RightValue": True},
-                {"Type": "GreaterThanOrEqualTo", "LeftValue": metric("metrics.accuracy"),
-                 "RightValue": parameter("MinAccuracy")},
-                {"Type": "GreaterThanOrEqualTo", "LeftValue": metric("metrics.roc_auc"),
-                 "RightValue": parameter("MinAuc")},
+                {
+                    "Type": "GreaterThanOrEqualTo",
+                    "LeftValue": metric("metrics.accuracy"),
+                    "RightValue": parameter("MinAccuracy"),
+                },
+                {
+                    "Type": "GreaterThanOrEqualTo",
+                    "LeftValue": metric("metrics.roc_auc"),
+                    "RightValue": parameter("MinAuc"),
+                },
             ],
             "IfSteps": [register, deploy, monitor],
             "ElseSteps": [gate_failed],
@@ -301,8 +400,13 @@ def _text(value: Expression) -> dict[str, Any]:
 def _channel(name: str, uri: Expression) -> dict[str, Any]:
     return {
         "ChannelName": name,
-        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": uri,
-                                        "S3DataDistributionType": "FullyReplicated"}},
+        "DataSource": {
+            "S3DataSource": {
+                "S3DataType": "S3Prefix",
+                "S3Uri": uri,
+                "S3DataDistributionType": "FullyReplicated",
+            }
+        },
         "ContentType": "text/csv",
         "InputMode": "File",
     }
@@ -312,13 +416,21 @@ def _processing_input(name: str, uri: Expression, local_path: str) -> dict[str, 
     return {
         "InputName": name,
         "AppManaged": False,
-        "S3Input": {"S3Uri": uri, "LocalPath": local_path, "S3DataType": "S3Prefix", "S3InputMode": "File",
-                    "S3DataDistributionType": "FullyReplicated"},
+        "S3Input": {
+            "S3Uri": uri,
+            "LocalPath": local_path,
+            "S3DataType": "S3Prefix",
+            "S3InputMode": "File",
+            "S3DataDistributionType": "FullyReplicated",
+        },
     }
 
 
 def _vpc_config(outputs: StackOutputs) -> dict[str, Any]:
-    return {"SecurityGroupIds": [outputs.training_security_group_id], "Subnets": list(outputs.private_subnet_ids)}
+    return {
+        "SecurityGroupIds": [outputs.training_security_group_id],
+        "Subnets": list(outputs.private_subnet_ids),
+    }
 
 
 def _partition(region: str) -> str:

@@ -80,8 +80,14 @@ def walk(document: Any, path: str, what: str) -> Any:
 
 
 def _named(items: list[Any], name: str) -> Any:
-    return next((item for item in items if isinstance(item, Mapping)
-                 and any(item.get(key) == name for key in _LIST_ITEM_NAMES)), None)
+    return next(
+        (
+            item
+            for item in items
+            if isinstance(item, Mapping) and any(item.get(key) == name for key in _LIST_ITEM_NAMES)
+        ),
+        None,
+    )
 
 
 _LIST_ITEM_NAMES = ("OutputName", "InputName", "ChannelName")
@@ -112,9 +118,13 @@ def as_text(value: Any) -> str:
 class Resolver:
     """Evaluates expressions against one execution: its parameters, variables and finished steps."""
 
-    def __init__(self, parameters: Mapping[str, Any], execution_variables: Mapping[str, Any],
-                 step_properties: Callable[[str], Mapping[str, Any]],
-                 property_file: Callable[[str, str], Any]):
+    def __init__(
+        self,
+        parameters: Mapping[str, Any],
+        execution_variables: Mapping[str, Any],
+        step_properties: Callable[[str], Mapping[str, Any]],
+        property_file: Callable[[str, str], Any],
+    ):
         self._parameters = parameters
         self._variables = execution_variables
         self._step_properties = step_properties
@@ -137,8 +147,10 @@ class Resolver:
             source = arguments.get("PropertyFile", {}).get("Get", "")
             tokens = split_path(source) if source else []
             if len(tokens) != 4 or tokens[0] != "Steps" or tokens[2] != "PropertyFiles":
-                raise ExpressionError(f"Std:JsonGet needs PropertyFile {{'Get': 'Steps.<step>.PropertyFiles.<name>'}}, "
-                                      f"got {arguments.get('PropertyFile')!r}")
+                raise ExpressionError(
+                    f"Std:JsonGet needs PropertyFile {{'Get': 'Steps.<step>.PropertyFiles.<name>'}}, "
+                    f"got {arguments.get('PropertyFile')!r}"
+                )
             step_name, file_name = str(tokens[1]), str(tokens[3])
             document = self._property_file(step_name, file_name)
             return walk(document, arguments["Path"], f"property file {file_name} of step {step_name}")
@@ -153,10 +165,12 @@ class Resolver:
             return self._parameters[tokens[1]]
         if head == "Execution" and len(tokens) == 2:
             if tokens[1] not in self._variables:
-                raise ExpressionError(f"{path}: unknown execution variable (known: {', '.join(sorted(self._variables))})")
+                raise ExpressionError(
+                    f"{path}: unknown execution variable (known: {', '.join(sorted(self._variables))})"
+                )
             return self._variables[tokens[1]]
         if head == "Steps" and len(tokens) >= 3:
             step_name = str(tokens[1])
-            rest = path[len(f"Steps.{step_name}"):].lstrip(".")
+            rest = path[len(f"Steps.{step_name}") :].lstrip(".")
             return walk(self._step_properties(step_name), rest, f"step {step_name}")
         raise ExpressionError(f"cannot resolve {{'Get': {path!r}}}")

@@ -64,6 +64,8 @@ class PipelineSettings(BaseModel):
     @model_validator(mode="after")
     def _multi_instance_needs_torch(self) -> PipelineSettings:
         if self.training_instance_count > 1 and self.framework != "torch":
-            raise ValueError(f"training_instance_count={self.training_instance_count} needs framework 'torch' "
-                             f"(the scikit-learn entry point trains on one instance)")
+            raise ValueError(
+                f"training_instance_count={self.training_instance_count} needs framework 'torch' "
+                f"(the scikit-learn entry point trains on one instance)"
+            )
         return self

@@ -187,12 +187,14 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.policies["training"] = [attach_policy(
-            f"{name}-sagemaker-training-runtime",
-            self.training_role,
-            _sagemaker_runtime_statements(account, "TrainingJobs"),
-            self,
-        )]
+        self.policies["training"] = [
+            attach_policy(
+                f"{name}-sagemaker-training-runtime",
+                self.training_role,
+                _sagemaker_runtime_statements(account, "TrainingJobs"),
+                self,
+            )
+        ]
         self.execution_role = aws.iam.Role(
             f"{name}-sagemaker-execution",
             aws.iam.RoleArgs(
@@ -202,12 +204,14 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.policies["execution"] = [attach_policy(
-            f"{name}-sagemaker-execution-runtime",
-            self.execution_role,
-            _sagemaker_runtime_statements(account, "Endpoints"),
-            self,
-        )]
+        self.policies["execution"] = [
+            attach_policy(
+                f"{name}-sagemaker-execution-runtime",
+                self.execution_role,
+                _sagemaker_runtime_statements(account, "Endpoints"),
+                self,
+            )
+        ]
 
         self.pipeline_role = aws.iam.Role(
             f"{name}-pipeline",
@@ -218,31 +222,35 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.policies["pipeline"] = [attach_policy(
-            f"{name}-pipeline-steps",
-            self.pipeline_role,
-            _pipeline_statements(
-                account,
-                args,
-                # The processing steps run as the pipeline role itself, which SageMaker Pipelines passes to
-                # CreateProcessingJob: passing it needs iam:PassRole on it like any other role.
-                passable_roles=[
-                    self.training_role.arn,
-                    self.execution_role.arn,
-                    self.pipeline_role.arn,
-                    *args.extra_pass_role_arns,
-                ],
-            ),
-            self,
-        )]
+        self.policies["pipeline"] = [
+            attach_policy(
+                f"{name}-pipeline-steps",
+                self.pipeline_role,
+                _pipeline_statements(
+                    account,
+                    args,
+                    # The processing steps run as the pipeline role itself, which SageMaker Pipelines passes to
+                    # CreateProcessingJob: passing it needs iam:PassRole on it like any other role.
+                    passable_roles=[
+                        self.training_role.arn,
+                        self.execution_role.arn,
+                        self.pipeline_role.arn,
+                        *args.extra_pass_role_arns,
+                    ],
+                ),
+                self,
+            )
+        ]
         # The pipeline's processing steps run as this role: SageMaker writes their logs, creates their ENIs
         # in the VPC and (with the grant from ModelRegistry.grant_pull) pulls their image on its behalf.
-        self.policies["pipeline"].append(attach_policy(
-            f"{name}-pipeline-processing-runtime",
-            self.pipeline_role,
-            _sagemaker_runtime_statements(account, "ProcessingJobs", args.step_metric_namespaces),
-            self,
-        ))
+        self.policies["pipeline"].append(
+            attach_policy(
+                f"{name}-pipeline-processing-runtime",
+                self.pipeline_role,
+                _sagemaker_runtime_statements(account, "ProcessingJobs", args.step_metric_namespaces),
+                self,
+            )
+        )
 
         self.deploy_role = aws.iam.Role(
             f"{name}-deploy",
@@ -254,12 +262,14 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.policies["deploy"] = [attach_policy(
-            f"{name}-deploy-endpoint",
-            self.deploy_role,
-            _deploy_statements(account, args, self.execution_role.arn),
-            self,
-        )]
+        self.policies["deploy"] = [
+            attach_policy(
+                f"{name}-deploy-endpoint",
+                self.deploy_role,
+                _deploy_statements(account, args, self.execution_role.arn),
+                self,
+            )
+        ]
 
         self.github_oidc_provider_arn = pulumi.Output.from_input(args.github_oidc_provider_arn)
 
@@ -283,28 +293,30 @@ class PlatformRoles(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.policies["ci_preview"] = [attach_policy(
-            f"{name}-ci-preview-read",
-            self.ci_preview_role,
-            [
-                {
-                    "Sid": "PreviewInvokes",
-                    "Effect": "Allow",
-                    # What the data-plane components' invokes read during `pulumi preview`
-                    # (zones, an existing VPC, the S3 prefix list); Describe has no resource type.
-                    "Action": PREVIEW_ACTIONS,
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "ReadGithubProvider",
-                    "Effect": "Allow",
-                    # Stacks that do not own the provider look it up by its ARN during preview.
-                    "Action": "iam:GetOpenIDConnectProvider",
-                    "Resource": self.github_oidc_provider_arn,
-                },
-            ],
-            self,
-        )]
+        self.policies["ci_preview"] = [
+            attach_policy(
+                f"{name}-ci-preview-read",
+                self.ci_preview_role,
+                [
+                    {
+                        "Sid": "PreviewInvokes",
+                        "Effect": "Allow",
+                        # What the data-plane components' invokes read during `pulumi preview`
+                        # (zones, an existing VPC, the S3 prefix list); Describe has no resource type.
+                        "Action": PREVIEW_ACTIONS,
+                        "Resource": "*",
+                    },
+                    {
+                        "Sid": "ReadGithubProvider",
+                        "Effect": "Allow",
+                        # Stacks that do not own the provider look it up by its ARN during preview.
+                        "Action": "iam:GetOpenIDConnectProvider",
+                        "Resource": self.github_oidc_provider_arn,
+                    },
+                ],
+                self,
+            )
+        ]
         self.ci_release_role = aws.iam.Role(
             f"{name}-ci-release",
             aws.iam.RoleArgs(
@@ -316,29 +328,31 @@ class PlatformRoles(pulumi.ComponentResource):
             opts=child,
         )
         prefix = args.resource_prefix
-        self.policies["ci_release"] = [attach_policy(
-            f"{name}-ci-release-pipeline",
-            self.ci_release_role,
-            [
-                {
-                    "Sid": "StartPipeline",
-                    "Effect": "Allow",
-                    "Action": ["sagemaker:StartPipelineExecution", "sagemaker:DescribePipeline"],
-                    "Resource": account.arn("sagemaker", f"pipeline/{prefix}*"),
-                },
-                {
-                    "Sid": "FollowExecution",
-                    "Effect": "Allow",
-                    "Action": [
-                        "sagemaker:DescribePipelineExecution",
-                        "sagemaker:ListPipelineExecutionSteps",
-                        "sagemaker:StopPipelineExecution",
-                    ],
-                    "Resource": account.arn("sagemaker", f"pipeline/{prefix}*/execution/*"),
-                },
-            ],
-            self,
-        )]
+        self.policies["ci_release"] = [
+            attach_policy(
+                f"{name}-ci-release-pipeline",
+                self.ci_release_role,
+                [
+                    {
+                        "Sid": "StartPipeline",
+                        "Effect": "Allow",
+                        "Action": ["sagemaker:StartPipelineExecution", "sagemaker:DescribePipeline"],
+                        "Resource": account.arn("sagemaker", f"pipeline/{prefix}*"),
+                    },
+                    {
+                        "Sid": "FollowExecution",
+                        "Effect": "Allow",
+                        "Action": [
+                            "sagemaker:DescribePipelineExecution",
+                            "sagemaker:ListPipelineExecutionSteps",
+                            "sagemaker:StopPipelineExecution",
+                        ],
+                        "Resource": account.arn("sagemaker", f"pipeline/{prefix}*/execution/*"),
+                    },
+                ],
+                self,
+            )
+        ]
 
         self.training_role_arn = self.training_role.arn
         self.execution_role_arn = self.execution_role.arn
@@ -419,7 +433,9 @@ def _sagemaker_runtime_statements(
             "Action": "cloudwatch:PutMetricData",
             # PutMetricData has no resource type; the namespace condition is its scope.
             "Resource": "*",
-            "Condition": {"StringLike": {"cloudwatch:namespace": namespaces[0] if len(namespaces) == 1 else namespaces}},
+            "Condition": {
+                "StringLike": {"cloudwatch:namespace": namespaces[0] if len(namespaces) == 1 else namespaces}
+            },
         },
         {
             "Sid": "VpcMode",

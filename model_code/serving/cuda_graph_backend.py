@@ -45,7 +45,9 @@ class TorchCudaGraphBackend:
         try:
             module, _ = load_model(path)  # the served signature: features -> (label, probabilities)
         except (RuntimeError, ValueError, KeyError, TypeError) as error:
-            raise ModelLoadError(f"{path} is not a model.pt written by the PyTorch trainer: {error}") from error
+            raise ModelLoadError(
+                f"{path} is not a model.pt written by the PyTorch trainer: {error}"
+            ) from error
         module = module.to("cuda")
         self._torch = torch
         self._buckets = batch_buckets(max_batch_rows)

@@ -13,6 +13,7 @@ TRAINER_MODULES = {
     "torch": "modelyard.model_code.training.train_torch",
 }
 
+
 def main(argv: list[str] | None = None) -> int:
     """SageMaker runs `<image> train`; the trainer strips that argument and reads the rest as CLI flags."""
     name = os.environ.get("MODELYARD_TRAINER", "sklearn")

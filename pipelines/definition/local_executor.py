@@ -36,9 +36,22 @@ SUCCEEDED, FAILED, EXECUTING, NOT_EXECUTED = "Succeeded", "Failed", "Executing",
 SUPPORTED_STEP_TYPES = ("Processing", "Training", "Condition", "Fail", "Lambda")
 # What the executor honours; anything else in a definition is refused, never dropped. ParallelismConfiguration holds
 # trivially (steps run one at a time); display names and descriptions change nothing.
-SUPPORTED_DEFINITION_KEYS = frozenset({"Version", "Metadata", "Parameters", "Steps", "ParallelismConfiguration"})
-SUPPORTED_STEP_KEYS = frozenset({"Name", "Type", "Arguments", "DependsOn", "PropertyFiles", "DisplayName",
-                                 "Description", "FunctionArn", "OutputParameters"})
+SUPPORTED_DEFINITION_KEYS = frozenset(
+    {"Version", "Metadata", "Parameters", "Steps", "ParallelismConfiguration"}
+)
+SUPPORTED_STEP_KEYS = frozenset(
+    {
+        "Name",
+        "Type",
+        "Arguments",
+        "DependsOn",
+        "PropertyFiles",
+        "DisplayName",
+        "Description",
+        "FunctionArn",
+        "OutputParameters",
+    }
+)
 CONTAINER_ROOT = "/opt/ml/"
 LOCAL_HOST = "algo-1"
 LOG_TAIL_CHARS = 2000
@@ -167,8 +180,10 @@ def execution_plan(definition: Mapping[str, Any]) -> list[PlannedStep]:
     planned: dict[str, PlannedStep] = {}
     unsupported = sorted(set(definition) - SUPPORTED_DEFINITION_KEYS)
     if unsupported:
-        raise DefinitionError(f"the definition uses {', '.join(unsupported)}, which the local executor does not "
-                              f"honour (it honours {', '.join(sorted(SUPPORTED_DEFINITION_KEYS))})")
+        raise DefinitionError(
+            f"the definition uses {', '.join(unsupported)}, which the local executor does not "
+            f"honour (it honours {', '.join(sorted(SUPPORTED_DEFINITION_KEYS))})"
+        )
 
     def collect(steps: Sequence[Mapping[str, Any]], branch: tuple[str, bool] | None) -> None:
         for step in steps:
@@ -178,13 +193,19 @@ def execution_plan(definition: Mapping[str, Any]) -> list[PlannedStep]:
             if name in planned:
                 raise DefinitionError(f"step name {name!r} is used twice")
             if step_type not in SUPPORTED_STEP_TYPES:
-                raise DefinitionError(f"step {name!r} has type {step_type!r}; the local executor runs "
-                                      f"{', '.join(SUPPORTED_STEP_TYPES)}")
+                raise DefinitionError(
+                    f"step {name!r} has type {step_type!r}; the local executor runs "
+                    f"{', '.join(SUPPORTED_STEP_TYPES)}"
+                )
             # A disabled cache is what the executor does anyway (every step runs); an enabled one or retries are not.
-            features = sorted(set(step) - SUPPORTED_STEP_KEYS - ({"CacheConfig"} if not _cache_enabled(step) else set()))
+            features = sorted(
+                set(step) - SUPPORTED_STEP_KEYS - ({"CacheConfig"} if not _cache_enabled(step) else set())
+            )
             if features:
-                raise DefinitionError(f"step {name!r} uses {', '.join(features)}, which the local executor does not "
-                                      "honour; remove it to run the definition locally")
+                raise DefinitionError(
+                    f"step {name!r} uses {', '.join(features)}, which the local executor does not "
+                    "honour; remove it to run the definition locally"
+                )
             arguments = step.get("Arguments", {})
             own_arguments = arguments
             if step_type == "Condition":
@@ -208,8 +229,9 @@ def execution_plan(definition: Mapping[str, Any]) -> list[PlannedStep]:
     while remaining:
         ready = next((step for step in remaining if step.depends_on <= done), None)
         if ready is None:
-            raise DefinitionError("steps depend on each other in a cycle: "
-                                  + ", ".join(step.name for step in remaining))
+            raise DefinitionError(
+                "steps depend on each other in a cycle: " + ", ".join(step.name for step in remaining)
+            )
         order.append(ready)
         done.add(ready.name)
         remaining.remove(ready)
@@ -226,10 +248,19 @@ class LocalExecutor:
     against the pipeline's role, as SageMaker Pipelines creates them with it.
     """
 
-    def __init__(self, definition: Mapping[str, Any], *, s3: Any, sagemaker: Any, work_dir: Path,
-                 environment: Mapping[str, str] | None = None,
-                 lambda_handlers: Mapping[str, str] | None = None, python: str = sys.executable,
-                 on_step: Callable[[StepRecord], None] | None = None, iam_check: LocalIamCheck | None = None):
+    def __init__(
+        self,
+        definition: Mapping[str, Any],
+        *,
+        s3: Any,
+        sagemaker: Any,
+        work_dir: Path,
+        environment: Mapping[str, str] | None = None,
+        lambda_handlers: Mapping[str, str] | None = None,
+        python: str = sys.executable,
+        on_step: Callable[[StepRecord], None] | None = None,
+        iam_check: LocalIamCheck | None = None,
+    ):
         self._definition = definition
         self._plan = execution_plan(definition)
         self._s3 = s3
@@ -246,7 +277,9 @@ class LocalExecutor:
         """The definition's steps in the order this executor runs them."""
         return [step.name for step in self._plan]
 
-    def run(self, *, pipeline_name: str, role_arn: str, parameters: Mapping[str, Any] | None = None) -> ExecutionResult:
+    def run(
+        self, *, pipeline_name: str, role_arn: str, parameters: Mapping[str, Any] | None = None
+    ) -> ExecutionResult:
         """Register the pipeline and an execution in the cloud, then run every step whose turn comes."""
         values = resolve_parameters(self._definition, parameters or {})
         pipeline_arn = upsert_pipeline(self._sagemaker, pipeline_name, self._definition, role_arn)
@@ -266,7 +299,9 @@ class LocalExecutor:
 
         def step_properties(name: str) -> Mapping[str, Any]:
             if name not in properties:
-                raise ExpressionError(f"step {name} has not produced properties (status {records[name].status})")
+                raise ExpressionError(
+                    f"step {name} has not produced properties (status {records[name].status})"
+                )
             return properties[name]
 
         def property_file(step_name: str, file_name: str) -> Any:
@@ -286,8 +321,17 @@ class LocalExecutor:
             try:
                 run.execute(step.definition, record)
                 record.status = SUCCEEDED
-            except (StepFailed, ExpressionError, TrainingJobError, IamCheckError, ValueError, TypeError, OSError,
-                    ClientError, BotoCoreError) as error:
+            except (
+                StepFailed,
+                ExpressionError,
+                TrainingJobError,
+                IamCheckError,
+                ValueError,
+                TypeError,
+                OSError,
+                ClientError,
+                BotoCoreError,
+            ) as error:
                 record.status, record.failure_reason = FAILED, str(error)
                 failure_reason = f"step {step.name} failed: {error}"
                 if step.definition["Type"] == "Fail":
@@ -298,16 +342,23 @@ class LocalExecutor:
                 record.iam_calls, record.iam_denied = len(calls), sum(not call["allowed"] for call in calls)
             self._on_step(record)
         return ExecutionResult(
-            pipeline_name=pipeline_name, pipeline_arn=pipeline_arn, execution_arn=execution_arn,
-            execution_id=execution_id, parameters=values, status=FAILED if failure_reason else SUCCEEDED,
-            failure_reason=failure_reason, started_at=started_at, ended_at=_now(),
+            pipeline_name=pipeline_name,
+            pipeline_arn=pipeline_arn,
+            execution_arn=execution_arn,
+            execution_id=execution_id,
+            parameters=values,
+            status=FAILED if failure_reason else SUCCEEDED,
+            failure_reason=failure_reason,
+            started_at=started_at,
+            ended_at=_now(),
             steps=[records[step.name] for step in self._plan],
             iam=self._iam_check.report().to_json() if self._iam_check is not None else None,
         )
 
     @staticmethod
-    def _may_run(step: PlannedStep, records: Mapping[str, StepRecord],
-                 properties: Mapping[str, Mapping[str, Any]]) -> bool:
+    def _may_run(
+        step: PlannedStep, records: Mapping[str, StepRecord], properties: Mapping[str, Mapping[str, Any]]
+    ) -> bool:
         if any(records[name].status != SUCCEEDED for name in step.depends_on):
             return False
         if step.branch is not None:
@@ -319,9 +370,15 @@ class LocalExecutor:
 class _Run:
     """The per-execution state and the handlers of each step type."""
 
-    def __init__(self, executor: LocalExecutor, execution_id: str, resolver: Resolver,
-                 properties: dict[str, dict[str, Any]], property_files: dict[tuple[str, str], Any],
-                 pipeline_role_arn: str):
+    def __init__(
+        self,
+        executor: LocalExecutor,
+        execution_id: str,
+        resolver: Resolver,
+        properties: dict[str, dict[str, Any]],
+        property_files: dict[tuple[str, str], Any],
+        pipeline_role_arn: str,
+    ):
         self.executor = executor
         self.pipeline_role_arn = pipeline_role_arn
         self.execution_id = execution_id
@@ -366,39 +423,60 @@ class _Run:
         self._authorize_job(name, "CreateProcessingJob", {"ProcessingJobName": job_name, **arguments})
         # Recording the job in the cloud also has botocore check the resolved request against the API's shapes.
         job_arn = self.executor._sagemaker.create_processing_job(ProcessingJobName=job_name, **arguments)[
-            "ProcessingJobArn"]
+            "ProcessingJobArn"
+        ]
         root = self._root(name)
         for item in arguments.get("ProcessingInputs", []):
             source = item.get("S3Input")
             if source is None or source.get("S3DataType", "S3Prefix") != "S3Prefix":
-                raise StepFailed(f"input {item.get('InputName')!r}: only S3Prefix S3Input is supported locally")
+                raise StepFailed(
+                    f"input {item.get('InputName')!r}: only S3Prefix S3Input is supported locally"
+                )
             with self._service_acting_as(name, arguments["RoleArn"]):
-                download_prefix(self.executor._s3, source["S3Uri"], Path(_local_path(root, source["LocalPath"])))
+                download_prefix(
+                    self.executor._s3, source["S3Uri"], Path(_local_path(root, source["LocalPath"]))
+                )
         outputs = arguments.get("ProcessingOutputConfig", {}).get("Outputs", [])
         for item in outputs:
             Path(_local_path(root, item["S3Output"]["LocalPath"])).mkdir(parents=True, exist_ok=True)
         application = arguments["AppSpecification"]
-        command = self._command([*application.get("ContainerEntrypoint", []),
-                                 *application.get("ContainerArguments", [])], root)
+        command = self._command(
+            [*application.get("ContainerEntrypoint", []), *application.get("ContainerArguments", [])], root
+        )
         record.log_file = root / "logs.txt"
-        command, environment = self._as_role(name, arguments["RoleArn"], command, arguments.get("Environment", {}))
-        self._run_process(command, environment, record.log_file,
-                          arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"), job_name)
+        command, environment = self._as_role(
+            name, arguments["RoleArn"], command, arguments.get("Environment", {})
+        )
+        self._run_process(
+            command,
+            environment,
+            record.log_file,
+            arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"),
+            job_name,
+        )
         kms_key_id = arguments.get("ProcessingOutputConfig", {}).get("KmsKeyId")
         for item in outputs:
             with self._service_acting_as(name, arguments["RoleArn"]):
-                upload_directory(self.executor._s3, Path(_local_path(root, item["S3Output"]["LocalPath"])),
-                                 item["S3Output"]["S3Uri"], kms_key_id)
+                upload_directory(
+                    self.executor._s3,
+                    Path(_local_path(root, item["S3Output"]["LocalPath"])),
+                    item["S3Output"]["S3Uri"],
+                    kms_key_id,
+                )
         record.outputs = {"job_name": job_name}
         for item in step.get("PropertyFiles", []):
             output = next((o for o in outputs if o["OutputName"] == item["OutputName"]), None)
             if output is None:
-                raise StepFailed(f"property file {item['PropertyFileName']} names unknown output {item['OutputName']!r}")
+                raise StepFailed(
+                    f"property file {item['PropertyFileName']} names unknown output {item['OutputName']!r}"
+                )
             path = Path(_local_path(root, output["S3Output"]["LocalPath"])) / item["FilePath"]
             try:
                 document = json.loads(path.read_text())
             except (OSError, json.JSONDecodeError) as error:
-                raise StepFailed(f"property file {item['PropertyFileName']} ({item['FilePath']}): {error}") from None
+                raise StepFailed(
+                    f"property file {item['PropertyFileName']} ({item['FilePath']}): {error}"
+                ) from None
             self.property_files[(step["Name"], item["PropertyFileName"])] = document
             record.outputs[item["PropertyFileName"]] = document
         self.properties[name] = {
@@ -414,30 +492,46 @@ class _Run:
         job_name = self._job_name(name)
         self._authorize_job(name, "CreateTrainingJob", {"TrainingJobName": job_name, **arguments})
         job_arn = self.executor._sagemaker.create_training_job(TrainingJobName=job_name, **arguments)[
-            "TrainingJobArn"]
+            "TrainingJobArn"
+        ]
         root = self._root(name)
         algorithm = arguments["AlgorithmSpecification"]
-        command = self._command([*algorithm.get("ContainerEntrypoint", []),
-                                 *algorithm.get("ContainerArguments", [])], root)
-        channels = {channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"]
-                    for channel in arguments.get("InputDataConfig", [])}
+        command = self._command(
+            [*algorithm.get("ContainerEntrypoint", []), *algorithm.get("ContainerArguments", [])], root
+        )
+        channels = {
+            channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"]
+            for channel in arguments.get("InputDataConfig", [])
+        }
         output_config = arguments["OutputDataConfig"]
         record.log_file = root / "logs.txt"
-        command, environment = self._as_role(name, arguments["RoleArn"], command, arguments.get("Environment", {}))
+        command, environment = self._as_role(
+            name, arguments["RoleArn"], command, arguments.get("Environment", {})
+        )
         # SageMaker stages the channels and uploads the model with the job's role.
         with self._service_acting_as(name, arguments["RoleArn"]):
             run = run_training_job(
-                self.executor._s3, job_name=job_name, command=command, channels=channels,
-                hyperparameters=arguments.get("HyperParameters", {}), output_path=output_config["S3OutputPath"],
-                layout=TrainingJobLayout(root / "opt" / "ml"), kms_key_id=output_config.get("KmsKeyId"),
+                self.executor._s3,
+                job_name=job_name,
+                command=command,
+                channels=channels,
+                hyperparameters=arguments.get("HyperParameters", {}),
+                output_path=output_config["S3OutputPath"],
+                layout=TrainingJobLayout(root / "opt" / "ml"),
+                kms_key_id=output_config.get("KmsKeyId"),
                 environment={**self.executor._environment, **environment},
                 # This host stands in for one instance; multi-instance DDP needs real hosts (or torchrun).
-                hosts=[LOCAL_HOST], log_file=record.log_file,
+                hosts=[LOCAL_HOST],
+                log_file=record.log_file,
                 timeout_s=arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"),
             )
-        record.outputs = {"job_name": job_name, "model_uri": run.model_uri, "metrics": run.metrics,
-                          "instance_count": arguments.get("ResourceConfig", {}).get("InstanceCount"),
-                          "local_hosts": 1}
+        record.outputs = {
+            "job_name": job_name,
+            "model_uri": run.model_uri,
+            "metrics": run.metrics,
+            "instance_count": arguments.get("ResourceConfig", {}).get("InstanceCount"),
+            "local_hosts": 1,
+        }
         self.properties[name] = {
             "TrainingJobName": job_name,
             "TrainingJobArn": job_arn,
@@ -452,19 +546,31 @@ class _Run:
         function_name = step.get("FunctionArn", "").split(":")[-1]
         handler = self.executor._lambda_handlers.get(function_name)
         if handler is None:
-            raise StepFailed(f"no local handler for Lambda function {function_name!r} "
-                              f"(known: {', '.join(sorted(self.executor._lambda_handlers)) or 'none'})")
+            raise StepFailed(
+                f"no local handler for Lambda function {function_name!r} "
+                f"(known: {', '.join(sorted(self.executor._lambda_handlers)) or 'none'})"
+            )
         event = self.resolver.resolve(step.get("Arguments", {}))
         if self.executor._iam_check is not None:
             # SageMaker Pipelines invokes the function with the pipeline's role.
             self.executor._iam_check.service_guard(name, self.pipeline_role_arn).authorize(
-                "lambda.Invoke", [AuthorizationRequest("lambda:InvokeFunction", step["FunctionArn"])],
-                "AccessDeniedException", "lambda")
+                "lambda.Invoke",
+                [AuthorizationRequest("lambda:InvokeFunction", step["FunctionArn"])],
+                "AccessDeniedException",
+                "lambda",
+            )
         root = self._root(name)
         event_file, result_file = root / "event.json", root / "response.json"
         event_file.write_text(json.dumps(event, indent=2))
         record.log_file = root / "logs.txt"
-        command = [self.executor._python, "-c", _LAMBDA_INVOCATION, handler, str(event_file), str(result_file)]
+        command = [
+            self.executor._python,
+            "-c",
+            _LAMBDA_INVOCATION,
+            handler,
+            str(event_file),
+            str(result_file),
+        ]
         environment = {"AWS_LAMBDA_FUNCTION_NAME": function_name}
         if self.executor._iam_check is not None:
             role_arn = self.executor._iam_check.role_policies.lambda_role(function_name)
@@ -477,7 +583,9 @@ class _Run:
         for output in step.get("OutputParameters", []):
             key = output["OutputName"]
             if key not in response:
-                raise StepFailed(f"Lambda {function_name} returned no output {key!r} (got {sorted(response)})")
+                raise StepFailed(
+                    f"Lambda {function_name} returned no output {key!r} (got {sorted(response)})"
+                )
             values[key] = _typed(response[key], output.get("OutputType", "String"), f"output {key}")
         record.outputs = {"function": function_name, "handler": handler, **values}
         self.properties[name] = {"OutputParameters": values}
@@ -488,7 +596,8 @@ class _Run:
         if check is not None:
             sagemaker = self.executor._sagemaker
             check.service_guard(step_name, self.pipeline_role_arn).authorize_boto3(
-                sagemaker.meta.service_model, operation, request, sagemaker.meta.region_name)
+                sagemaker.meta.service_model, operation, request, sagemaker.meta.region_name
+            )
 
     def _service_acting_as(self, step_name: str, role_arn: str) -> contextlib.AbstractContextManager:
         """The executor's S3 calls in the block are SageMaker's for the job: authorized as the job's role."""
@@ -497,21 +606,34 @@ class _Run:
             return contextlib.nullcontext()
         return acting_as(check.service_guard(step_name, role_arn), self.executor._s3)
 
-    def _as_role(self, step_name: str, role_arn: str, command: list[str],
-                 environment: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    def _as_role(
+        self, step_name: str, role_arn: str, command: list[str], environment: Mapping[str, str]
+    ) -> tuple[list[str], dict[str, str]]:
         """The command and environment that make the step's process act as `role_arn` under the IAM check."""
         check = self.executor._iam_check
         if check is None:
             return command, dict(environment)
         return check.wrap(command), {**environment, **check.step_environment(step_name, role_arn)}
 
-    def _run_process(self, command: list[str], step_environment: Mapping[str, str], log_file: Path,
-                     timeout_s: float | None, job_name: str) -> None:
+    def _run_process(
+        self,
+        command: list[str],
+        step_environment: Mapping[str, str],
+        log_file: Path,
+        timeout_s: float | None,
+        job_name: str,
+    ) -> None:
         environment = {**os.environ, **self.executor._environment, **step_environment}
         try:
             with open(log_file, "w") as log:
-                completed = subprocess.run(command, env=environment, stdout=log, stderr=subprocess.STDOUT,
-                                           timeout=timeout_s, check=False)
+                completed = subprocess.run(
+                    command,
+                    env=environment,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    timeout=timeout_s,
+                    check=False,
+                )
         except subprocess.TimeoutExpired:
             raise StepFailed(f"{job_name} ran past its {timeout_s} s stopping condition") from None
         if completed.returncode != 0:
@@ -524,7 +646,9 @@ class _Run:
         checks: list[dict[str, Any]] = []
         # A list, not a generator: every condition is evaluated so the record shows each check, not only the first
         # that failed.
-        outcome = all([self._evaluate(condition, checks) for condition in step["Arguments"].get("Conditions", [])])
+        outcome = all(
+            [self._evaluate(condition, checks) for condition in step["Arguments"].get("Conditions", [])]
+        )
         record.outputs = {"Outcome": outcome, "conditions": checks}
         self.properties[step["Name"]] = {"Outcome": outcome}
 
@@ -544,7 +668,10 @@ class _Run:
         if kind == "Or":
             return any([self._evaluate(item, checks) for item in condition["Conditions"]])
         if kind == "In":
-            value, candidates = self.resolver.resolve(condition["QueryValue"]), self.resolver.resolve(condition["Values"])
+            value, candidates = (
+                self.resolver.resolve(condition["QueryValue"]),
+                self.resolver.resolve(condition["Values"]),
+            )
             result = value in candidates
             checks.append({"type": kind, "left": value, "right": candidates, "result": result})
             return result
@@ -565,8 +692,9 @@ def resolve_parameters(definition: Mapping[str, Any], overrides: Mapping[str, An
     declared = {item["Name"]: item for item in definition.get("Parameters", [])}
     unknown = sorted(set(overrides) - declared.keys())
     if unknown:
-        raise DefinitionError(f"unknown pipeline parameter(s) {', '.join(unknown)} "
-                              f"(declared: {', '.join(declared) or 'none'})")
+        raise DefinitionError(
+            f"unknown pipeline parameter(s) {', '.join(unknown)} (declared: {', '.join(declared) or 'none'})"
+        )
     values = {}
     for name, item in declared.items():
         if name in overrides:

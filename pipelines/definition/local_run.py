@@ -20,11 +20,17 @@ from modelyard.workflow.settings import PipelineSettings
 DEFAULT_RUNS_DIR = Path(".modelyard") / "pipeline-runs"
 
 
-def run_pipeline_locally(outputs: StackOutputs, settings: PipelineSettings, *, clients: AwsClients,
-                         environment: Mapping[str, str], work_dir: Path,
-                         parameters: Mapping[str, Any] | None = None,
-                         on_step: Callable[[StepRecord], None] | None = None,
-                         role_policies: RolePolicies | None = None) -> ExecutionResult:
+def run_pipeline_locally(
+    outputs: StackOutputs,
+    settings: PipelineSettings,
+    *,
+    clients: AwsClients,
+    environment: Mapping[str, str],
+    work_dir: Path,
+    parameters: Mapping[str, Any] | None = None,
+    on_step: Callable[[StepRecord], None] | None = None,
+    role_policies: RolePolicies | None = None,
+) -> ExecutionResult:
     """Compile the definition for `outputs`, publish the outputs the steps read, and execute every step as a
     local process whose AWS calls go where `environment` points (the local cloud's endpoint and MLflow).
 
@@ -35,14 +41,22 @@ def run_pipeline_locally(outputs: StackOutputs, settings: PipelineSettings, *, c
     publish_stack_outputs(clients.s3, outputs, stack_outputs_uri(outputs, settings.pipeline_name))
     iam_check = None
     if role_policies is not None:
-        iam_check = LocalIamCheck(role_policies, Path(work_dir), outputs.mlflow_tracking_uri,
-                                  planned_arns(clients, outputs))
+        iam_check = LocalIamCheck(
+            role_policies, Path(work_dir), outputs.mlflow_tracking_uri, planned_arns(clients, outputs)
+        )
     executor = LocalExecutor(
-        definition, s3=clients.s3, sagemaker=clients.sagemaker, work_dir=work_dir, environment=environment,
-        lambda_handlers={outputs.deploy_function_name: DEPLOY_HANDLER}, on_step=on_step, iam_check=iam_check,
+        definition,
+        s3=clients.s3,
+        sagemaker=clients.sagemaker,
+        work_dir=work_dir,
+        environment=environment,
+        lambda_handlers={outputs.deploy_function_name: DEPLOY_HANDLER},
+        on_step=on_step,
+        iam_check=iam_check,
     )
-    return executor.run(pipeline_name=settings.pipeline_name, role_arn=outputs.pipeline_role_arn,
-                        parameters=parameters)
+    return executor.run(
+        pipeline_name=settings.pipeline_name, role_arn=outputs.pipeline_role_arn, parameters=parameters
+    )
 
 
 def planned_arns(clients: AwsClients, outputs: StackOutputs) -> dict[str, str]:

@@ -84,10 +84,10 @@ def download_prefix(s3: Any, uri: str, destination: Path) -> list[Path]:
             if key.endswith("/"):
                 continue
             if key.startswith(prefix.rstrip("/") + "/"):
-                relative = key[len(prefix.rstrip("/")) + 1:]
+                relative = key[len(prefix.rstrip("/")) + 1 :]
             else:
                 # The prefix names the object itself, or part of its name: keep the name.
-                relative = key[prefix.rfind("/") + 1:]
+                relative = key[prefix.rfind("/") + 1 :]
             target = destination / relative
             for folder in reversed(target.relative_to(destination).parents[:-1]):
                 _private_folder(destination / folder)
@@ -127,8 +127,13 @@ def pack_and_upload(s3: Any, directory: Path, uri: str, kms_key_id: str | None =
     return uri
 
 
-def stage_job(s3: Any, layout: TrainingJobLayout, channels: Mapping[str, str], hyperparameters: Mapping[str, str],
-              hosts: Sequence[str] = ()) -> dict[str, str]:
+def stage_job(
+    s3: Any,
+    layout: TrainingJobLayout,
+    channels: Mapping[str, str],
+    hyperparameters: Mapping[str, str],
+    hosts: Sequence[str] = (),
+) -> dict[str, str]:
     """Download the channels and write the config files; returns the SM_* variables the entry point reads.
 
     `hosts` lists SageMaker host names (omit on Kubeflow, where torchrun's variables describe the run).
@@ -149,38 +154,68 @@ def stage_job(s3: Any, layout: TrainingJobLayout, channels: Mapping[str, str], h
         environment[f"SM_CHANNEL_{channel.upper()}"] = str(layout.channel_dir(channel))
     (layout.input_config_dir / "hyperparameters.json").write_text(json.dumps(dict(hyperparameters)))
     (layout.input_config_dir / "inputdataconfig.json").write_text(
-        json.dumps({channel: {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated"}
-                    for channel in channels}))
+        json.dumps(
+            {
+                channel: {"TrainingInputMode": "File", "S3DistributionType": "FullyReplicated"}
+                for channel in channels
+            }
+        )
+    )
     if hosts:
         (layout.input_config_dir / "resourceconfig.json").write_text(
-            json.dumps({"current_host": hosts[0], "hosts": list(hosts)}))
+            json.dumps({"current_host": hosts[0], "hosts": list(hosts)})
+        )
         environment.update({"SM_HOSTS": json.dumps(list(hosts)), "SM_CURRENT_HOST": hosts[0]})
     return environment
 
 
-def run_training_job(s3: Any, *, job_name: str, command: Sequence[str], channels: Mapping[str, str],
-                     hyperparameters: Mapping[str, str], output_path: str, layout: TrainingJobLayout,
-                     kms_key_id: str | None = None, environment: Mapping[str, str] | None = None,
-                     hosts: Sequence[str] = (), upload: bool = True, log_file: Path | None = None,
-                     timeout_s: float | None = None) -> TrainingJobRun:
+def run_training_job(
+    s3: Any,
+    *,
+    job_name: str,
+    command: Sequence[str],
+    channels: Mapping[str, str],
+    hyperparameters: Mapping[str, str],
+    output_path: str,
+    layout: TrainingJobLayout,
+    kms_key_id: str | None = None,
+    environment: Mapping[str, str] | None = None,
+    hosts: Sequence[str] = (),
+    upload: bool = True,
+    log_file: Path | None = None,
+    timeout_s: float | None = None,
+) -> TrainingJobRun:
     """Stage, run `command` with the SM_* variables, then (when `upload`) put model.tar.gz and output.tar.gz
     at `<output_path>/<job_name>/output/`. Raises TrainingJobError with the entry point's last output on failure."""
-    job_environment = {**os.environ, **(environment or {}),
-                       **stage_job(s3, layout, channels, hyperparameters, hosts)}
+    job_environment = {
+        **os.environ,
+        **(environment or {}),
+        **stage_job(s3, layout, channels, hyperparameters, hosts),
+    }
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
     try:
         with open(log_file, "w") if log_file else contextlib.nullcontext() as log:
-            completed = subprocess.run(list(command), env=job_environment, stdout=log, stderr=subprocess.STDOUT,
-                                       timeout=timeout_s, check=False)
+            completed = subprocess.run(
+                list(command),
+                env=job_environment,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=timeout_s,
+                check=False,
+            )
     except subprocess.TimeoutExpired:
-        raise TrainingJobError(f"training job {job_name} ran past its {timeout_s:.0f} s stopping condition") from None
+        raise TrainingJobError(
+            f"training job {job_name} ran past its {timeout_s:.0f} s stopping condition"
+        ) from None
     except OSError as error:
         raise TrainingJobError(f"training job {job_name} could not start {command[0]!r}: {error}") from None
     if completed.returncode != 0:
         tail = log_file.read_text()[-LOG_TAIL_CHARS:].strip() if log_file else ""
-        raise TrainingJobError(f"training job {job_name}: entry point exited with {completed.returncode}"
-                               + (f"\n{tail}" if tail else ""))
+        raise TrainingJobError(
+            f"training job {job_name}: entry point exited with {completed.returncode}"
+            + (f"\n{tail}" if tail else "")
+        )
     metrics_file = layout.model_dir / "metrics.json"
     metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else {}
     model_uri = None
@@ -199,9 +234,12 @@ def _encryption(kms_key_id: str | None) -> dict[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--job-name", required=True)
-    parser.add_argument("--channel", action="append", default=[], metavar="NAME=S3_URI",
-                        help="an input channel (repeatable)")
-    parser.add_argument("--output-path", required=True, help="s3:// prefix for <job-name>/output/model.tar.gz")
+    parser.add_argument(
+        "--channel", action="append", default=[], metavar="NAME=S3_URI", help="an input channel (repeatable)"
+    )
+    parser.add_argument(
+        "--output-path", required=True, help="s3:// prefix for <job-name>/output/model.tar.gz"
+    )
     parser.add_argument("--kms-key-id", help="KMS key for the uploaded artifacts")
     parser.add_argument("--hyperparameters", default="{}", help="JSON object of hyperparameters")
     parser.add_argument("--work-dir", type=Path, default=Path("/opt/ml"), help="root of the /opt/ml tree")
@@ -225,9 +263,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("; ".join(problems))
     try:
         run = run_training_job(
-            boto3.client("s3"), job_name=args.job_name, command=command, channels=channels,
-            hyperparameters=hyperparameters, output_path=args.output_path, layout=TrainingJobLayout(args.work_dir),
-            kms_key_id=args.kms_key_id, upload=os.environ.get(NODE_RANK_VARIABLE, "0") == "0",
+            boto3.client("s3"),
+            job_name=args.job_name,
+            command=command,
+            channels=channels,
+            hyperparameters=hyperparameters,
+            output_path=args.output_path,
+            layout=TrainingJobLayout(args.work_dir),
+            kms_key_id=args.kms_key_id,
+            upload=os.environ.get(NODE_RANK_VARIABLE, "0") == "0",
         )
     except (TrainingJobError, ValueError) as error:
         print(f"training job failed: {error}", file=sys.stderr)

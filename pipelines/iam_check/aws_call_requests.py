@@ -35,8 +35,16 @@ _S3_ACTIONS = {
     "CopyObject": "PutObject",
     "DeleteObjects": "DeleteObject",
 }
-_S3_BUCKET_OPERATIONS = frozenset({"HeadBucket", "ListObjects", "ListObjectsV2", "ListObjectVersions",
-                                   "GetBucketLocation", "ListMultipartUploads"})
+_S3_BUCKET_OPERATIONS = frozenset(
+    {
+        "HeadBucket",
+        "ListObjects",
+        "ListObjectsV2",
+        "ListObjectVersions",
+        "GetBucketLocation",
+        "ListMultipartUploads",
+    }
+)
 _SAGEMAKER_VERBS = re.compile(r"^(Create|Describe|Delete|Update|Stop|Start|Invoke|List|Add)")
 # SageMaker operations whose resource is not the `<Noun>Name` parameter the generic rule finds.
 _SAGEMAKER_RESOURCE_PARAMETERS = {
@@ -60,8 +68,9 @@ def iam_prefix(service_model: Any) -> str:
     return _IAM_PREFIX.get(signing, signing)
 
 
-def requests_for_call(service_model: Any, operation: str, params: Mapping[str, Any],
-                      site: CallSite) -> list[AuthorizationRequest]:
+def requests_for_call(
+    service_model: Any, operation: str, params: Mapping[str, Any], site: CallSite
+) -> list[AuthorizationRequest]:
     """Every authorization the call needs (empty for calls AWS does not authorize)."""
     prefix = iam_prefix(service_model)
     if (prefix, operation) in UNAUTHORIZED_OPERATIONS:
@@ -71,8 +80,11 @@ def requests_for_call(service_model: Any, operation: str, params: Mapping[str, A
     if prefix == "sagemaker":
         return _sagemaker(operation, params, site)
     if prefix == "cloudwatch" and operation == "PutMetricData":
-        return [AuthorizationRequest("cloudwatch:PutMetricData", "*",
-                                     {"cloudwatch:namespace": str(params.get("Namespace", ""))})]
+        return [
+            AuthorizationRequest(
+                "cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": str(params.get("Namespace", ""))}
+            )
+        ]
     return [AuthorizationRequest(f"{prefix}:{operation}", "*")]
 
 
@@ -87,8 +99,13 @@ def _s3(operation: str, params: Mapping[str, Any], site: CallSite) -> list[Autho
     key_id = params.get("SSEKMSKeyId")
     if key_id and operation in ("PutObject", "CreateMultipartUpload", "CopyObject"):
         # S3 asks KMS for a data key with the caller's credentials (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html#require-sse-kms).
-        requests.append(AuthorizationRequest("kms:GenerateDataKey", _kms_key_arn(key_id, site),
-                                             {"kms:ViaService": f"s3.{site.region}.amazonaws.com"}))
+        requests.append(
+            AuthorizationRequest(
+                "kms:GenerateDataKey",
+                _kms_key_arn(key_id, site),
+                {"kms:ViaService": f"s3.{site.region}.amazonaws.com"},
+            )
+        )
     return requests
 
 
@@ -125,8 +142,11 @@ def _sagemaker(operation: str, params: Mapping[str, Any], site: CallSite) -> lis
         requests.append(AuthorizationRequest("sagemaker:AddTags", resources[0]))
     for key in ("RoleArn", "ExecutionRoleArn"):
         if isinstance(params.get(key), str):
-            requests.append(AuthorizationRequest("iam:PassRole", params[key],
-                                                 {"iam:PassedToService": "sagemaker.amazonaws.com"}))
+            requests.append(
+                AuthorizationRequest(
+                    "iam:PassRole", params[key], {"iam:PassedToService": "sagemaker.amazonaws.com"}
+                )
+            )
     return requests
 
 

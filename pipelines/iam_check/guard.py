@@ -61,8 +61,13 @@ class IamGuard:
     def for_identity(cls, identity: StepIdentity) -> IamGuard:
         return cls(identity, RolePolicies.load(Path(identity.policies_file)).for_role(identity.role_arn))
 
-    def authorize(self, operation: str, requests: list[AuthorizationRequest], error_code: str = "AccessDenied",
-                  endpoint: str = MLFLOW_ENDPOINT) -> None:
+    def authorize(
+        self,
+        operation: str,
+        requests: list[AuthorizationRequest],
+        error_code: str = "AccessDenied",
+        endpoint: str = MLFLOW_ENDPOINT,
+    ) -> None:
         """Evaluate every request of one call to `endpoint` (the service host it goes to); raise
         ClientError(AccessDenied) at the first denial."""
         for request in requests:
@@ -70,38 +75,61 @@ class IamGuard:
             decision = evaluate(self.policies, request)
             self._record(operation, endpoint, decision)
             if not decision.allowed:
-                raise ClientError({"Error": {"Code": error_code, "Message": self._message(decision)}},
-                                  operation.rsplit(".", 1)[-1])
+                raise ClientError(
+                    {"Error": {"Code": error_code, "Message": self._message(decision)}},
+                    operation.rsplit(".", 1)[-1],
+                )
 
-    def authorize_boto3(self, service_model: Any, operation: str, params: Mapping[str, Any], region: str) -> None:
+    def authorize_boto3(
+        self, service_model: Any, operation: str, params: Mapping[str, Any], region: str
+    ) -> None:
         site = CallSite(self.account_id, region, self.identity.role_arn.split(":")[1])
         prefix = iam_prefix(service_model)
-        self.authorize(f"{prefix}.{operation}", requests_for_call(service_model, operation, params, site),
-                       "AccessDenied" if prefix == "s3" else "AccessDeniedException", service_model.endpoint_prefix)
+        self.authorize(
+            f"{prefix}.{operation}",
+            requests_for_call(service_model, operation, params, site),
+            "AccessDenied" if prefix == "s3" else "AccessDeniedException",
+            service_model.endpoint_prefix,
+        )
 
     def _as_planned(self, request: AuthorizationRequest) -> AuthorizationRequest:
         resource = self.identity.arn_aliases.get(request.resource, request.resource)
-        return request if resource == request.resource else AuthorizationRequest(request.action, resource,
-                                                                                 request.context)
+        return (
+            request
+            if resource == request.resource
+            else AuthorizationRequest(request.action, resource, request.context)
+        )
 
     def _message(self, decision: Decision) -> str:
         # The wording AWS uses for an identity-policy denial.
         partition = self.identity.role_arn.split(":")[1]
-        principal = (f"arn:{partition}:sts::{self.account_id}:assumed-role/{role_name(self.identity.role_arn)}/"
-                     f"{SESSION_NAME}")
-        return (f"User: {principal} is not authorized to perform: {decision.request.action} on resource: "
-                f"{decision.request.resource} {decision.reason}")
+        principal = (
+            f"arn:{partition}:sts::{self.account_id}:assumed-role/{role_name(self.identity.role_arn)}/"
+            f"{SESSION_NAME}"
+        )
+        return (
+            f"User: {principal} is not authorized to perform: {decision.request.action} on resource: "
+            f"{decision.request.resource} {decision.reason}"
+        )
 
     def _record(self, operation: str, endpoint: str, decision: Decision) -> None:
         matched = decision.matched
-        line = json.dumps({
-            "step": self.identity.step, "role": self.identity.role_arn, "origin": self.identity.origin,
-            "endpoint": endpoint, "operation": operation,
-            "action": decision.request.action, "resource": decision.request.resource,
-            "allowed": decision.allowed, "reason": decision.reason,
-            "policy": matched.policy if matched else None, "sid": matched.sid if matched else None,
-            "pattern": matched.action_pattern if matched else None,
-        })
+        line = json.dumps(
+            {
+                "step": self.identity.step,
+                "role": self.identity.role_arn,
+                "origin": self.identity.origin,
+                "endpoint": endpoint,
+                "operation": operation,
+                "action": decision.request.action,
+                "resource": decision.request.resource,
+                "allowed": decision.allowed,
+                "reason": decision.reason,
+                "policy": matched.policy if matched else None,
+                "sid": matched.sid if matched else None,
+                "pattern": matched.action_pattern if matched else None,
+            }
+        )
         with self._lock, open(self.identity.calls_file, "a") as log:
             log.write(line + "\n")
 

@@ -42,8 +42,13 @@ class LocalIamCheck:
     """Writes the plan's role policies once under `work_dir`, hands each step process its identity, and reads the
     decisions back. `arn_aliases` maps ARNs the local cloud issued to the plan's (see StepIdentity)."""
 
-    def __init__(self, role_policies: RolePolicies, work_dir: Path, tracking_server_arn: str,
-                 arn_aliases: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        role_policies: RolePolicies,
+        work_dir: Path,
+        tracking_server_arn: str,
+        arn_aliases: Mapping[str, str] | None = None,
+    ):
         self.role_policies = role_policies
         self.folder = Path(work_dir) / "iam"
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -55,8 +60,15 @@ class LocalIamCheck:
 
     def identity(self, step: str, role_arn: str, origin: str = "step") -> StepIdentity:
         self.role_policies.for_role(role_arn)  # a role outside the plan fails before the step runs
-        return StepIdentity(step, role_arn, str(self.policies_file), str(self.calls_file), self.tracking_server_arn,
-                            self.arn_aliases, origin)
+        return StepIdentity(
+            step,
+            role_arn,
+            str(self.policies_file),
+            str(self.calls_file),
+            self.tracking_server_arn,
+            self.arn_aliases,
+            origin,
+        )
 
     def step_environment(self, step: str, role_arn: str) -> dict[str, str]:
         """The variable that makes the step's process check its calls as `role_arn`."""
@@ -66,8 +78,10 @@ class LocalIamCheck:
     def wrap(self, command: Sequence[str]) -> list[str]:
         """`python -m X ...` / `python -c ...` run under the guard; anything else cannot be checked and is refused."""
         if len(command) < 2 or command[1] not in ("-m", "-c"):
-            raise IamCheckError(f"cannot check the IAM calls of {' '.join(command[:3])!r}: the local run checks "
-                                f"`python -m MODULE` and `python -c CODE` container commands")
+            raise IamCheckError(
+                f"cannot check the IAM calls of {' '.join(command[:3])!r}: the local run checks "
+                f"`python -m MODULE` and `python -c CODE` container commands"
+            )
         return [command[0], "-m", RUN_AS_ROLE, *command[1:]]
 
     def service_guard(self, step: str, role_arn: str) -> IamGuard:
@@ -83,7 +97,9 @@ class LocalIamCheck:
         used = {(c["role"], c["policy"], c["sid"], c["pattern"]) for c in calls if c["allowed"]}
         unused: dict[str, list[str]] = {}
         for role in sorted({c["role"] for c in calls}):
-            unused[role] = [f"{m.policy}/{m.sid}: {m.action_pattern}"
-                            for m in allowed_action_patterns(self.role_policies.for_role(role))
-                            if (role, m.policy, m.sid, m.action_pattern) not in used]
+            unused[role] = [
+                f"{m.policy}/{m.sid}: {m.action_pattern}"
+                for m in allowed_action_patterns(self.role_policies.for_role(role))
+                if (role, m.policy, m.sid, m.action_pattern) not in used
+            ]
         return IamReport(calls, unused)

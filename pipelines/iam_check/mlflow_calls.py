@@ -36,7 +36,9 @@ Authorize = Callable[[str, list[AuthorizationRequest]], None]
 
 def action_for(method: str) -> str:
     """`sagemaker-mlflow:<Operation>` for a store method name."""
-    return "sagemaker-mlflow:" + _RENAMED.get(method, "".join(part.capitalize() for part in method.split("_")))
+    return "sagemaker-mlflow:" + _RENAMED.get(
+        method, "".join(part.capitalize() for part in method.split("_"))
+    )
 
 
 def rest_operations() -> dict[str, list[str]]:
@@ -45,8 +47,11 @@ def rest_operations() -> dict[str, list[str]]:
     from mlflow.store.tracking.rest_store import RestStore as TrackingRestStore
 
     def public(cls: type) -> list[str]:
-        return sorted(name for name, _ in inspect.getmembers(cls, inspect.isfunction)
-                      if not name.startswith("_") and name not in _LOCAL_ONLY)
+        return sorted(
+            name
+            for name, _ in inspect.getmembers(cls, inspect.isfunction)
+            if not name.startswith("_") and name not in _LOCAL_ONLY
+        )
 
     return {"tracking": public(TrackingRestStore), "registry": public(RegistryRestStore)}
 
@@ -66,8 +71,9 @@ def install(authorize: Authorize, tracking_server_arn: str) -> None:
             setattr(store, method, _checked(original, method, authorize, tracking_server_arn, depth))
 
 
-def _checked(original: Callable, method: str, authorize: Authorize, resource: str,
-             depth: threading.local) -> Callable:
+def _checked(
+    original: Callable, method: str, authorize: Authorize, resource: str, depth: threading.local
+) -> Callable:
     request = AuthorizationRequest(action_for(method), resource)
 
     @functools.wraps(original)

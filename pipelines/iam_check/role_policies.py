@@ -33,10 +33,14 @@ class RolePolicies:
     def for_role(self, role_arn: str) -> list[NamedPolicy]:
         name = role_name(role_arn)
         if name not in self.roles:
-            raise RolePoliciesError(f"role {role_arn} is not in the stack's plan (known: {', '.join(sorted(self.roles))})")
+            raise RolePoliciesError(
+                f"role {role_arn} is not in the stack's plan (known: {', '.join(sorted(self.roles))})"
+            )
         if self.unresolved.get(name):
-            raise RolePoliciesError(f"role {role_arn} has AWS-managed policies the plan does not contain: "
-                                    f"{', '.join(self.unresolved[name])}")
+            raise RolePoliciesError(
+                f"role {role_arn} has AWS-managed policies the plan does not contain: "
+                f"{', '.join(self.unresolved[name])}"
+            )
         return self.roles[name]
 
     def lambda_role(self, function_name: str) -> str:
@@ -46,8 +50,10 @@ class RolePolicies:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "roles": {name: [{"name": p.name, "document": p.document} for p in policies]
-                      for name, policies in self.roles.items()},
+            "roles": {
+                name: [{"name": p.name, "document": p.document} for p in policies]
+                for name, policies in self.roles.items()
+            },
             "lambda_roles": dict(self.lambda_roles),
             "unresolved": {name: list(arns) for name, arns in self.unresolved.items()},
         }
@@ -55,8 +61,10 @@ class RolePolicies:
     @classmethod
     def from_json(cls, document: Mapping[str, Any]) -> RolePolicies:
         return cls(
-            roles={name: [NamedPolicy.parse(p["name"], p["document"]) for p in policies]
-                   for name, policies in document["roles"].items()},
+            roles={
+                name: [NamedPolicy.parse(p["name"], p["document"]) for p in policies]
+                for name, policies in document["roles"].items()
+            },
             lambda_roles=dict(document.get("lambda_roles", {})),
             unresolved={name: list(arns) for name, arns in document.get("unresolved", {}).items()},
         )
@@ -85,17 +93,23 @@ class RolePolicies:
             if resource.type == ROLE_POLICY:
                 name = role_name(resource.inputs["role"])
                 try:
-                    roles.setdefault(name, []).append(NamedPolicy.parse(resource.name, resource.inputs["policy"]))
+                    roles.setdefault(name, []).append(
+                        NamedPolicy.parse(resource.name, resource.inputs["policy"])
+                    )
                 except (ValueError, KeyError) as error:
                     raise RolePoliciesError(f"role policy {resource.name}: {error}") from None
             elif resource.type == ROLE_POLICY_ATTACHMENT:
                 name, arn = role_name(resource.inputs["role"]), resource.inputs["policyArn"]
                 if arn in managed:
-                    roles.setdefault(name, []).append(NamedPolicy.parse(managed[arn].name, managed[arn].inputs["policy"]))
+                    roles.setdefault(name, []).append(
+                        NamedPolicy.parse(managed[arn].name, managed[arn].inputs["policy"])
+                    )
                 else:
                     unresolved.setdefault(name, []).append(arn)
             elif resource.type == LAMBDA_FUNCTION:
-                lambda_roles[resource.inputs.get("name") or resource.id or resource.name] = resource.inputs["role"]
+                lambda_roles[resource.inputs.get("name") or resource.id or resource.name] = resource.inputs[
+                    "role"
+                ]
         return cls(roles, lambda_roles, unresolved)
 
 

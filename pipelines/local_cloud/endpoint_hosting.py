@@ -38,13 +38,23 @@ class HostedModel:
 class EndpointHosting:
     """At most one live server per endpoint; a new config's server must pass /ping before it replaces the old one."""
 
-    def __init__(self, work_dir: Path, s3_endpoint_url: str, region: str,
-                 health_timeout_seconds: float = READY_TIMEOUT_SECONDS):
+    def __init__(
+        self,
+        work_dir: Path,
+        s3_endpoint_url: str,
+        region: str,
+        health_timeout_seconds: float = READY_TIMEOUT_SECONDS,
+    ):
         self.work_dir = Path(work_dir)
         self.health_timeout_seconds = health_timeout_seconds
         self._s3 = boto3.client(
-            "s3", endpoint_url=s3_endpoint_url, region_name=region, aws_access_key_id="testing",
-            aws_secret_access_key="testing", config=Config(s3={"addressing_style": "path"}))
+            "s3",
+            endpoint_url=s3_endpoint_url,
+            region_name=region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(s3={"addressing_style": "path"}),
+        )
         self._live: dict[str, HostedModel] = {}
         self._lock = threading.Lock()
 
@@ -63,10 +73,18 @@ class EndpointHosting:
         self._unpack(model_data_url, model_dir)
         try:
             # The container's server, as is, on a free loopback port with one worker.
-            server = start_server(model_dir, port=0, workers=1, extra_args=["--shutdown-timeout", "2"],
-                                  log_path=model_dir.parent / "server.log", ready_timeout=self.health_timeout_seconds)
+            server = start_server(
+                model_dir,
+                port=0,
+                workers=1,
+                extra_args=["--shutdown-timeout", "2"],
+                log_path=model_dir.parent / "server.log",
+                ready_timeout=self.health_timeout_seconds,
+            )
         except (ServerStartError, OSError) as error:
-            raise HostingError(f"the inference server for {model_data_url} did not become healthy: {error}") from None
+            raise HostingError(
+                f"the inference server for {model_data_url} did not become healthy: {error}"
+            ) from None
         return HostedModel(endpoint_name, config_name, server.url, model_dir, server)
 
     def promote(self, hosted: HostedModel) -> None:
@@ -108,4 +126,6 @@ class EndpointHosting:
             with tarfile.open(fileobj=io.BytesIO(body), mode="r:gz") as archive:
                 archive.extractall(model_dir, filter="data")
         except (tarfile.TarError, OSError) as error:
-            raise HostingError(f"model artifact {model_data_url} is not a readable .tar.gz: {error}") from None
+            raise HostingError(
+                f"model artifact {model_data_url} is not a readable .tar.gz: {error}"
+            ) from None

@@ -109,7 +109,8 @@ def _servers_working_in(home: Path) -> list[int]:
             continue
         arguments = _command_line(int(entry.name))
         if SERVER_MODULE in arguments and any(
-                flag == "--work-dir" and value == str(home) for flag, value in zip(arguments, arguments[1:])):
+            flag == "--work-dir" and value == str(home) for flag, value in zip(arguments, arguments[1:])
+        ):
             found.append(int(entry.name))
     return found
 
@@ -131,7 +132,9 @@ def status(stack: str, root: Path = DEFAULT_ROOT) -> LocalCloudStatus:
     if not _is_our_server(state.pid):
         return LocalCloudStatus(False, state, f"not running (process {state.pid} is gone; stale state file)")
     if not _answers(state.endpoint_url):
-        return LocalCloudStatus(False, state, f"process {state.pid} is alive but {state.endpoint_url} does not answer")
+        return LocalCloudStatus(
+            False, state, f"process {state.pid} is alive but {state.endpoint_url} does not answer"
+        )
     return LocalCloudStatus(True, state, f"running at {state.endpoint_url} (pid {state.pid})")
 
 
@@ -144,8 +147,13 @@ def _default_quotas(stack: str, outputs: StackOutputs) -> tuple[int, int]:
     return config.training.sagemaker_instance_count, config.inference.max_capacity
 
 
-def up(stack: str, root: Path = DEFAULT_ROOT, outputs: StackOutputs | None = None, port: int = 0,
-       progress: Callable[[str], None] = lambda message: None) -> LocalCloudState:
+def up(
+    stack: str,
+    root: Path = DEFAULT_ROOT,
+    outputs: StackOutputs | None = None,
+    port: int = 0,
+    progress: Callable[[str], None] = lambda message: None,
+) -> LocalCloudState:
     """Start (or find running) the local cloud of `stack`: moto on 127.0.0.1, resources seeded from the stack
     outputs (default: the offline plan's), MLflow on sqlite with artifacts under <root>/<stack>/mlflow.
     `progress` receives one line per phase as it starts (the whole takes seconds to tens of seconds)."""
@@ -162,9 +170,22 @@ def up(stack: str, root: Path = DEFAULT_ROOT, outputs: StackOutputs | None = Non
     progress(f"starting the AWS emulator (moto) on 127.0.0.1, log {log_file} ...")
     with log_file.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", SERVER_MODULE, "--work-dir", str(home), "--port", str(port),
-             "--region", outputs.region],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                SERVER_MODULE,
+                "--work-dir",
+                str(home),
+                "--port",
+                str(port),
+                "--region",
+                outputs.region,
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     try:
         endpoint_url = _wait_ready(process, log_file)
         clients = AwsClients(outputs.region, endpoint_url)
@@ -179,9 +200,16 @@ def up(stack: str, root: Path = DEFAULT_ROOT, outputs: StackOutputs | None = Non
     outputs_file.write_text(seeded.model_dump_json(indent=2))
     outputs_file.chmod(0o600)
     state = LocalCloudState(
-        stack=stack, pid=process.pid, endpoint_url=endpoint_url, region=outputs.region,
-        mlflow_tracking_uri=tracking_uri, mlflow_artifact_root=artifact_root, outputs_file=str(outputs_file),
-        log_file=str(log_file), started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        stack=stack,
+        pid=process.pid,
+        endpoint_url=endpoint_url,
+        region=outputs.region,
+        mlflow_tracking_uri=tracking_uri,
+        mlflow_artifact_root=artifact_root,
+        outputs_file=str(outputs_file),
+        log_file=str(log_file),
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
     _state_file(stack, root).write_text(json.dumps(asdict(state), indent=2))
     return state
 
@@ -223,10 +251,14 @@ def _wait_ready(process: subprocess.Popen, log_file: Path) -> str:
             if line.startswith("READY "):
                 return line.split(" ", 1)[1].strip()
         if process.poll() is not None:
-            raise LocalCloudError(f"the local cloud server exited with code {process.returncode}; log: {log_file}\n"
-                                  + log_file.read_text()[-2000:])
+            raise LocalCloudError(
+                f"the local cloud server exited with code {process.returncode}; log: {log_file}\n"
+                + log_file.read_text()[-2000:]
+            )
         time.sleep(0.05)
-    raise LocalCloudError(f"the local cloud server did not start within {START_TIMEOUT_SECONDS:.0f}s; log: {log_file}")
+    raise LocalCloudError(
+        f"the local cloud server did not start within {START_TIMEOUT_SECONDS:.0f}s; log: {log_file}"
+    )
 
 
 def _terminate(pid: int) -> None:

@@ -43,9 +43,12 @@ def install(hosting: EndpointHosting) -> None:
     if _installed:
         _installed["hosting"] = hosting
         return
-    _installed.update(hosting=hosting, create_endpoint=SageMakerResponse.create_endpoint,
-                      delete_endpoint=SageMakerResponse.delete_endpoint,
-                      validate_instance_type=FakeEndpointConfig.validate_instance_type)
+    _installed.update(
+        hosting=hosting,
+        create_endpoint=SageMakerResponse.create_endpoint,
+        delete_endpoint=SageMakerResponse.delete_endpoint,
+        validate_instance_type=FakeEndpointConfig.validate_instance_type,
+    )
     FakeEndpointConfig.validate_instance_type = _validate_instance_type
     SageMakerResponse.create_endpoint = _create_endpoint
     SageMakerResponse.update_endpoint = _update_endpoint
@@ -87,8 +90,9 @@ def _create_endpoint(self: SageMakerResponse) -> Any:
 
     def host() -> None:
         try:
-            hosted = _hosting().start(endpoint.endpoint_name, endpoint.endpoint_config_name,
-                                      _model_data_url(backend, config))
+            hosted = _hosting().start(
+                endpoint.endpoint_name, endpoint.endpoint_config_name, _model_data_url(backend, config)
+            )
         except HostingError as error:
             endpoint.endpoint_status, endpoint.failure_reason = "Failed", str(error)
         else:
@@ -110,8 +114,10 @@ def _update_endpoint(self: SageMakerResponse) -> ActionResult:
     if endpoint.endpoint_status != "InService":
         from moto.sagemaker.exceptions import ValidationError
 
-        raise ValidationError(message=f"Cannot update in-progress endpoint {endpoint.arn!r} "
-                                      f"(status {endpoint.endpoint_status}).")
+        raise ValidationError(
+            message=f"Cannot update in-progress endpoint {endpoint.arn!r} "
+            f"(status {endpoint.endpoint_status})."
+        )
     endpoint.endpoint_status = "Updating"
     endpoint.last_modified_time = utcnow()
 
@@ -149,9 +155,12 @@ def capture_summary(capture: dict[str, Any]) -> dict[str, Any]:
     """DescribeEndpoint's DataCaptureConfigSummary of an endpoint config's DataCaptureConfig
     (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DataCaptureConfigSummary.html)."""
     enabled = bool(capture.get("EnableCapture", True))
-    summary = {"EnableCapture": enabled, "CaptureStatus": "Started" if enabled else "Stopped",
-               "CurrentSamplingPercentage": capture["InitialSamplingPercentage"],
-               "DestinationS3Uri": capture["DestinationS3Uri"]}
+    summary = {
+        "EnableCapture": enabled,
+        "CaptureStatus": "Started" if enabled else "Stopped",
+        "CurrentSamplingPercentage": capture["InitialSamplingPercentage"],
+        "DestinationS3Uri": capture["DestinationS3Uri"],
+    }
     if capture.get("KmsKeyId"):
         summary["KmsKeyId"] = capture["KmsKeyId"]
     return summary
@@ -165,41 +174,71 @@ def _invoke_endpoint(self: SageMakerRuntimeResponse) -> tuple[int, dict[str, str
     endpoint = backend.endpoints.get(endpoint_name)
     url = _hosting().url_for(endpoint_name)
     if endpoint is None or url is None:
-        return _error(400, "ValidationError", f"Endpoint {endpoint_name} of account {self.current_account} not found.")
+        return _error(
+            400, "ValidationError", f"Endpoint {endpoint_name} of account {self.current_account} not found."
+        )
     payload = self.body.encode() if isinstance(self.body, str) else self.body
     content_type = self.headers.get("Content-Type", "application/json")
     accept = self.headers.get("Accept", "application/json")
-    request = urllib.request.Request(f"{url}/invocations", data=payload, method="POST",
-                                     headers={"Content-Type": content_type, "Accept": accept})
+    request = urllib.request.Request(
+        f"{url}/invocations",
+        data=payload,
+        method="POST",
+        headers={"Content-Type": content_type, "Accept": accept},
+    )
     try:
         with urllib.request.urlopen(request, timeout=INVOKE_TIMEOUT_SECONDS) as response:
             body, answered_type = response.read(), response.headers.get("Content-Type", accept)
     except urllib.error.HTTPError as error:
         detail = error.read().decode(errors="replace")
-        return _error(424, "ModelError", f"Received client error ({error.code}) from primary with message "
-                                         f'"{detail}".', OriginalStatusCode=error.code, OriginalMessage=detail)
+        return _error(
+            424,
+            "ModelError",
+            f'Received client error ({error.code}) from primary with message "{detail}".',
+            OriginalStatusCode=error.code,
+            OriginalMessage=detail,
+        )
     except (urllib.error.URLError, OSError) as error:
-        return _error(424, "ModelError", f"The model server of endpoint {endpoint_name} did not answer: {error}")
+        return _error(
+            424, "ModelError", f"The model server of endpoint {endpoint_name} did not answer: {error}"
+        )
     variant = endpoint.production_variants[0]["VariantName"]
     _capture(endpoint, variant, payload, content_type, body, answered_type)
     return 200, {"Content-Type": answered_type, "x-Amzn-Invoked-Production-Variant": variant}, body
 
 
 def _error(status: int, code: str, message: str, **extra: Any) -> tuple[int, dict[str, str], str]:
-    return status, {"x-amzn-ErrorType": code, "Content-Type": "application/json"}, json.dumps(
-        {"message": message, **extra})
+    return (
+        status,
+        {"x-amzn-ErrorType": code, "Content-Type": "application/json"},
+        json.dumps({"message": message, **extra}),
+    )
 
 
 def _capture_payload(data: bytes, content_type: str) -> dict[str, str]:
     if "json" in content_type or "csv" in content_type:
-        return {"observedContentType": content_type, "mode": "INPUT", "data": data.decode(), "encoding":
-                "JSON" if "json" in content_type else "CSV"}
-    return {"observedContentType": content_type, "mode": "INPUT", "data": base64.b64encode(data).decode(),
-            "encoding": "BASE64"}
+        return {
+            "observedContentType": content_type,
+            "mode": "INPUT",
+            "data": data.decode(),
+            "encoding": "JSON" if "json" in content_type else "CSV",
+        }
+    return {
+        "observedContentType": content_type,
+        "mode": "INPUT",
+        "data": base64.b64encode(data).decode(),
+        "encoding": "BASE64",
+    }
 
 
-def _capture(endpoint: Any, variant: str, request_body: bytes, request_type: str, response_body: bytes,
-             response_type: str) -> None:
+def _capture(
+    endpoint: Any,
+    variant: str,
+    request_body: bytes,
+    request_type: str,
+    response_body: bytes,
+    response_type: str,
+) -> None:
     """One JSON Lines object per captured request, at SageMaker's key layout
     `<destination>/<endpoint>/<variant>/yyyy/mm/dd/hh/<id>.jsonl`."""
     capture = endpoint.data_capture_config or {}

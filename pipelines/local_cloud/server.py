@@ -31,8 +31,12 @@ class RunningCloud:
         self.server.stop()
 
 
-def start_cloud(work_dir: Path, port: int = 0, region: str = "us-east-1",
-                health_timeout_seconds: float = READY_TIMEOUT_SECONDS) -> RunningCloud:
+def start_cloud(
+    work_dir: Path,
+    port: int = 0,
+    region: str = "us-east-1",
+    health_timeout_seconds: float = READY_TIMEOUT_SECONDS,
+) -> RunningCloud:
     """Start moto on 127.0.0.1:`port` (0: any free port) in this process, with the SageMaker and Service Quotas
     patches installed; endpoint models are unpacked under `work_dir` and must answer /ping within
     `health_timeout_seconds` to go InService."""

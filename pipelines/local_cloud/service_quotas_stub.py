@@ -21,8 +21,20 @@ SERVICE_NAME = "Amazon SageMaker"
 USAGES = ("training job usage", "spot training job usage", "endpoint usage")
 # SageMaker GPU instance types of the families the stack config allows, by family.
 GPU_INSTANCE_TYPES = (
-    [f"ml.{family}.{size}" for family in ("g5", "g6", "g6e")
-     for size in ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge", "48xlarge")]
+    [
+        f"ml.{family}.{size}"
+        for family in ("g5", "g6", "g6e")
+        for size in (
+            "xlarge",
+            "2xlarge",
+            "4xlarge",
+            "8xlarge",
+            "12xlarge",
+            "16xlarge",
+            "24xlarge",
+            "48xlarge",
+        )
+    ]
     + ["ml.p4d.24xlarge", "ml.p5.48xlarge"]
     + [f"ml.inf2.{size}" for size in ("xlarge", "8xlarge", "24xlarge", "48xlarge")]
 )
@@ -43,10 +55,15 @@ def _table(account: str, region: str) -> dict[str, dict[str, Any]]:
                 name = f"{instance_type} for {usage}"
                 code = quota_code(name)
                 table[code] = {
-                    "ServiceCode": SERVICE_CODE, "ServiceName": SERVICE_NAME,
+                    "ServiceCode": SERVICE_CODE,
+                    "ServiceName": SERVICE_NAME,
                     "QuotaArn": f"arn:aws:servicequotas:{region}:{account}:{SERVICE_CODE}/{code}",
-                    "QuotaCode": code, "QuotaName": name, "Value": 0.0, "Unit": "None",
-                    "Adjustable": True, "GlobalQuota": False,
+                    "QuotaCode": code,
+                    "QuotaName": name,
+                    "Value": 0.0,
+                    "Unit": "None",
+                    "Adjustable": True,
+                    "GlobalQuota": False,
                 }
         _quotas[(account, region)] = table
     return _quotas[(account, region)]
@@ -56,8 +73,10 @@ def install() -> None:
     """Patch moto's Service Quotas handler in this process (idempotent)."""
     if _originals:
         return
-    _originals.update(list_aws_default_service_quotas=ServiceQuotasResponse.list_aws_default_service_quotas,
-                      get_service_quota=ServiceQuotasResponse.get_service_quota)
+    _originals.update(
+        list_aws_default_service_quotas=ServiceQuotasResponse.list_aws_default_service_quotas,
+        get_service_quota=ServiceQuotasResponse.get_service_quota,
+    )
     ServiceQuotasResponse.list_service_quotas = _list_service_quotas
     ServiceQuotasResponse.list_aws_default_service_quotas = _list_aws_default_service_quotas
     ServiceQuotasResponse.get_service_quota = _get_service_quota
@@ -97,9 +116,19 @@ def _request_service_quota_increase(self: ServiceQuotasResponse) -> str:
     if params.get("ServiceCode") != SERVICE_CODE or quota is None:
         raise NoSuchResource
     quota["Value"] = float(params["DesiredValue"])
-    return json.dumps({"RequestedQuota": {
-        "Id": hashlib.sha256(f"{quota['QuotaCode']}:{quota['Value']}".encode()).hexdigest()[:32],
-        "ServiceCode": SERVICE_CODE, "ServiceName": SERVICE_NAME, "QuotaCode": quota["QuotaCode"],
-        "QuotaName": quota["QuotaName"], "DesiredValue": quota["Value"], "Status": "APPROVED",
-        "QuotaArn": quota["QuotaArn"], "GlobalQuota": False, "Unit": "None",
-    }})
+    return json.dumps(
+        {
+            "RequestedQuota": {
+                "Id": hashlib.sha256(f"{quota['QuotaCode']}:{quota['Value']}".encode()).hexdigest()[:32],
+                "ServiceCode": SERVICE_CODE,
+                "ServiceName": SERVICE_NAME,
+                "QuotaCode": quota["QuotaCode"],
+                "QuotaName": quota["QuotaName"],
+                "DesiredValue": quota["Value"],
+                "Status": "APPROVED",
+                "QuotaArn": quota["QuotaArn"],
+                "GlobalQuota": False,
+                "Unit": "None",
+            }
+        }
+    )

@@ -38,7 +38,10 @@ def platform_boto_session(region: str, endpoint_url: str | None = None) -> boto3
         return boto3.Session(region_name=region)
     session = EndpointBotoSession(endpoint_url, region_name=region)
     if session.get_credentials() is None:
-        session = EndpointBotoSession(endpoint_url, region_name=region,
-                                      aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                                      aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+        session = EndpointBotoSession(
+            endpoint_url,
+            region_name=region,
+            aws_access_key_id=EMULATOR_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=EMULATOR_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        )
     return session

@@ -13,14 +13,18 @@ def definition_structure(definition: Mapping[str, Any]) -> dict[str, Any]:
     """{"parameters": {name: {"type", "default"}}, "steps": {name: {"type", "depends_on", "branch",
     "property_files"}}}; a step depends on its DependsOn, the steps its arguments read, and its branch's
     condition (as the local executor reads them)."""
-    parameters = {parameter["Name"]: {"type": parameter["Type"], "default": parameter.get("DefaultValue")}
-                  for parameter in definition.get("Parameters", [])}
+    parameters = {
+        parameter["Name"]: {"type": parameter["Type"], "default": parameter.get("DefaultValue")}
+        for parameter in definition.get("Parameters", [])
+    }
     steps = {
         step.name: {
             "type": step.definition["Type"],
             "depends_on": sorted(step.depends_on),
             "branch": list(step.branch) if step.branch else None,
-            "property_files": sorted(item["PropertyFileName"] for item in step.definition.get("PropertyFiles", [])),
+            "property_files": sorted(
+                item["PropertyFileName"] for item in step.definition.get("PropertyFiles", [])
+            ),
         }
         for step in execution_plan(definition)
     }
@@ -36,6 +40,9 @@ def structure_differences(ours: Mapping[str, Any], theirs: Mapping[str, Any]) ->
             if mine is None or other is None:
                 differences.append(f"{section} {name}: {'ours only' if other is None else 'theirs only'}")
                 continue
-            differences += [f"{section} {name}.{field}: ours {mine.get(field)!r}, theirs {other.get(field)!r}"
-                            for field in sorted(set(mine) | set(other)) if mine.get(field) != other.get(field)]
+            differences += [
+                f"{section} {name}.{field}: ours {mine.get(field)!r}, theirs {other.get(field)!r}"
+                for field in sorted(set(mine) | set(other))
+                if mine.get(field) != other.get(field)
+            ]
     return differences

@@ -25,11 +25,14 @@ class LocalJobError(LookupError):
 
 def latest_job_name(clients: AwsClients, base_job_name: str) -> str:
     """The newest recorded job whose name starts with `base_job_name` (ModelTrainer appends a timestamp)."""
-    jobs = clients.sagemaker.list_training_jobs(NameContains=base_job_name, SortBy="CreationTime",
-                                                SortOrder="Descending")["TrainingJobSummaries"]
+    jobs = clients.sagemaker.list_training_jobs(
+        NameContains=base_job_name, SortBy="CreationTime", SortOrder="Descending"
+    )["TrainingJobSummaries"]
     names = [job["TrainingJobName"] for job in jobs if job["TrainingJobName"].startswith(base_job_name)]
     if not names:
-        raise LocalJobError(f"no training job named {base_job_name}* is recorded at {clients.endpoint_url or 'AWS'}")
+        raise LocalJobError(
+            f"no training job named {base_job_name}* is recorded at {clients.endpoint_url or 'AWS'}"
+        )
     return names[0]
 
 
@@ -40,13 +43,22 @@ def run_job_here(clients: AwsClients, job_name: str, work_dir: Path | None = Non
         job = clients.sagemaker.describe_training_job(TrainingJobName=job_name)
     except clients.sagemaker.exceptions.ClientError as error:
         raise LocalJobError(f"training job {job_name!r}: {error}") from None
-    channels = {channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"]
-                for channel in job.get("InputDataConfig", [])}
+    channels = {
+        channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"]
+        for channel in job.get("InputDataConfig", [])
+    }
     output = job["OutputDataConfig"]
     with tempfile.TemporaryDirectory(prefix="modelyard-sdk-job-", dir=work_dir) as scratch:
         return run_training_job(
-            clients.s3, job_name=job_name, command=[sys.executable, *IMAGE_COMMAND], channels=channels,
-            hyperparameters=job.get("HyperParameters", {}), output_path=output["S3OutputPath"],
-            layout=TrainingJobLayout(Path(scratch) / "opt" / "ml"), kms_key_id=output.get("KmsKeyId"),
-            environment=job.get("Environment", {}), hosts=(LOCAL_HOST,),
-            timeout_s=job.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"))
+            clients.s3,
+            job_name=job_name,
+            command=[sys.executable, *IMAGE_COMMAND],
+            channels=channels,
+            hyperparameters=job.get("HyperParameters", {}),
+            output_path=output["S3OutputPath"],
+            layout=TrainingJobLayout(Path(scratch) / "opt" / "ml"),
+            kms_key_id=output.get("KmsKeyId"),
+            environment=job.get("Environment", {}),
+            hosts=(LOCAL_HOST,),
+            timeout_s=job.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"),
+        )

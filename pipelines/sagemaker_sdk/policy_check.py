@@ -16,8 +16,11 @@ from modelyard.policies.rules.sagemaker import RULES as SAGEMAKER_RULES
 from modelyard.workflow.compiler import DEFINITION_VERSION, TRAIN
 
 PIPELINE_TYPE = next(iter(PIPELINE_TYPES))
-TRAINING_STEP_RULES = tuple(rule for rule in SAGEMAKER_RULES
-                            if isinstance(rule, ResourceRule) and rule.resource_types & PIPELINE_TYPES)
+TRAINING_STEP_RULES = tuple(
+    rule
+    for rule in SAGEMAKER_RULES
+    if isinstance(rule, ResourceRule) and rule.resource_types & PIPELINE_TYPES
+)
 
 
 @dataclass(frozen=True)
@@ -33,15 +36,24 @@ def training_job_findings(request: Mapping[str, Any], stack: str) -> list[Traini
     """Every finding of the training-step rules enforced on `stack` (dev, staging, prod; others are held to prod)
     for `request` (CreateTrainingJob parameters, with or without TrainingJobName)."""
     arguments = {key: value for key, value in request.items() if key != "TrainingJobName"}
-    definition = {"Version": DEFINITION_VERSION, "Steps": [{"Name": TRAIN, "Type": "Training", "Arguments": arguments}]}
-    pipeline = Resource(urn=f"urn:pulumi:{stack}::modelyard::{PIPELINE_TYPE}::sdk-training-job", type=PIPELINE_TYPE,
-                        name="sdk-training-job", inputs={"pipelineDefinition": json.dumps(definition)})
+    definition = {
+        "Version": DEFINITION_VERSION,
+        "Steps": [{"Name": TRAIN, "Type": "Training", "Arguments": arguments}],
+    }
+    pipeline = Resource(
+        urn=f"urn:pulumi:{stack}::modelyard::{PIPELINE_TYPE}::sdk-training-job",
+        type=PIPELINE_TYPE,
+        name="sdk-training-job",
+        inputs={"pipelineDefinition": json.dumps(definition)},
+    )
     resources = StackResources([pipeline])
     findings = []
     for rule in TRAINING_STEP_RULES:
         enforcement = rule.levels.for_stack(stack)
         if enforcement == "disabled":
             continue
-        findings += [TrainingJobFinding(rule.id, enforcement, finding.message)
-                     for finding in rule.run(resources).findings]
+        findings += [
+            TrainingJobFinding(rule.id, enforcement, finding.message)
+            for finding in rule.run(resources).findings
+        ]
     return findings

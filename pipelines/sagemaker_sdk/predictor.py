@@ -27,8 +27,9 @@ class EndpointPredictor:
         return response.body
 
 
-def platform_predictor(outputs: StackOutputs, endpoint_url: str | None = None,
-                       content_type: str = CSV) -> EndpointPredictor:
+def platform_predictor(
+    outputs: StackOutputs, endpoint_url: str | None = None, content_type: str = CSV
+) -> EndpointPredictor:
     """The predictor of the stack's endpoint (`endpoint_name` output), in its region, through `endpoint_url` (or
     AWS_ENDPOINT_URL / LOCALSTACK_ENDPOINT) when set. Raises ValueError for a content type the server does not
     take; the SDK raises ResourceNotFound when the endpoint does not exist yet."""
@@ -39,8 +40,11 @@ def platform_predictor(outputs: StackOutputs, endpoint_url: str | None = None,
     serializers = {CSV: CSVSerializer, JSON: JSONSerializer}
     if content_type not in serializers:
         raise ValueError(f"content_type {content_type!r} is not one of {sorted(serializers)}")
-    endpoint = Endpoint.get(endpoint_name=outputs.endpoint_name,
-                            session=platform_boto_session(outputs.region, endpoint_url), region=outputs.region)
+    endpoint = Endpoint.get(
+        endpoint_name=outputs.endpoint_name,
+        session=platform_boto_session(outputs.region, endpoint_url),
+        region=outputs.region,
+    )
     endpoint.serializer = serializers[content_type]()
     endpoint.deserializer = JSONDeserializer()
     return EndpointPredictor(endpoint, content_type, JSON)

@@ -35,8 +35,15 @@ def unpack_model(clients: AwsClients, model_uri: str, destination: Path) -> Path
     return model
 
 
-def gate_reasons(metrics: dict[str, float], champion_metrics: dict[str, float] | None, *, min_accuracy: float,
-                 min_auc: float, max_regression: float, champion_version: str | None = None) -> list[str]:
+def gate_reasons(
+    metrics: dict[str, float],
+    champion_metrics: dict[str, float] | None,
+    *,
+    min_accuracy: float,
+    min_auc: float,
+    max_regression: float,
+    champion_version: str | None = None,
+) -> list[str]:
     """Why the model may not be promoted; empty when it passes."""
     reasons = []
     for name, minimum in (("accuracy", min_accuracy), ("roc_auc", min_auc)):
@@ -45,13 +52,24 @@ def gate_reasons(metrics: dict[str, float], champion_metrics: dict[str, float] |
     if champion_metrics is not None:
         for name in GATED_METRICS:
             if metrics[name] < champion_metrics[name] - max_regression:
-                reasons.append(f"{name} {metrics[name]:.4f} is more than {max_regression} below the champion's "
-                               f"{champion_metrics[name]:.4f} (version {champion_version}) on the same test set")
+                reasons.append(
+                    f"{name} {metrics[name]:.4f} is more than {max_regression} below the champion's "
+                    f"{champion_metrics[name]:.4f} (version {champion_version}) on the same test set"
+                )
     return reasons
 
 
-def evaluate(outputs: StackOutputs, clients: AwsClients, *, model_uri: str, test_uri: str, min_accuracy: float,
-             min_auc: float, max_regression: float, registry: MlflowRegistryClient | None = None) -> dict[str, Any]:
+def evaluate(
+    outputs: StackOutputs,
+    clients: AwsClients,
+    *,
+    model_uri: str,
+    test_uri: str,
+    min_accuracy: float,
+    min_auc: float,
+    max_regression: float,
+    registry: MlflowRegistryClient | None = None,
+) -> dict[str, Any]:
     """{"passed", "reasons", "metrics", "champion_metrics", "champion_version", ...}; the champion (MLflow alias
     `champion`) is re-evaluated on this test split so both models are judged on the same rows. The report is
     also written to S3 (evaluation_uri). A failed gate is a result, not an exception: callers stop on it."""
@@ -62,13 +80,25 @@ def evaluate(outputs: StackOutputs, clients: AwsClients, *, model_uri: str, test
         champion = registry.version_by_alias(CHAMPION)
         champion_metrics = None
         if champion is not None:
-            champion_metrics = evaluate_onnx(registry.download_onnx(champion.version, Path(scratch) / "champion"),
-                                             test_frame)
-    reasons = gate_reasons(metrics, champion_metrics, min_accuracy=min_accuracy, min_auc=min_auc,
-                           max_regression=max_regression, champion_version=champion.version if champion else None)
+            champion_metrics = evaluate_onnx(
+                registry.download_onnx(champion.version, Path(scratch) / "champion"), test_frame
+            )
+    reasons = gate_reasons(
+        metrics,
+        champion_metrics,
+        min_accuracy=min_accuracy,
+        min_auc=min_auc,
+        max_regression=max_regression,
+        champion_version=champion.version if champion else None,
+    )
     result = {
-        "passed": not reasons, "reasons": reasons, "metrics": metrics, "champion_metrics": champion_metrics,
-        "champion_version": champion.version if champion else None, "model_uri": model_uri, "test_uri": test_uri,
+        "passed": not reasons,
+        "reasons": reasons,
+        "metrics": metrics,
+        "champion_metrics": champion_metrics,
+        "champion_version": champion.version if champion else None,
+        "model_uri": model_uri,
+        "test_uri": test_uri,
         "thresholds": {"min_accuracy": min_accuracy, "min_auc": min_auc, "max_regression": max_regression},
         "evaluation_uri": evaluation_uri(model_uri),
     }

@@ -27,9 +27,17 @@ def dataset_prefix(outputs: StackOutputs, data_version: str) -> str:
     return f"s3://{outputs.data_bucket}/datasets/{data_version}/"
 
 
-def ingest(outputs: StackOutputs, clients: AwsClients, *, source: str | Path | None = None,
-           expectations: dict[str, Any] | None = None, seed: int = 0, validation_fraction: float = 0.15,
-           test_fraction: float = 0.15, result_dir: Path | None = None) -> dict[str, Any]:
+def ingest(
+    outputs: StackOutputs,
+    clients: AwsClients,
+    *,
+    source: str | Path | None = None,
+    expectations: dict[str, Any] | None = None,
+    seed: int = 0,
+    validation_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+    result_dir: Path | None = None,
+) -> dict[str, Any]:
     """Upload s3://<data_bucket>/datasets/<version>/{train,validation,test}.csv, baseline.json, manifest.json.
 
     `source`: a CSV/Parquet file, an s3:// object or prefix of them (e.g. newly landed data), or None /
@@ -45,8 +53,10 @@ def ingest(outputs: StackOutputs, clients: AwsClients, *, source: str | Path | N
         result_dir.mkdir(parents=True, exist_ok=True)
         (result_dir / VALIDATION_REPORT).write_text(json.dumps(validation, indent=2) + "\n")
     if failures:
-        raise StepFailed(f"data validation failed with {len(failures)} problem(s):\n  - " + "\n  - ".join(failures),
-                         {"validation": validation})
+        raise StepFailed(
+            f"data validation failed with {len(failures)} problem(s):\n  - " + "\n  - ".join(failures),
+            {"validation": validation},
+        )
 
     recipe = {"seed": seed, "validation_fraction": validation_fraction, "test_fraction": test_fraction}
     canonical = frame.to_csv(index=False).encode()
@@ -63,18 +73,36 @@ def ingest(outputs: StackOutputs, clients: AwsClients, *, source: str | Path | N
             checksums[name] = hashlib.sha256(body).hexdigest()
             s3_objects.put_bytes(clients, uris[name], body, outputs.data_key_arn, "text/csv")
         features = [name for name in frame.columns if name != TARGET_COLUMN]
-        baseline = {"data_version": data_version, "reference_uri": uris["train"],
-                    **baseline_statistics(splits["train"], features)}
+        baseline = {
+            "data_version": data_version,
+            "reference_uri": uris["train"],
+            **baseline_statistics(splits["train"], features),
+        }
         s3_objects.put_json(clients, baseline_uri, baseline, outputs.data_key_arn)
         # Written last: its presence means every other object of this version is complete.
-        s3_objects.put_json(clients, manifest_uri, {
-            "data_version": data_version, "source": origin, "recipe": recipe, "sha256": checksums,
-            "rows": {name: int(len(part)) for name, part in splits.items()},
-            "dataset_sha256": hashlib.sha256(canonical).hexdigest()}, outputs.data_key_arn)
+        s3_objects.put_json(
+            clients,
+            manifest_uri,
+            {
+                "data_version": data_version,
+                "source": origin,
+                "recipe": recipe,
+                "sha256": checksums,
+                "rows": {name: int(len(part)) for name, part in splits.items()},
+                "dataset_sha256": hashlib.sha256(canonical).hexdigest(),
+            },
+            outputs.data_key_arn,
+        )
     return {
-        "data_version": data_version, "dataset_uri": prefix, **{f"{name}_uri": uri for name, uri in uris.items()},
-        "baseline_uri": baseline_uri, "manifest_uri": manifest_uri, "uploaded": uploaded, "recipe": recipe,
-        "rows": {name: int(len(part)) for name, part in splits.items()}, "validation": validation,
+        "data_version": data_version,
+        "dataset_uri": prefix,
+        **{f"{name}_uri": uri for name, uri in uris.items()},
+        "baseline_uri": baseline_uri,
+        "manifest_uri": manifest_uri,
+        "uploaded": uploaded,
+        "recipe": recipe,
+        "rows": {name: int(len(part)) for name, part in splits.items()},
+        "validation": validation,
     }
 
 

@@ -43,17 +43,30 @@ def captured_inputs(outputs: StackOutputs, clients: AwsClients, feature_names: l
     return pd.DataFrame(rows, columns=feature_names, dtype="float64")
 
 
-def _current_frame(outputs: StackOutputs, clients: AwsClients, current: str | Path | None,
-                   feature_names: list[str]) -> tuple[pd.DataFrame, str]:
+def _current_frame(
+    outputs: StackOutputs, clients: AwsClients, current: str | Path | None, feature_names: list[str]
+) -> tuple[pd.DataFrame, str]:
     if current is None:
         frame = captured_inputs(outputs, clients, feature_names)
-        return frame, f"s3://{outputs.capture_bucket}/{CAPTURE_PREFIX}/{outputs.endpoint_name}/ (data capture)"
+        return (
+            frame,
+            f"s3://{outputs.capture_bucket}/{CAPTURE_PREFIX}/{outputs.endpoint_name}/ (data capture)",
+        )
     return read_dataset(clients, current, "--current"), str(current)
 
 
-def monitor(outputs: StackOutputs, clients: AwsClients, *, baseline_uri: str, psi_threshold: float,
-            result_dir: Path, current: str | Path | None = None, trigger_retrain: bool = False,
-            retrain: Callable[[], dict[str, Any]] | None = None, min_rows: int = MIN_ROWS) -> dict[str, Any]:
+def monitor(
+    outputs: StackOutputs,
+    clients: AwsClients,
+    *,
+    baseline_uri: str,
+    psi_threshold: float,
+    result_dir: Path,
+    current: str | Path | None = None,
+    trigger_retrain: bool = False,
+    retrain: Callable[[], dict[str, Any]] | None = None,
+    min_rows: int = MIN_ROWS,
+) -> dict[str, Any]:
     """Drift of `current` (a CSV/Parquet path or s3:// object/prefix; default: the endpoint's captured requests) against
     the baseline written by ingest. Writes drift_report.json and drift.png to `result_dir` and S3, publishes
     MaxFeaturePSI and DriftedFeatureCount to CloudWatch, and with `trigger_retrain` calls `retrain()` when the
@@ -65,9 +78,13 @@ def monitor(outputs: StackOutputs, clients: AwsClients, *, baseline_uri: str, ps
     if len(frame) < min_rows:
         raise StepInputError(f"{origin} holds {len(frame)} rows; drift needs at least {min_rows}")
     reference = read_csv_uri(clients, baseline["reference_uri"])
-    report = {**drift_report(baseline, reference, frame, psi_threshold), "baseline_uri": baseline_uri,
-              "data_version": baseline.get("data_version"), "current": origin,
-              "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    report = {
+        **drift_report(baseline, reference, frame, psi_threshold),
+        "baseline_uri": baseline_uri,
+        "data_version": baseline.get("data_version"),
+        "current": origin,
+        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
 
     result_dir.mkdir(parents=True, exist_ok=True)
     report_path, plot_path = result_dir / REPORT_FILE, plot_drift(report, result_dir / PLOT_FILE)
@@ -76,33 +93,68 @@ def monitor(outputs: StackOutputs, clients: AwsClients, *, baseline_uri: str, ps
     report_uri = s3_objects.put_json(clients, prefix + REPORT_FILE, report, outputs.data_key_arn)
     plot_uri = s3_objects.upload_file(clients, plot_path, prefix + PLOT_FILE, outputs.data_key_arn)
     dimensions = [{"Name": "EndpointName", "Value": outputs.endpoint_name}]
-    clients.cloudwatch.put_metric_data(Namespace=outputs.drift_metric_namespace, MetricData=[
-        {"MetricName": METRIC_NAME, "Value": report["max_psi"], "Unit": "None", "Dimensions": dimensions},
-        {"MetricName": DRIFTED_FEATURES_METRIC, "Value": len(report["drifted_features"]), "Unit": "Count",
-         "Dimensions": dimensions}])
+    clients.cloudwatch.put_metric_data(
+        Namespace=outputs.drift_metric_namespace,
+        MetricData=[
+            {"MetricName": METRIC_NAME, "Value": report["max_psi"], "Unit": "None", "Dimensions": dimensions},
+            {
+                "MetricName": DRIFTED_FEATURES_METRIC,
+                "Value": len(report["drifted_features"]),
+                "Unit": "Count",
+                "Dimensions": dimensions,
+            },
+        ],
+    )
 
     result = {
-        "drift_detected": report["drift_detected"], "max_psi": report["max_psi"],
-        "max_psi_feature": report["max_psi_feature"], "drifted_features": report["drifted_features"],
-        "psi_exceeded_features": report["psi_exceeded_features"], "decision_rule": report["decision_rule"],
-        "psi_threshold": psi_threshold, "ks_alpha": report["ks_alpha"], "rows": report["rows"], "current": origin,
-        "report_uri": report_uri, "plot_uri": plot_uri, "report_path": str(report_path), "plot_path": str(plot_path),
-        "metric": {"namespace": outputs.drift_metric_namespace, "name": METRIC_NAME, "value": report["max_psi"]},
+        "drift_detected": report["drift_detected"],
+        "max_psi": report["max_psi"],
+        "max_psi_feature": report["max_psi_feature"],
+        "drifted_features": report["drifted_features"],
+        "psi_exceeded_features": report["psi_exceeded_features"],
+        "decision_rule": report["decision_rule"],
+        "psi_threshold": psi_threshold,
+        "ks_alpha": report["ks_alpha"],
+        "rows": report["rows"],
+        "current": origin,
+        "report_uri": report_uri,
+        "plot_uri": plot_uri,
+        "report_path": str(report_path),
+        "plot_path": str(plot_path),
+        "metric": {
+            "namespace": outputs.drift_metric_namespace,
+            "name": METRIC_NAME,
+            "value": report["max_psi"],
+        },
         "retrain": {"triggered": False},
     }
     if report["drift_detected"] and trigger_retrain:
         if retrain is None:
-            raise StepInputError("drift was detected and a retrain was asked for, but no retrain path was given")
+            raise StepInputError(
+                "drift was detected and a retrain was asked for, but no retrain path was given"
+            )
         started = time.perf_counter()
         try:
             outcome = retrain()
         except StepFailed as failure:
-            result["retrain"] = {"triggered": True, "succeeded": False, "error": str(failure),
-                                 "result": failure.result, "seconds": round(time.perf_counter() - started, 3)}
-            raise StepFailed(f"drift detected (max PSI {report['max_psi']:.3f} on {report['max_psi_feature']}); "
-                             f"the retrain failed: {failure}", result) from None
-        result["retrain"] = {"triggered": True, "succeeded": True, "result": outcome,
-                             "seconds": round(time.perf_counter() - started, 3)}
+            result["retrain"] = {
+                "triggered": True,
+                "succeeded": False,
+                "error": str(failure),
+                "result": failure.result,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+            raise StepFailed(
+                f"drift detected (max PSI {report['max_psi']:.3f} on {report['max_psi_feature']}); "
+                f"the retrain failed: {failure}",
+                result,
+            ) from None
+        result["retrain"] = {
+            "triggered": True,
+            "succeeded": True,
+            "result": outcome,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
     return result
 
 

@@ -22,8 +22,9 @@ from modelyard.pipelines.stack_outputs import StackOutputsError, load_stack_outp
 
 RESULT_FILE = "result.json"
 
-ResultDirOption = Annotated[Path, typer.Option(
-    "--result-dir", help="Folder that receives result.json (and the step's reports).")]
+ResultDirOption = Annotated[
+    Path, typer.Option("--result-dir", help="Folder that receives result.json (and the step's reports).")
+]
 
 
 class StepFailed(ModelyardError):
@@ -59,8 +60,15 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     from modelyard.pipelines.local_cloud.lifecycle import LocalCloudError
     from modelyard.pipelines.s3_objects import S3UriError
 
-    return (StackOutputsError, StepInputError, S3UriError, DatasetError, DatasetSourceError, LocalCloudError,
-            FileNotFoundError)
+    return (
+        StackOutputsError,
+        StepInputError,
+        S3UriError,
+        DatasetError,
+        DatasetSourceError,
+        LocalCloudError,
+        FileNotFoundError,
+    )
 
 
 def _failures() -> tuple[type[BaseException], ...]:
@@ -71,8 +79,14 @@ def _failures() -> tuple[type[BaseException], ...]:
     return QuotaError, ClientError, BotoCoreError
 
 
-def run_step(step: str, outputs_file: Path | None, stack: str | None, endpoint_url: str | None,
-             result_dir: Path, body: Callable[[StepContext], dict[str, Any]]) -> None:
+def run_step(
+    step: str,
+    outputs_file: Path | None,
+    stack: str | None,
+    endpoint_url: str | None,
+    result_dir: Path,
+    body: Callable[[StepContext], dict[str, Any]],
+) -> None:
     """Run `body`, write <result-dir>/result.json (on failure too) and exit: 0 done, 1 the step failed,
     2 bad input. The message on stderr is one readable paragraph, not a traceback."""
     started = time.perf_counter()
@@ -81,22 +95,42 @@ def run_step(step: str, outputs_file: Path | None, stack: str | None, endpoint_u
         with _environment(environment):
             result = body(context)
     except StepFailed as failure:
-        _finish(step, result_dir, {**failure.result, "status": "failed", "error": str(failure)}, started,
-                ExitCode.FAILED)
+        _finish(
+            step,
+            result_dir,
+            {**failure.result, "status": "failed", "error": str(failure)},
+            started,
+            ExitCode.FAILED,
+        )
     except _input_errors() as error:
-        _finish(step, result_dir, {"status": "error", "error": f"{type(error).__name__}: {error}"}, started,
-                ExitCode.BAD_INPUT)
+        _finish(
+            step,
+            result_dir,
+            {"status": "error", "error": f"{type(error).__name__}: {error}"},
+            started,
+            ExitCode.BAD_INPUT,
+        )
     except _failures() as error:
-        _finish(step, result_dir, {"status": "failed", "error": f"{type(error).__name__}: {error}"}, started,
-                ExitCode.FAILED)
+        _finish(
+            step,
+            result_dir,
+            {"status": "failed", "error": f"{type(error).__name__}: {error}"},
+            started,
+            ExitCode.FAILED,
+        )
     except Exception:  # noqa: BLE001 - a step container must always leave result.json behind
-        _finish(step, result_dir, {"status": "failed", "error": traceback.format_exc()}, started, ExitCode.FAILED)
+        _finish(
+            step, result_dir, {"status": "failed", "error": traceback.format_exc()}, started, ExitCode.FAILED
+        )
     else:
-        _finish(step, result_dir, {**result, "status": result.get("status", "succeeded")}, started, ExitCode.OK)
+        _finish(
+            step, result_dir, {**result, "status": result.get("status", "succeeded")}, started, ExitCode.OK
+        )
 
 
-def _context(outputs_file: Path | None, stack: str | None, endpoint_url: str | None,
-             result_dir: Path) -> tuple[StepContext, dict[str, str]]:
+def _context(
+    outputs_file: Path | None, stack: str | None, endpoint_url: str | None, result_dir: Path
+) -> tuple[StepContext, dict[str, str]]:
     """The step's outputs and clients, and the variables its work needs (MLflow's URI for the local cloud).
     With --stack alone the outputs are the offline plan's: made-up names that exist only in an emulator, so the
     step goes to the stack's running local cloud (as `pipeline run` does) or to the endpoint override, and
@@ -113,7 +147,8 @@ def _context(outputs_file: Path | None, stack: str | None, endpoint_url: str | N
             f"--stack {stack} without --outputs-file means the offline plan's outputs, whose resources exist only "
             f"in an emulator, and no local cloud of {stack!r} is running (no endpoint override is set either). "
             f"Run `modelyard local-cloud up --stack {stack}`, pass --aws-endpoint-url, or pass --outputs-file "
-            "with a deployed stack's outputs (`pulumi stack output --json --show-secrets`).")
+            "with a deployed stack's outputs (`pulumi stack output --json --show-secrets`)."
+        )
     target = resolve_target(stack, None, endpoint_url, "plan")
     clients = AwsClients(target.outputs.region, target.endpoint_url)
     return StepContext(target.outputs, clients, result_dir), target.environment

@@ -42,119 +42,180 @@ class ResourceApi:
 OVERRIDES: Mapping[str, ResourceApi] = {
     # internal/service/appautoscaling/policy.go: PutScalingPolicy
     "aws:appautoscaling/policy:Policy": ResourceApi(
-        "application-autoscaling", (ApiOperation("PutScalingPolicy", {"name": "PolicyName"}),),
-        "terraform-provider-aws internal/service/appautoscaling/policy.go"),
+        "application-autoscaling",
+        (ApiOperation("PutScalingPolicy", {"name": "PolicyName"}),),
+        "terraform-provider-aws internal/service/appautoscaling/policy.go",
+    ),
     # internal/service/appautoscaling/target.go: RegisterScalableTarget
     "aws:appautoscaling/target:Target": ResourceApi(
-        "application-autoscaling", (ApiOperation("RegisterScalableTarget"),),
-        "terraform-provider-aws internal/service/appautoscaling/target.go"),
+        "application-autoscaling",
+        (ApiOperation("RegisterScalableTarget"),),
+        "terraform-provider-aws internal/service/appautoscaling/target.go",
+    ),
     # internal/service/budgets/budget.go: CreateBudget, limit_amount/limit_unit in Budget.BudgetLimit, tags sent
     # as ResourceTags
     "aws:budgets/budget:Budget": ResourceApi(
         "budgets",
-        (ApiOperation("CreateBudget", {"tags": "ResourceTags", "limitAmount": "Amount", "limitUnit": "Unit"}),),
-        "terraform-provider-aws internal/service/budgets/budget.go"),
+        (
+            ApiOperation(
+                "CreateBudget", {"tags": "ResourceTags", "limitAmount": "Amount", "limitUnit": "Unit"}
+            ),
+        ),
+        "terraform-provider-aws internal/service/budgets/budget.go",
+    ),
     # internal/service/cloudwatch/metric_alarm.go: PutMetricAlarm, alarm_name is the alarm's name, metric_query
     # blocks are its Metrics
     "aws:cloudwatch/metricAlarm:MetricAlarm": ResourceApi(
-        "cloudwatch", (ApiOperation("PutMetricAlarm", {"name": "AlarmName", "metricQueries": "Metrics"}),),
-        "terraform-provider-aws internal/service/cloudwatch/metric_alarm.go"),
+        "cloudwatch",
+        (ApiOperation("PutMetricAlarm", {"name": "AlarmName", "metricQueries": "Metrics"}),),
+        "terraform-provider-aws internal/service/cloudwatch/metric_alarm.go",
+    ),
     # internal/service/logs/group.go: CreateLogGroup, then PutRetentionPolicy for retention_in_days
     "aws:cloudwatch/logGroup:LogGroup": ResourceApi(
-        "logs", (ApiOperation("CreateLogGroup"), ApiOperation("PutRetentionPolicy")),
-        "terraform-provider-aws internal/service/logs/group.go"),
+        "logs",
+        (ApiOperation("CreateLogGroup"), ApiOperation("PutRetentionPolicy")),
+        "terraform-provider-aws internal/service/logs/group.go",
+    ),
     # internal/service/events/rule.go: PutRule
     "aws:cloudwatch/eventRule:EventRule": ResourceApi(
-        "events", (ApiOperation("PutRule"),), "terraform-provider-aws internal/service/events/rule.go"),
+        "events", (ApiOperation("PutRule"),), "terraform-provider-aws internal/service/events/rule.go"
+    ),
     # internal/service/events/target.go: PutTargets with one Target built from the flat arguments
     "aws:cloudwatch/eventTarget:EventTarget": ResourceApi(
-        "events", (ApiOperation("PutTargets", {"targetId": "Id"}),),
-        "terraform-provider-aws internal/service/events/target.go"),
+        "events",
+        (ApiOperation("PutTargets", {"targetId": "Id"}),),
+        "terraform-provider-aws internal/service/events/target.go",
+    ),
     # internal/service/ec2/ec2_eip.go: AllocateAddress
     "aws:ec2/eip:Eip": ResourceApi(
-        "ec2", (ApiOperation("AllocateAddress"),), "terraform-provider-aws internal/service/ec2/ec2_eip.go"),
+        "ec2", (ApiOperation("AllocateAddress"),), "terraform-provider-aws internal/service/ec2/ec2_eip.go"
+    ),
     # internal/service/ec2/vpc_default_security_group.go: adopts the VPC's group, then authorizes its rules
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ResourceApi(
-        "ec2", (ApiOperation("AuthorizeSecurityGroupIngress", {"ingress": "IpPermissions"}),
-                ApiOperation("AuthorizeSecurityGroupEgress", {"egress": "IpPermissions"})),
-        "terraform-provider-aws internal/service/ec2/vpc_default_security_group.go"),
+        "ec2",
+        (
+            ApiOperation("AuthorizeSecurityGroupIngress", {"ingress": "IpPermissions"}),
+            ApiOperation("AuthorizeSecurityGroupEgress", {"egress": "IpPermissions"}),
+        ),
+        "terraform-provider-aws internal/service/ec2/vpc_default_security_group.go",
+    ),
     # internal/service/ec2/vpc_flow_log.go: CreateFlowLogs, iam_role_arn as DeliverLogsPermissionArn,
     # vpc_id in ResourceIds
     "aws:ec2/flowLog:FlowLog": ResourceApi(
         "ec2",
         (ApiOperation("CreateFlowLogs", {"iamRoleArn": "DeliverLogsPermissionArn", "vpcId": "ResourceIds"}),),
-        "terraform-provider-aws internal/service/ec2/vpc_flow_log.go"),
+        "terraform-provider-aws internal/service/ec2/vpc_flow_log.go",
+    ),
     # internal/service/ec2/ec2_launch_template.go: CreateLaunchTemplate, description is the VersionDescription
     "aws:ec2/launchTemplate:LaunchTemplate": ResourceApi(
-        "ec2", (ApiOperation("CreateLaunchTemplate", {"description": "VersionDescription"}),),
-        "terraform-provider-aws internal/service/ec2/ec2_launch_template.go"),
+        "ec2",
+        (ApiOperation("CreateLaunchTemplate", {"description": "VersionDescription"}),),
+        "terraform-provider-aws internal/service/ec2/ec2_launch_template.go",
+    ),
     # internal/service/ec2/vpc_route_table_association.go: AssociateRouteTable
     "aws:ec2/routeTableAssociation:RouteTableAssociation": ResourceApi(
-        "ec2", (ApiOperation("AssociateRouteTable"),),
-        "terraform-provider-aws internal/service/ec2/vpc_route_table_association.go"),
+        "ec2",
+        (ApiOperation("AssociateRouteTable"),),
+        "terraform-provider-aws internal/service/ec2/vpc_route_table_association.go",
+    ),
     # internal/service/ec2/vpc_security_group_ingress_rule.go / _egress_rule.go: one IpPermission each
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ResourceApi(
-        "ec2", (ApiOperation("AuthorizeSecurityGroupIngress", {"securityGroupId": "GroupId"}),),
-        "terraform-provider-aws internal/service/ec2/vpc_security_group_ingress_rule.go"),
+        "ec2",
+        (ApiOperation("AuthorizeSecurityGroupIngress", {"securityGroupId": "GroupId"}),),
+        "terraform-provider-aws internal/service/ec2/vpc_security_group_ingress_rule.go",
+    ),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ResourceApi(
-        "ec2", (ApiOperation("AuthorizeSecurityGroupEgress", {"securityGroupId": "GroupId"}),),
-        "terraform-provider-aws internal/service/ec2/vpc_security_group_egress_rule.go"),
+        "ec2",
+        (ApiOperation("AuthorizeSecurityGroupEgress", {"securityGroupId": "GroupId"}),),
+        "terraform-provider-aws internal/service/ec2/vpc_security_group_egress_rule.go",
+    ),
     # internal/service/ecr/lifecycle_policy.go: PutLifecyclePolicy(RepositoryName, LifecyclePolicyText)
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": ResourceApi(
-        "ecr", (ApiOperation("PutLifecyclePolicy", {"policy": "lifecyclePolicyText"}),),
-        "terraform-provider-aws internal/service/ecr/lifecycle_policy.go"),
+        "ecr",
+        (ApiOperation("PutLifecyclePolicy", {"policy": "lifecyclePolicyText"}),),
+        "terraform-provider-aws internal/service/ecr/lifecycle_policy.go",
+    ),
     # internal/service/eks/cluster.go: CreateCluster, vpc_config sent as ResourcesVpcConfig
     "aws:eks/cluster:Cluster": ResourceApi(
-        "eks", (ApiOperation("CreateCluster", {"vpcConfig": "resourcesVpcConfig"}),),
-        "terraform-provider-aws internal/service/eks/cluster.go"),
+        "eks",
+        (ApiOperation("CreateCluster", {"vpcConfig": "resourcesVpcConfig"}),),
+        "terraform-provider-aws internal/service/eks/cluster.go",
+    ),
     # internal/service/eks/addon.go: CreateAddon with resolve_conflicts_on_create as ResolveConflicts; updates
     # send resolve_conflicts_on_update the same way (UpdateAddon)
     "aws:eks/addon:Addon": ResourceApi(
-        "eks", (ApiOperation("CreateAddon", {"resolveConflictsOnCreate": "resolveConflicts"}),
-                ApiOperation("UpdateAddon", {"resolveConflictsOnUpdate": "resolveConflicts"})),
-        "terraform-provider-aws internal/service/eks/addon.go"),
+        "eks",
+        (
+            ApiOperation("CreateAddon", {"resolveConflictsOnCreate": "resolveConflicts"}),
+            ApiOperation("UpdateAddon", {"resolveConflictsOnUpdate": "resolveConflicts"}),
+        ),
+        "terraform-provider-aws internal/service/eks/addon.go",
+    ),
     # internal/service/eks/node_group.go: CreateNodegroup, node_role_arn as NodeRole, subnet_ids as Subnets
     "aws:eks/nodeGroup:NodeGroup": ResourceApi(
-        "eks", (ApiOperation("CreateNodegroup", {"nodeRoleArn": "nodeRole", "subnetIds": "subnets"}),),
-        "terraform-provider-aws internal/service/eks/node_group.go"),
+        "eks",
+        (ApiOperation("CreateNodegroup", {"nodeRoleArn": "nodeRole", "subnetIds": "subnets"}),),
+        "terraform-provider-aws internal/service/eks/node_group.go",
+    ),
     # internal/service/iam/role_policy.go: PutRolePolicy(RoleName, PolicyName, PolicyDocument)
     "aws:iam/rolePolicy:RolePolicy": ResourceApi(
-        "iam", (ApiOperation("PutRolePolicy", {"name": "PolicyName", "policy": "PolicyDocument"}),),
-        "terraform-provider-aws internal/service/iam/role_policy.go"),
+        "iam",
+        (ApiOperation("PutRolePolicy", {"name": "PolicyName", "policy": "PolicyDocument"}),),
+        "terraform-provider-aws internal/service/iam/role_policy.go",
+    ),
     # internal/service/iam/role_policy_attachment.go: AttachRolePolicy
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": ResourceApi(
-        "iam", (ApiOperation("AttachRolePolicy"),),
-        "terraform-provider-aws internal/service/iam/role_policy_attachment.go"),
+        "iam",
+        (ApiOperation("AttachRolePolicy"),),
+        "terraform-provider-aws internal/service/iam/role_policy_attachment.go",
+    ),
     # internal/service/kms/key.go: CreateKey, EnableKeyRotation(RotationPeriodInDays); deletion_window_in_days
     # is ScheduleKeyDeletion's PendingWindowInDays on destroy, judged with the rest of the plan
     "aws:kms/key:Key": ResourceApi(
-        "kms", (ApiOperation("CreateKey"), ApiOperation("EnableKeyRotation"),
-                ApiOperation("ScheduleKeyDeletion", {"deletionWindowInDays": "PendingWindowInDays"})),
-        "terraform-provider-aws internal/service/kms/key.go"),
+        "kms",
+        (
+            ApiOperation("CreateKey"),
+            ApiOperation("EnableKeyRotation"),
+            ApiOperation("ScheduleKeyDeletion", {"deletionWindowInDays": "PendingWindowInDays"}),
+        ),
+        "terraform-provider-aws internal/service/kms/key.go",
+    ),
     # internal/service/s3/bucket_server_side_encryption_configuration.go: PutBucketEncryption
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": ResourceApi(
-        "s3", (ApiOperation("PutBucketEncryption"),),
-        "terraform-provider-aws internal/service/s3/bucket_server_side_encryption_configuration.go"),
+        "s3",
+        (ApiOperation("PutBucketEncryption"),),
+        "terraform-provider-aws internal/service/s3/bucket_server_side_encryption_configuration.go",
+    ),
     # internal/service/s3/bucket_public_access_block.go: PutPublicAccessBlock
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": ResourceApi(
-        "s3", (ApiOperation("PutPublicAccessBlock"),),
-        "terraform-provider-aws internal/service/s3/bucket_public_access_block.go"),
+        "s3",
+        (ApiOperation("PutPublicAccessBlock"),),
+        "terraform-provider-aws internal/service/s3/bucket_public_access_block.go",
+    ),
     # internal/service/s3/object.go: PutObject, kms_key_id sent as SSEKMSKeyId
     "aws:s3/bucketObjectv2:BucketObjectv2": ResourceApi(
-        "s3", (ApiOperation("PutObject", {"kmsKeyId": "SSEKMSKeyId"}),),
-        "terraform-provider-aws internal/service/s3/object.go"),
+        "s3",
+        (ApiOperation("PutObject", {"kmsKeyId": "SSEKMSKeyId"}),),
+        "terraform-provider-aws internal/service/s3/object.go",
+    ),
     # internal/service/sagemaker/endpoint_configuration.go: CreateEndpointConfig, kms_key_arn sent as KmsKeyId
     "aws:sagemaker/endpointConfiguration:EndpointConfiguration": ResourceApi(
-        "sagemaker", (ApiOperation("CreateEndpointConfig", {"kmsKeyArn": "KmsKeyId"}),),
-        "terraform-provider-aws internal/service/sagemaker/endpoint_configuration.go"),
+        "sagemaker",
+        (ApiOperation("CreateEndpointConfig", {"kmsKeyArn": "KmsKeyId"}),),
+        "terraform-provider-aws internal/service/sagemaker/endpoint_configuration.go",
+    ),
     # internal/service/sns/topic_policy.go: SetTopicAttributes(AttributeName=Policy)
     "aws:sns/topicPolicy:TopicPolicy": ResourceApi(
-        "sns", (ApiOperation("SetTopicAttributes", {"arn": "TopicArn", "policy": "AttributeValue"}),),
-        "terraform-provider-aws internal/service/sns/topic_policy.go"),
+        "sns",
+        (ApiOperation("SetTopicAttributes", {"arn": "TopicArn", "policy": "AttributeValue"}),),
+        "terraform-provider-aws internal/service/sns/topic_policy.go",
+    ),
     # internal/service/sns/topic_subscription.go: Subscribe
     "aws:sns/topicSubscription:TopicSubscription": ResourceApi(
-        "sns", (ApiOperation("Subscribe"),),
-        "terraform-provider-aws internal/service/sns/topic_subscription.go"),
+        "sns",
+        (ApiOperation("Subscribe"),),
+        "terraform-provider-aws internal/service/sns/topic_subscription.go",
+    ),
 }
 
 

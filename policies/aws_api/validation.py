@@ -58,9 +58,16 @@ class ApiViolation:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "urn": self.urn, "type": self.type, "name": self.name, "field": self.field, "value": self.value,
-            "service": self.service, "operation": self.operation, "member": self.member,
-            "constraint": self.constraint, "message": self.message,
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "field": self.field,
+            "value": self.value,
+            "service": self.service,
+            "operation": self.operation,
+            "member": self.member,
+            "constraint": self.constraint,
+            "message": self.message,
         }
 
 
@@ -154,8 +161,9 @@ class ApiValidation:
             self.values_checked += 1
             self._judge(resource, value, shape, input_path, api_path, check_number(value, shape))
 
-    def _walk_structure(self, resource: _Resource, value: Any, shape: StructureShape, input_path: str,
-                        api_path: str) -> None:
+    def _walk_structure(
+        self, resource: _Resource, value: Any, shape: StructureShape, input_path: str, api_path: str
+    ) -> None:
         if isinstance(value, Sequence) and not isinstance(value, str):
             # Terraform blocks of at most one item are lists in pulumi and one structure in the API.
             for index, item in enumerate(value):
@@ -174,8 +182,9 @@ class ApiValidation:
             self._record_field(resource, child_input, child_api)
             self._walk(resource, item, match.shape, child_input, child_api)
 
-    def _walk_list(self, resource: _Resource, value: Any, shape: ListShape, input_path: str,
-                   api_path: str) -> None:
+    def _walk_list(
+        self, resource: _Resource, value: Any, shape: ListShape, input_path: str, api_path: str
+    ) -> None:
         if isinstance(value, Mapping):
             tag = _key_value_members(shape.member)
             if tag is not None:
@@ -183,10 +192,20 @@ class ApiValidation:
                 key_member, value_member = tag
                 self._judge(resource, value, shape, input_path, api_path, check_size(len(value), shape))
                 for key, item in value.items():
-                    self._walk(resource, key, shape.member.members[key_member], f"{input_path}.<key>",
-                               f"{api_path}[].{key_member}")
-                    self._walk(resource, item, shape.member.members[value_member], f"{input_path}.{key}",
-                               f"{api_path}[].{value_member}")
+                    self._walk(
+                        resource,
+                        key,
+                        shape.member.members[key_member],
+                        f"{input_path}.<key>",
+                        f"{api_path}[].{key_member}",
+                    )
+                    self._walk(
+                        resource,
+                        item,
+                        shape.member.members[value_member],
+                        f"{input_path}.{key}",
+                        f"{api_path}[].{value_member}",
+                    )
                 return
         if isinstance(value, Sequence) and not isinstance(value, str):
             self._judge(resource, value, shape, input_path, api_path, check_size(len(value), shape))
@@ -196,8 +215,15 @@ class ApiValidation:
         # One value or block where the API takes a list of them (pulumi's `rule` block is the API's Rules[]).
         self._walk(resource, value, shape.member, input_path, f"{api_path}[]")
 
-    def _judge(self, resource: _Resource, value: Any, shape: Shape, input_path: str, api_path: str,
-               failures: list[ConstraintFailure]) -> None:
+    def _judge(
+        self,
+        resource: _Resource,
+        value: Any,
+        shape: Shape,
+        input_path: str,
+        api_path: str,
+        failures: list[ConstraintFailure],
+    ) -> None:
         """Count the field as constrained where its shape has a constraint; keep each failure as a violation."""
         if any(key in shape.metadata for key in CONSTRAINT_KEYS):
             resource.coverage.constrained.add(_without_indices(input_path))
@@ -205,10 +231,16 @@ class ApiValidation:
         for failure in failures:
             self.violations.append(
                 ApiViolation(
-                    urn=record.get("urn", ""), type=record.get("type", ""), name=record.get("name", ""),
-                    field=input_path, value=value, service=resource.api.service,
-                    operation=resource.operation.name, member=api_path,
-                    constraint=failure.constraint, detail=failure.detail,
+                    urn=record.get("urn", ""),
+                    type=record.get("type", ""),
+                    name=record.get("name", ""),
+                    field=input_path,
+                    value=value,
+                    service=resource.api.service,
+                    operation=resource.operation.name,
+                    member=api_path,
+                    constraint=failure.constraint,
+                    detail=failure.detail,
                 )
             )
 

@@ -11,12 +11,23 @@ from modelyard.policies.values import ABSENT, is_unknown, lookup
 # Resource type -> what identifies the one instance an account (or account and region) may hold.
 SINGLETON_KEYS: dict[str, Callable[[Resource], str | None]] = {
     # IAM holds one OIDC provider per issuer URL (CreateOpenIDConnectProvider: EntityAlreadyExists).
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-        lambda resource: _known(resource, "url", transform=lambda url: url.removeprefix("https://").rstrip("/")),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda resource: _known(
+        resource, "url", transform=lambda url: url.removeprefix("https://").rstrip("/")
+    ),
     # One service-linked role per service and custom suffix (CreateServiceLinkedRole: InvalidInput, name taken).
-    "aws:iam/serviceLinkedRole:ServiceLinkedRole":
-        lambda resource: _known(resource, "awsServiceName", transform=lambda service: service + "/" + str(
-            lookup(resource.inputs, "customSuffix") if lookup(resource.inputs, "customSuffix") is not ABSENT else "")),
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": lambda resource: _known(
+        resource,
+        "awsServiceName",
+        transform=lambda service: (
+            service
+            + "/"
+            + str(
+                lookup(resource.inputs, "customSuffix")
+                if lookup(resource.inputs, "customSuffix") is not ABSENT
+                else ""
+            )
+        ),
+    ),
     "aws:iam/accountPasswordPolicy:AccountPasswordPolicy": lambda resource: "account password policy",
     "aws:iam/accountAlias:AccountAlias": lambda resource: "account alias",
     "aws:guardduty/detector:Detector": lambda resource: "GuardDuty detector",
@@ -44,9 +55,15 @@ def _at_most_once(stack: StackResources) -> list[Finding] | NotApplicable:
             continue
         earlier = first.setdefault((resource.type, key), resource)
         if earlier is not resource:
-            findings.append(Finding(resource.urn, (
-                f"{key!r} is an account singleton that {earlier.name} already creates: AWS refuses the second "
-                "(EntityAlreadyExists); create it in one stack and look it up in the others")))
+            findings.append(
+                Finding(
+                    resource.urn,
+                    (
+                        f"{key!r} is an account singleton that {earlier.name} already creates: AWS refuses the second "
+                        "(EntityAlreadyExists); create it in one stack and look it up in the others"
+                    ),
+                )
+            )
     return findings
 
 

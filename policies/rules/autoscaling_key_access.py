@@ -29,38 +29,61 @@ REQUIRED_ACTIONS = (
 
 
 def _for_auto_scaling(statement: Statement) -> bool:
-    return statement.allows and any(arn.endswith(AUTO_SCALING_ROLE) for arn in statement.principals_of_kind("AWS"))
+    return statement.allows and any(
+        arn.endswith(AUTO_SCALING_ROLE) for arn in statement.principals_of_kind("AWS")
+    )
 
 
 def _allowed(statements: list[Statement], action: str) -> bool:
-    return any(fnmatchcase(action.lower(), pattern.lower()) for statement in statements for pattern in statement.actions)
+    return any(
+        fnmatchcase(action.lower(), pattern.lower())
+        for statement in statements
+        for pattern in statement.actions
+    )
 
 
 def _volume_keys(stack: StackResources, template: Resource) -> list[Resource]:
-    key_ids = [lookup(mapping, "ebs", "kmsKeyId") for mapping in items_of(lookup(template.inputs, "blockDeviceMappings"))]
+    key_ids = [
+        lookup(mapping, "ebs", "kmsKeyId")
+        for mapping in items_of(lookup(template.inputs, "blockDeviceMappings"))
+    ]
     if not any(isinstance(value, str) for value in key_ids):
         return []
-    return [key for key in stack.of_types(KEY_TYPES)
-            if refers_to(template, key, "blockDeviceMappings")
-            or (key.id and any(isinstance(value, str) and value.endswith(key.id) for value in key_ids))]
+    return [
+        key
+        for key in stack.of_types(KEY_TYPES)
+        if refers_to(template, key, "blockDeviceMappings")
+        or (key.id and any(isinstance(value, str) and value.endswith(key.id) for value in key_ids))
+    ]
 
 
 def _auto_scaling_may_use_keys(stack: StackResources) -> list[Finding] | NotApplicable:
-    pairs = [(template, key) for template in stack.of_types(LAUNCH_TEMPLATE_TYPES)
-             for key in _volume_keys(stack, template)]
+    pairs = [
+        (template, key)
+        for template in stack.of_types(LAUNCH_TEMPLATE_TYPES)
+        for key in _volume_keys(stack, template)
+    ]
     if not pairs:
         return NotApplicable("no launch template encrypts volumes with a key of this stack")
     findings = []
     for template, key in pairs:
         if is_unknown(key.get("policy")):
             continue
-        granted = [statement for statement in statements_or_empty(key.get("policy")) if _for_auto_scaling(statement)]
+        granted = [
+            statement for statement in statements_or_empty(key.get("policy")) if _for_auto_scaling(statement)
+        ]
         missing = [action for action in REQUIRED_ACTIONS if not _allowed(granted, action)]
         if missing:
-            findings.append(Finding(key.urn, (
-                f"launch template {template.name} encrypts volumes with this key, but its policy does not allow "
-                f"AWSServiceRoleForAutoScaling {', '.join(missing)}: Auto Scaling cannot launch the instances "
-                "(AWS: Required KMS key policy for use with encrypted volumes)")))
+            findings.append(
+                Finding(
+                    key.urn,
+                    (
+                        f"launch template {template.name} encrypts volumes with this key, but its policy does not allow "
+                        f"AWSServiceRoleForAutoScaling {', '.join(missing)}: Auto Scaling cannot launch the instances "
+                        "(AWS: Required KMS key policy for use with encrypted volumes)"
+                    ),
+                )
+            )
     return findings
 
 

@@ -14,11 +14,15 @@ def _under_ceiling(stack: StackResources) -> list[Finding] | NotApplicable:
         return NotApplicable("the stack sets no monthly cost ceiling")
     if "error" in stack.cost:
         # Fail closed: a ceiling nobody could check is not a ceiling kept (`modelyard cost` exits 2 here too).
-        return [Finding(None, f"the stack's ceiling ${ceiling:,.2f} cannot be checked: {stack.cost['error']}")]
+        return [
+            Finding(None, f"the stack's ceiling ${ceiling:,.2f} cannot be checked: {stack.cost['error']}")
+        ]
     total = stack.cost["total_monthly_usd"]
     if total <= ceiling:
         return []
-    return [Finding(None, f"estimated monthly cost ${total:,.2f} exceeds the stack's ceiling ${ceiling:,.2f}")]
+    return [
+        Finding(None, f"estimated monthly cost ${total:,.2f} exceeds the stack's ceiling ${ceiling:,.2f}")
+    ]
 
 
 MONTHLY_COST_CEILING = StackRule(

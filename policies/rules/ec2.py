@@ -46,7 +46,12 @@ IMDSV2_REQUIRED = ResourceRule(
     id="MY-EC2-001",
     description="Launch templates and instances require IMDSv2 session tokens.",
     severity="high",
-    anchors=("CKV_AWS_79", "aws-ec2-launchtemplate-enforce-imdsv2", "SecurityHub EC2.170", "SecurityHub EC2.8"),
+    anchors=(
+        "CKV_AWS_79",
+        "aws-ec2-launchtemplate-enforce-imdsv2",
+        "SecurityHub EC2.170",
+        "SecurityHub EC2.8",
+    ),
     levels=MANDATORY,
     resource_types=frozenset({LAUNCH_TEMPLATE, INSTANCE}),
     check=_imdsv2_required,
@@ -62,10 +67,18 @@ def _hop_limit_one(resource: Resource) -> list[str]:
         return []
     if hops is ABSENT:
         # AMIs registered with ImdsSupport v2.0 (AL2023, current EKS AMIs) default the hop limit to 2.
-        return [("metadataOptions.httpPutResponseHopLimit is not set, so the AMI default (2 on IMDSv2-only AMIs) "
-                "lets containers reach the instance role's credentials")]
-    return [(f"metadataOptions.httpPutResponseHopLimit is {shown(hops)}, so containers can reach the instance role's "
-            "credentials")]
+        return [
+            (
+                "metadataOptions.httpPutResponseHopLimit is not set, so the AMI default (2 on IMDSv2-only AMIs) "
+                "lets containers reach the instance role's credentials"
+            )
+        ]
+    return [
+        (
+            f"metadataOptions.httpPutResponseHopLimit is {shown(hops)}, so containers can reach the instance role's "
+            "credentials"
+        )
+    ]
 
 
 HOP_LIMIT_ONE = ResourceRule(
@@ -84,7 +97,9 @@ def _volumes_encrypted(template: Resource) -> list[str]:
     if mappings == UNKNOWN:
         return []
     if not items_of(mappings):
-        return ["declares no blockDeviceMappings, so volume encryption depends on the AMI and the account default"]
+        return [
+            "declares no blockDeviceMappings, so volume encryption depends on the AMI and the account default"
+        ]
     problems = []
     for position, mapping in enumerate(items_of(mappings)):
         ebs = lookup(mapping, "ebs")
@@ -123,7 +138,12 @@ NO_PUBLIC_IP = ResourceRule(
     id="MY-EC2-004",
     description="Launch templates and instances do not assign public IP addresses.",
     severity="high",
-    anchors=("CKV_AWS_88", "aws-ec2-launchtemplate-disallow-public-ip", "SecurityHub EC2.25", "SecurityHub EC2.9"),
+    anchors=(
+        "CKV_AWS_88",
+        "aws-ec2-launchtemplate-disallow-public-ip",
+        "SecurityHub EC2.25",
+        "SecurityHub EC2.9",
+    ),
     levels=MANDATORY,
     resource_types=frozenset({LAUNCH_TEMPLATE, INSTANCE}),
     check=_no_public_ip,
@@ -171,8 +191,11 @@ SECURITY_GROUPS_DESCRIBED = ResourceRule(
     id="MY-EC2-006",
     description="Security groups and their rules say what they are for.",
     severity="low",
-    anchors=("CKV_AWS_23", "aws-ec2-securitygroup-missing-description",
-             "aws-ec2-securitygroup-missing-ingress-rule-description"),
+    anchors=(
+        "CKV_AWS_23",
+        "aws-ec2-securitygroup-missing-description",
+        "aws-ec2-securitygroup-missing-ingress-rule-description",
+    ),
     levels=MANDATORY,
     resource_types=frozenset({SECURITY_GROUP, INGRESS_RULE, EGRESS_RULE, LEGACY_RULE}),
     check=_described,
@@ -217,8 +240,15 @@ NO_WORLD_INGRESS = ResourceRule(
     id="MY-EC2-007",
     description="No security group allows ingress from 0.0.0.0/0 or ::/0.",
     severity="high",
-    anchors=("CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_260", "AwsSolutions-EC23",
-             "aws-ec2-securitygroup-disallow-public-internet-ingress", "SecurityHub EC2.18", "SecurityHub EC2.19"),
+    anchors=(
+        "CKV_AWS_24",
+        "CKV_AWS_25",
+        "CKV_AWS_260",
+        "AwsSolutions-EC23",
+        "aws-ec2-securitygroup-disallow-public-internet-ingress",
+        "SecurityHub EC2.18",
+        "SecurityHub EC2.19",
+    ),
     levels=MANDATORY,
     resource_types=frozenset({SECURITY_GROUP, INGRESS_RULE, LEGACY_RULE}),
     check=_no_world_ingress,

@@ -64,14 +64,20 @@ def _kms_encrypted(repository: Resource) -> list[str]:
     if is_unknown(configurations):
         return []
     if not items_of(configurations):
-        return ["encryptionConfigurations is not set, so images are encrypted with AES256, not a customer-managed KMS key"]
+        return [
+            "encryptionConfigurations is not set, so images are encrypted with AES256, not a customer-managed KMS key"
+        ]
     problems = []
     for position, configuration in enumerate(items_of(configurations)):
         encryption_type = lookup(configuration, "encryptionType")
         if encryption_type not in ("KMS", UNKNOWN):
-            problems.append(f"encryptionConfigurations[{position}].encryptionType is {shown(encryption_type)}, not KMS")
+            problems.append(
+                f"encryptionConfigurations[{position}].encryptionType is {shown(encryption_type)}, not KMS"
+            )
         elif lookup(configuration, "kmsKey") is ABSENT:
-            problems.append(f"encryptionConfigurations[{position}].kmsKey is not set, so the AWS managed key is used")
+            problems.append(
+                f"encryptionConfigurations[{position}].kmsKey is not set, so the AWS managed key is used"
+            )
     return problems
 
 
@@ -118,7 +124,12 @@ def _every_repository_has_lifecycle(stack: StackResources) -> list[Finding] | No
     for repository in repositories:
         policies = stack.referencing(repository, LIFECYCLE_POLICY_TYPES, "repository")
         if not policies:
-            findings.append(Finding(repository.urn, "no aws.ecr.LifecyclePolicy targets this repository, so old images accumulate"))
+            findings.append(
+                Finding(
+                    repository.urn,
+                    "no aws.ecr.LifecyclePolicy targets this repository, so old images accumulate",
+                )
+            )
         for policy in policies:
             problem = _lifecycle_rules_problem(policy)
             if problem:

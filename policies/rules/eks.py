@@ -24,15 +24,19 @@ def _endpoint_private(cluster: Resource) -> list[str]:
         return []
     problems = []
     if lookup(vpc_config, "endpointPrivateAccess") not in (True, UNKNOWN):
-        problems.append("vpcConfig.endpointPrivateAccess is not true, so nodes reach the API server over the internet")
+        problems.append(
+            "vpcConfig.endpointPrivateAccess is not true, so nodes reach the API server over the internet"
+        )
     public = lookup(vpc_config, "endpointPublicAccess")
     # EKS makes the endpoint public unless told otherwise.
     if public in (True, ABSENT):
         cidrs = lookup(vpc_config, "publicAccessCidrs")
         qualifier = "true" if public is True else "not set (EKS defaults to public)"
         if cidrs is ABSENT or (cidrs != UNKNOWN and not items_of(cidrs)):
-            problems.append(f"vpcConfig.endpointPublicAccess is {qualifier} with no publicAccessCidrs allow-list, "
-                            "so the API server is reachable from the internet")
+            problems.append(
+                f"vpcConfig.endpointPublicAccess is {qualifier} with no publicAccessCidrs allow-list, "
+                "so the API server is reachable from the internet"
+            )
         elif open_cidrs := [cidr for cidr in items_of(cidrs) if cidr in WORLD]:
             problems.append(f"vpcConfig.publicAccessCidrs includes {', '.join(open_cidrs)}")
     return problems
@@ -42,8 +46,13 @@ PRIVATE_ENDPOINT = ResourceRule(
     id="MY-EKS-001",
     description="EKS API endpoints are private, or public only to an explicit CIDR allow-list.",
     severity="high",
-    anchors=("CKV_AWS_38", "CKV_AWS_39", "AwsSolutions-EKS1", "aws-eks-cluster-disallow-api-endpoint-public-access",
-             "SecurityHub EKS.1"),
+    anchors=(
+        "CKV_AWS_38",
+        "CKV_AWS_39",
+        "AwsSolutions-EKS1",
+        "aws-eks-cluster-disallow-api-endpoint-public-access",
+        "SecurityHub EKS.1",
+    ),
     levels=MANDATORY,
     resource_types=CLUSTER_TYPES,
     check=_endpoint_private,
@@ -55,7 +64,9 @@ def _secrets_encrypted(cluster: Resource) -> list[str]:
     if config == UNKNOWN:
         return []
     if config is ABSENT:
-        return ["encryptionConfig is not set, so Kubernetes secrets are not envelope-encrypted with your KMS key"]
+        return [
+            "encryptionConfig is not set, so Kubernetes secrets are not envelope-encrypted with your KMS key"
+        ]
     problems = []
     resources = lookup(config, "resources")
     if not has_unknown_item(resources) and "secrets" not in items_of(resources):
@@ -100,18 +111,24 @@ def _supported_version(cluster: Resource) -> list[str]:
     if version == UNKNOWN:
         return []
     if version is ABSENT:
-        return ["version is not set, so EKS picks its newest version at creation and the cluster drifts from code"]
+        return [
+            "version is not set, so EKS picks its newest version at creation and the cluster drifts from code"
+        ]
     match = VERSION_PATTERN.match(str(version))
     if not match:
         return [f"version {version!r} is not a Kubernetes minor version like 1.35"]
     row = BY_VERSION.get(str(version))
     if row is not None and datetime.date.today() > row.extended_support_ends:
         supported = ", ".join(r.version for r in CALENDAR if datetime.date.today() <= r.extended_support_ends)
-        return [f"version {version!r} left EKS extended support on {row.extended_support_ends.isoformat()}; "
-                f"use one EKS still supports ({supported})"]
+        return [
+            f"version {version!r} left EKS extended support on {row.extended_support_ends.isoformat()}; "
+            f"use one EKS still supports ({supported})"
+        ]
     if row is None and (int(match.group(1)), int(match.group(2))) < _version_tuple(CALENDAR[0].version):
-        return [f"version {version!r} is older than every version in the EKS version calendar, so EKS no longer "
-                "supports it"]
+        return [
+            f"version {version!r} is older than every version in the EKS version calendar, so EKS no longer "
+            "supports it"
+        ]
     return []
 
 
@@ -138,7 +155,9 @@ def _no_open_ssh(node_group: Resource) -> list[str]:
     sources = lookup(remote_access, "sourceSecurityGroupIds")
     if sources == UNKNOWN or items_of(sources):
         return []
-    return ["remoteAccess sets ec2SshKey without sourceSecurityGroupIds, so SSH (port 22) is open to 0.0.0.0/0"]
+    return [
+        "remoteAccess sets ec2SshKey without sourceSecurityGroupIds, so SSH (port 22) is open to 0.0.0.0/0"
+    ]
 
 
 NO_OPEN_SSH = ResourceRule(

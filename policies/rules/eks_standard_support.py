@@ -17,11 +17,15 @@ def standard_support_problems(version: str, today: datetime.date) -> list[str]:
     row = BY_VERSION.get(version)
     current = ", ".join(in_standard_support(today)) or "none in the table: add the new versions"
     if row is None:
-        return [f"version {version!r} is not in the EKS version calendar (policies/eks_versions.py); "
-                f"add its support dates from the EKS user guide, or use one in standard support ({current})"]
+        return [
+            f"version {version!r} is not in the EKS version calendar (policies/eks_versions.py); "
+            f"add its support dates from the EKS user guide, or use one in standard support ({current})"
+        ]
     if today > row.standard_support_ends:
-        return [f"version {version!r} left EKS standard support on {row.standard_support_ends.isoformat()}: "
-                f"extended support bills $0.60 instead of $0.10 per cluster hour; upgrade to {current}"]
+        return [
+            f"version {version!r} left EKS standard support on {row.standard_support_ends.isoformat()}: "
+            f"extended support bills $0.60 instead of $0.10 per cluster hour; upgrade to {current}"
+        ]
     return []
 
 

@@ -35,7 +35,9 @@ RESOURCE_POLICY_TYPES = frozenset(
         "aws:sns/topicPolicy:TopicPolicy",
     }
 )
-USER_POLICY_TYPES = frozenset({"aws:iam/userPolicy:UserPolicy", "aws:iam/userPolicyAttachment:UserPolicyAttachment"})
+USER_POLICY_TYPES = frozenset(
+    {"aws:iam/userPolicy:UserPolicy", "aws:iam/userPolicyAttachment:UserPolicyAttachment"}
+)
 POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 ATTACHMENT_TYPES = frozenset(
     {
@@ -80,13 +82,16 @@ def _allow_statements(resource: Resource) -> list[tuple[str, Statement]]:
 
 # -- MY-IAM-001: no "*" action ----------------------------------------------------------------------------------
 
+
 def _no_full_wildcard_action(resource: Resource) -> list[str]:
     problems = []
     for where, statement in _allow_statements(resource):
         if any(action in ("*", "*:*") for action in statement.actions):
             problems.append(f'{where} allows every action ("*")')
         if statement.not_actions:
-            problems.append(f"{where} allows NotAction {', '.join(statement.not_actions)}, which grants every other action")
+            problems.append(
+                f"{where} allows NotAction {', '.join(statement.not_actions)}, which grants every other action"
+            )
     return problems
 
 
@@ -102,6 +107,7 @@ NO_WILDCARD_ACTION = ResourceRule(
 
 
 # -- MY-IAM-002: no service-wide wildcard ---------------------------------------------------------------------
+
 
 def _no_service_wildcard(resource: Resource) -> list[str]:
     return [
@@ -125,6 +131,7 @@ NO_SERVICE_WILDCARD_ACTION = ResourceRule(
 
 # -- MY-IAM-003: no unconstrained "*" resource ---------------------------------------------------------------
 
+
 def _unexcused(statement: Statement) -> list[str]:
     """Actions of a Resource "*" statement that no documented exception (with its conditions) covers."""
     if statement.not_actions:
@@ -135,7 +142,9 @@ def _unexcused(statement: Statement) -> list[str]:
         if exception is None:
             unexcused.append(action)
             continue
-        missing = [key for key in exception.required_condition_keys if key.lower() not in statement.condition_keys]
+        missing = [
+            key for key in exception.required_condition_keys if key.lower() not in statement.condition_keys
+        ]
         if missing:
             unexcused.append(f"{action} (needs a {', '.join(missing)} condition)")
     return unexcused
@@ -163,6 +172,7 @@ NO_UNCONSTRAINED_RESOURCE = ResourceRule(
 
 
 # -- MY-IAM-004 / 005: trust policies ----------------------------------------------------------------------
+
 
 def _trust_statements(role: Resource) -> list[tuple[int, Statement]]:
     return [
@@ -212,7 +222,9 @@ def _oidc_trust_constrained(role: Resource) -> list[str]:
         where = f"assumeRolePolicy Statement[{position}]"
         subject_keys = sorted(key for key in statement.condition_keys if key.endswith(":sub"))
         if not subject_keys:
-            problems.append(f"{where} trusts an OIDC provider without a :sub condition, so any identity it issues can assume the role")
+            problems.append(
+                f"{where} trusts an OIDC provider without a :sub condition, so any identity it issues can assume the role"
+            )
         if not any(key.endswith(":aud") for key in statement.condition_keys):
             problems.append(f"{where} trusts an OIDC provider without an :aud condition")
         for key in subject_keys:
@@ -235,6 +247,7 @@ OIDC_TRUST_CONSTRAINED = ResourceRule(
 
 # -- MY-IAM-006: no policies on users -----------------------------------------------------------------------
 
+
 def _no_user_policy(resource: Resource) -> list[str]:
     if resource.type == "aws:iam/userPolicy:UserPolicy":
         return ["puts an inline policy directly on an IAM user; grant permissions through roles"]
@@ -242,7 +255,9 @@ def _no_user_policy(resource: Resource) -> list[str]:
         return ["attaches a managed policy directly to an IAM user; grant permissions through roles"]
     users = resource.get("users")
     if items_of(users) or (is_unknown(users) and "users" in resource.inputs):
-        return ["users is set: attaches a managed policy directly to IAM users; grant permissions through roles"]
+        return [
+            "users is set: attaches a managed policy directly to IAM users; grant permissions through roles"
+        ]
     return []
 
 
@@ -259,9 +274,13 @@ NO_USER_POLICIES = ResourceRule(
 
 # -- MY-IAM-007: no broad AWS managed policies ---------------------------------------------------------------
 
+
 def _no_broad_managed_policy(resource: Resource) -> list[str]:
     if resource.type == ROLE:
-        candidates = [(f"managedPolicyArns[{i}]", arn) for i, arn in enumerate(items_of(resource.get("managedPolicyArns")))]
+        candidates = [
+            (f"managedPolicyArns[{i}]", arn)
+            for i, arn in enumerate(items_of(resource.get("managedPolicyArns")))
+        ]
     else:
         candidates = [("policyArn", resource.get("policyArn"))]
     return [
@@ -283,6 +302,7 @@ NO_BROAD_MANAGED_POLICIES = ResourceRule(
 
 
 # -- MY-IAM-008: well-formed documents ---------------------------------------------------------------------
+
 
 def _all_documents(resource: Resource) -> list[tuple[str, object]]:
     documents = identity_documents(resource)

@@ -50,13 +50,25 @@ def _pinned_or_built(stack: StackResources) -> list[Finding] | NotApplicable:
                 # with no build in between, is known to be missing.
                 created = sorted(repositories[urn].name for urn in before if urn in repositories)
                 if created and not builds & before:
-                    findings.append(Finding(resource.urn, (
-                        f"{path} names an image in repository {', '.join(created)}, which this update creates and "
-                        f"no build in it pushes to: {REMEDY}")))
+                    findings.append(
+                        Finding(
+                            resource.urn,
+                            (
+                                f"{path} names an image in repository {', '.join(created)}, which this update creates and "
+                                f"no build in it pushes to: {REMEDY}"
+                            ),
+                        )
+                    )
             elif not _DIGEST.search(str(value)):
-                findings.append(Finding(resource.urn, (
-                    f"{path} {value!r} is not pinned by digest: nothing in this update pushes it, and a tag can "
-                    f"move; {REMEDY}")))
+                findings.append(
+                    Finding(
+                        resource.urn,
+                        (
+                            f"{path} {value!r} is not pinned by digest: nothing in this update pushes it, and a tag can "
+                            f"move; {REMEDY}"
+                        ),
+                    )
+                )
     return findings
 
 

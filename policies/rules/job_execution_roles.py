@@ -30,11 +30,21 @@ from modelyard.policies.values import UNKNOWN, lookup
 PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-_ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[^:@]+)")
+_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[^:@]+)"
+)
 ECR_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
-VPC_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
-               "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs",
-               "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups")
+VPC_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeDhcpOptions",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+)
 _JOBS = {"Processing": "ProcessingJobs", "Training": "TrainingJobs"}
 
 
@@ -53,10 +63,14 @@ def service_side_needs(step: Mapping[str, Any], account: str, region: str) -> li
     arguments = step.get("Arguments", {})
     arn = f"arn:aws:%s:{region}:{account}:%s"
     group = f"/aws/sagemaker/{_JOBS[step['Type']]}"
-    needs = [AuthorizationRequest(action, arn % ("logs", f"log-group:{group}:log-stream:{step['Name']}"))
-             for action in ("logs:CreateLogStream", "logs:PutLogEvents")]
-    needs += [AuthorizationRequest(action, arn % ("logs", f"log-group:{group}"))
-              for action in ("logs:CreateLogGroup", "logs:DescribeLogStreams")]
+    needs = [
+        AuthorizationRequest(action, arn % ("logs", f"log-group:{group}:log-stream:{step['Name']}"))
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+    ]
+    needs += [
+        AuthorizationRequest(action, arn % ("logs", f"log-group:{group}"))
+        for action in ("logs:CreateLogGroup", "logs:DescribeLogStreams")
+    ]
     if step["Type"] == "Processing":
         image = _first_text(lookup(arguments, "AppSpecification", "ImageUri"))
         resources = lookup(arguments, "ProcessingResources", "ClusterConfig")
@@ -70,14 +84,17 @@ def service_side_needs(step: Mapping[str, Any], account: str, region: str) -> li
     repository = _ECR_IMAGE.match(image or "")
     if repository:
         needs.append(AuthorizationRequest("ecr:GetAuthorizationToken", "*"))
-        repository_arn = (f"arn:aws:ecr:{repository['region']}:{repository['account']}:repository/"
-                          f"{repository['repo']}")
+        repository_arn = (
+            f"arn:aws:ecr:{repository['region']}:{repository['account']}:repository/{repository['repo']}"
+        )
         needs += [AuthorizationRequest(action, repository_arn) for action in ECR_PULL_ACTIONS]
     if isinstance(vpc, Mapping):
         needs += [AuthorizationRequest(action, "*") for action in VPC_ACTIONS]
     volume_key = lookup(resources, "VolumeKmsKeyId") if isinstance(resources, Mapping) else None
     if isinstance(volume_key, str):
-        needs.append(AuthorizationRequest("kms:CreateGrant", volume_key, {"kms:GrantIsForAWSResource": "true"}))
+        needs.append(
+            AuthorizationRequest("kms:CreateGrant", volume_key, {"kms:GrantIsForAWSResource": "true"})
+        )
     if isinstance(output_key, str):
         needs.append(AuthorizationRequest("kms:Encrypt", output_key))
     return needs
@@ -99,9 +116,13 @@ def _role_policies(stack: StackResources, role_arn: str) -> list[NamedPolicy] | 
     if not roles:
         return None
     names = roles[0].identifiers() | {roles[0].name}
-    return [NamedPolicy.parse(policy.name, policy.inputs["policy"]) for policy in stack.of_types({ROLE_POLICY})
-            if policy.inputs.get("role") in names and isinstance(policy.inputs.get("policy"), str)
-            and UNKNOWN not in policy.inputs["policy"]]
+    return [
+        NamedPolicy.parse(policy.name, policy.inputs["policy"])
+        for policy in stack.of_types({ROLE_POLICY})
+        if policy.inputs.get("role") in names
+        and isinstance(policy.inputs.get("policy"), str)
+        and UNKNOWN not in policy.inputs["policy"]
+    ]
 
 
 def _execution_roles_allow_service_side_needs(stack: StackResources) -> list[Finding] | NotApplicable:
@@ -121,14 +142,22 @@ def _execution_roles_allow_service_side_needs(stack: StackResources) -> list[Fin
             checked = True
             account, region = role_arn.split(":")[4], pipeline_region(step, role_arn)
             try:
-                denied = [need for need in service_side_needs(step, account, region)
-                          if not evaluate(policies, need).allowed]
+                denied = [
+                    need
+                    for need in service_side_needs(step, account, region)
+                    if not evaluate(policies, need).allowed
+                ]
             except PolicyEvaluationError as error:
                 findings.append(Finding(pipeline.urn, f"step {step['Name']}: role {role_arn}: {error}"))
                 continue
             for need in denied:
-                findings.append(Finding(pipeline.urn, f"step {step['Name']} ({step['Type']}) runs as {role_arn}, "
-                                                      f"which does not allow {need.action} on {need.resource}"))
+                findings.append(
+                    Finding(
+                        pipeline.urn,
+                        f"step {step['Name']} ({step['Type']}) runs as {role_arn}, "
+                        f"which does not allow {need.action} on {need.resource}",
+                    )
+                )
     if not checked:
         return NotApplicable("no pipeline step runs as a role this stack defines")
     return findings
@@ -137,17 +166,21 @@ def _execution_roles_allow_service_side_needs(stack: StackResources) -> list[Fin
 def pipeline_region(step: Mapping[str, Any], role_arn: str) -> str:
     """The job's region: from its output or image location when the definition names one, else us-east-1."""
     text = json.dumps(step.get("Arguments", {}))
-    match = re.search(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):", text) or re.search(r"\.ecr\.([a-z0-9-]+)\.amazonaws", text)
+    match = re.search(r"arn:aws[a-z-]*:kms:([a-z0-9-]+):", text) or re.search(
+        r"\.ecr\.([a-z0-9-]+)\.amazonaws", text
+    )
     return match.group(1) if match else "us-east-1"
 
 
 EXECUTION_ROLE_SERVICE_NEEDS = StackRule(
     id="MY-SM-ROLE-001",
     description="Every Processing and Training step of a pipeline runs as a role that allows what SageMaker does "
-                "with it: pull the job's ECR image, write its logs, create ENIs in a VPC, use its KMS keys.",
+    "with it: pull the job's ECR image, write its logs, create ENIs in a VPC, use its KMS keys.",
     severity="high",
-    anchors=("AWS docs: SageMaker AI execution roles (CreateProcessingJob/CreateTrainingJob permissions)",
-             "AWS docs: Give SageMaker access to resources in your VPC"),
+    anchors=(
+        "AWS docs: SageMaker AI execution roles (CreateProcessingJob/CreateTrainingJob permissions)",
+        "AWS docs: Give SageMaker access to resources in your VPC",
+    ),
     levels=MANDATORY,
     check=_execution_roles_allow_service_side_needs,
 )

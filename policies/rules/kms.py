@@ -47,8 +47,11 @@ def _every_key_has_policy(stack: StackResources) -> list[Finding] | NotApplicabl
     if not keys:
         return NotApplicable("the stack has no KMS keys")
     return [
-        Finding(key.urn, "policy is not set and no aws.kms.KeyPolicy targets the key, so the default key policy "
-                         "delegates all access to IAM policies in the account")
+        Finding(
+            key.urn,
+            "policy is not set and no aws.kms.KeyPolicy targets the key, so the default key policy "
+            "delegates all access to IAM policies in the account",
+        )
         for key in keys
         if not is_set(lookup(key.inputs, "policy")) and not stack.referencing(key, KEY_POLICY_TYPES, "keyId")
     ]
@@ -83,7 +86,11 @@ def _has_description(key: Resource) -> list[str]:
     description = lookup(key.inputs, "description")
     if description is ABSENT or description == "":
         return ["description is not set"]
-    if isinstance(description, str) and description != UNKNOWN and len(description) < MEANINGFUL_DESCRIPTION_LENGTH:
+    if (
+        isinstance(description, str)
+        and description != UNKNOWN
+        and len(description) < MEANINGFUL_DESCRIPTION_LENGTH
+    ):
         return [f"description {description!r} is too short to say what the key protects"]
     return []
 
@@ -101,7 +108,9 @@ DESCRIPTION = ResourceRule(
 
 def _keeps_lockout_check(resource: Resource) -> list[str]:
     if lookup(resource.inputs, "bypassPolicyLockoutSafetyCheck") is True:
-        return ["bypassPolicyLockoutSafetyCheck is true, so a policy that locks everyone out of the key is accepted"]
+        return [
+            "bypassPolicyLockoutSafetyCheck is true, so a policy that locks everyone out of the key is accepted"
+        ]
     return []
 
 

@@ -13,8 +13,11 @@ KUBERNETES_PROVIDER_TYPE = "pulumi:providers:kubernetes"
 
 def _reachable(stack: StackResources) -> list[Finding] | NotApplicable:
     # endpointPublicAccess absent means public: EKS's default.
-    private = [cluster for cluster in stack.of_types(CLUSTER_TYPES)
-               if lookup(cluster.inputs, "vpcConfig", "endpointPublicAccess") is False]
+    private = [
+        cluster
+        for cluster in stack.of_types(CLUSTER_TYPES)
+        if lookup(cluster.inputs, "vpcConfig", "endpointPublicAccess") is False
+    ]
     if not private:
         return NotApplicable("no EKS cluster of this stack has a private-only API endpoint")
     providers = stack.of_types({KUBERNETES_PROVIDER_TYPE})
@@ -23,11 +26,17 @@ def _reachable(stack: StackResources) -> list[Finding] | NotApplicable:
     for cluster in private:
         through = [provider.name for provider in providers if cluster.urn in waits_for(stack, provider)]
         if through and applied:
-            findings.append(Finding(cluster.urn, (
-                f"the API endpoint is private-only (vpcConfig.endpointPublicAccess false), but this update also "
-                f"applies {len(applied)} Kubernetes resource(s) through provider {', '.join(through)}: `pulumi up` "
-                "reaches them only from inside the VPC; make the endpoint public to named publicAccessCidrs, or "
-                "apply the Kubernetes resources from a program that runs inside the VPC")))
+            findings.append(
+                Finding(
+                    cluster.urn,
+                    (
+                        f"the API endpoint is private-only (vpcConfig.endpointPublicAccess false), but this update also "
+                        f"applies {len(applied)} Kubernetes resource(s) through provider {', '.join(through)}: `pulumi up` "
+                        "reaches them only from inside the VPC; make the endpoint public to named publicAccessCidrs, or "
+                        "apply the Kubernetes resources from a program that runs inside the VPC"
+                    ),
+                )
+            )
     return findings
 
 

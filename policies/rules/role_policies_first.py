@@ -7,7 +7,9 @@ from modelyard.policies.resources import StackResources, refers_to
 from modelyard.policies.rule import MANDATORY, Finding, NotApplicable, StackRule
 
 ROLE_TYPES = frozenset({"aws:iam/role:Role"})
-ROLE_POLICY_TYPES = frozenset({"aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"})
+ROLE_POLICY_TYPES = frozenset(
+    {"aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"}
+)
 # Resource type -> the input naming the role it runs under (top level: per-property dependencies are kept there).
 # Each is checked at creation: Lambda's CreateFunction verifies the VPC ENI permissions, SageMaker's CreateModel
 # and CreatePipeline validate the role, EKS uses its role to create the control plane's ENIs, node groups
@@ -38,12 +40,21 @@ def _policies_first(stack: StackResources) -> list[Finding] | NotApplicable:
             if not refers_to(resource, role, prop):
                 continue
             before = waits_for(stack, resource)
-            missing = sorted(policy.name for policy in policies
-                             if refers_to(policy, role, "role") and policy.urn not in before)
+            missing = sorted(
+                policy.name
+                for policy in policies
+                if refers_to(policy, role, "role") and policy.urn not in before
+            )
             if missing:
-                findings.append(Finding(resource.urn, (
-                    f"{prop} names role {role.name}, but this resource does not wait for the role's policies "
-                    f"{', '.join(missing)}: AWS checks the role's permissions when it creates the resource")))
+                findings.append(
+                    Finding(
+                        resource.urn,
+                        (
+                            f"{prop} names role {role.name}, but this resource does not wait for the role's policies "
+                            f"{', '.join(missing)}: AWS checks the role's permissions when it creates the resource"
+                        ),
+                    )
+                )
     return findings
 
 

@@ -30,7 +30,9 @@ ENCRYPTION_TYPES = frozenset(
         "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
     }
 )
-VERSIONING_TYPES = frozenset({"aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"})
+VERSIONING_TYPES = frozenset(
+    {"aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2"}
+)
 LOGGING_TYPES = frozenset({"aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2"})
 LIFECYCLE_TYPES = frozenset(
     {
@@ -75,6 +77,7 @@ def _every_bucket_has(companion_types: frozenset[str], missing: str, judge: Comp
 
 # -- MY-S3-001 / 002: block public access -----------------------------------------------------------------
 
+
 def _public_access_flags_all_true(block: Resource) -> list[str]:
     # Each flag defaults to false in the S3 API, so an absent flag leaves that path open.
     open_flags = [flag for flag in PUBLIC_ACCESS_FLAGS if lookup(block.inputs, flag) not in (True, UNKNOWN)]
@@ -87,7 +90,9 @@ PUBLIC_ACCESS_BLOCK_PRESENT = StackRule(
     severity="high",
     anchors=("CKV2_AWS_6", "AwsSolutions-S2", "SecurityHub S3.8"),
     levels=MANDATORY,
-    check=_every_bucket_has(PUBLIC_ACCESS_BLOCK_TYPES, "no aws.s3.BucketPublicAccessBlock targets this bucket"),
+    check=_every_bucket_has(
+        PUBLIC_ACCESS_BLOCK_TYPES, "no aws.s3.BucketPublicAccessBlock targets this bucket"
+    ),
 )
 
 PUBLIC_ACCESS_BLOCK_COMPLETE = ResourceRule(
@@ -102,6 +107,7 @@ PUBLIC_ACCESS_BLOCK_COMPLETE = ResourceRule(
 
 
 # -- MY-S3-003 / 004: ACLs -----------------------------------------------------------------------------------
+
 
 def _owner_enforced(controls: Resource) -> list[str]:
     ownership = lookup(controls.inputs, "rule", "objectOwnership")
@@ -129,11 +135,17 @@ def _no_public_acl(resource: Resource) -> list[str]:
     acl = resource.get("acl")
     if isinstance(acl, str) and acl in PUBLIC_CANNED_ACLS:
         problems.append(f"acl {acl!r} grants access beyond the bucket owner's account")
-    grants = resource.get("grants") if resource.type in BUCKET_TYPES else lookup(resource.inputs, "accessControlPolicy", "grants")
+    grants = (
+        resource.get("grants")
+        if resource.type in BUCKET_TYPES
+        else lookup(resource.inputs, "accessControlPolicy", "grants")
+    )
     for position, grant in enumerate(items_of(grants)):
         uri = lookup(grant, "uri") if resource.type in BUCKET_TYPES else lookup(grant, "grantee", "uri")
         if uri in PUBLIC_GRANTEE_URIS:
-            permissions = lookup(grant, "permissions") if resource.type in BUCKET_TYPES else lookup(grant, "permission")
+            permissions = (
+                lookup(grant, "permissions") if resource.type in BUCKET_TYPES else lookup(grant, "permission")
+            )
             granted = ", ".join(permissions) if isinstance(permissions, list) else permissions
             problems.append(f"grants[{position}] gives {granted} to {uri}")
     return problems
@@ -143,7 +155,13 @@ NO_PUBLIC_ACL = ResourceRule(
     id="MY-S3-004",
     description="No S3 bucket ACL grants access to everyone or to all authenticated AWS users.",
     severity="critical",
-    anchors=("CKV_AWS_20", "CKV_AWS_57", "aws-s3-bucket-no-public-read", "SecurityHub S3.2", "SecurityHub S3.3"),
+    anchors=(
+        "CKV_AWS_20",
+        "CKV_AWS_57",
+        "aws-s3-bucket-no-public-read",
+        "SecurityHub S3.2",
+        "SecurityHub S3.3",
+    ),
     levels=MANDATORY,
     resource_types=BUCKET_TYPES | BUCKET_ACL_TYPES,
     check=_no_public_acl,
@@ -151,6 +169,7 @@ NO_PUBLIC_ACL = ResourceRule(
 
 
 # -- MY-S3-005 / 006: encryption ------------------------------------------------------------------------------
+
 
 def _encryption_rules(configuration: Resource) -> list[tuple[int, object, object]]:
     """(position, sseAlgorithm, kmsMasterKeyId) of each rule of a server-side encryption configuration."""
@@ -176,7 +195,9 @@ def _uses_customer_managed_key(configuration: Resource) -> list[str]:
         elif key is ABSENT:
             problems.append(f"{path}.kmsMasterKeyId is not set, so the AWS managed key aws/s3 is used")
         elif isinstance(key, str) and key.endswith("alias/aws/s3"):
-            problems.append(f"{path}.kmsMasterKeyId is the AWS managed key alias/aws/s3, not a customer-managed key")
+            problems.append(
+                f"{path}.kmsMasterKeyId is the AWS managed key alias/aws/s3, not a customer-managed key"
+            )
     return problems
 
 
@@ -197,8 +218,13 @@ def _customer_key_except_log_targets(stack: StackResources) -> list[Finding] | N
     for bucket in buckets:
         configurations = stack.referencing(bucket, ENCRYPTION_TYPES, "bucket")
         if not configurations:
-            findings.append(Finding(bucket.urn, "no aws.s3.BucketServerSideEncryptionConfiguration targets this "
-                                                "bucket, so objects are not encrypted with a customer-managed KMS key"))
+            findings.append(
+                Finding(
+                    bucket.urn,
+                    "no aws.s3.BucketServerSideEncryptionConfiguration targets this "
+                    "bucket, so objects are not encrypted with a customer-managed KMS key",
+                )
+            )
         is_log_target = bool(stack.referencing(bucket, LOGGING_TYPES, "targetBucket"))
         judge = _sse_s3 if is_log_target else _uses_customer_managed_key
         for configuration in configurations:
@@ -209,13 +235,17 @@ def _customer_key_except_log_targets(stack: StackResources) -> list[Finding] | N
 def bucket_encrypted_with_customer_key(stack: StackResources, bucket: Resource) -> bool:
     """Whether a bucket's default encryption is SSE-KMS under a customer-managed key (as MY-S3-005 judges it)."""
     configurations = stack.referencing(bucket, ENCRYPTION_TYPES, "bucket")
-    return bool(configurations) and not any(_uses_customer_managed_key(configuration) for configuration in configurations)
+    return bool(configurations) and not any(
+        _uses_customer_managed_key(configuration) for configuration in configurations
+    )
 
 
 SSE_KMS_CUSTOMER_KEY = StackRule(
     id="MY-S3-005",
-    description=("Every S3 bucket encrypts objects by default with SSE-KMS under a customer-managed key; "
-                 "server access log targets use SSE-S3, the only encryption S3 log delivery supports."),
+    description=(
+        "Every S3 bucket encrypts objects by default with SSE-KMS under a customer-managed key; "
+        "server access log targets use SSE-S3, the only encryption S3 log delivery supports."
+    ),
     severity="high",
     anchors=(
         "CKV_AWS_145",
@@ -252,6 +282,7 @@ BUCKET_KEY = ResourceRule(
 
 # -- MY-S3-007: TLS only -------------------------------------------------------------------------------------
 
+
 def _denies_insecure_transport(policy: Resource) -> list[str]:
     document = policy.get("policy")
     if document == UNKNOWN:
@@ -259,7 +290,12 @@ def _denies_insecure_transport(policy: Resource) -> list[str]:
     for statement in statements_or_empty(document):
         denies_all_s3 = any(action.lower() in ("s3:*", "*") for action in statement.actions)
         insecure = [value.lower() for value in statement.condition_values("aws:SecureTransport")]
-        if statement.effect == "Deny" and statement.has_wildcard_principal and denies_all_s3 and "false" in insecure:
+        if (
+            statement.effect == "Deny"
+            and statement.has_wildcard_principal
+            and denies_all_s3
+            and "false" in insecure
+        ):
             return []
     return ['has no statement denying s3:* to principal "*" when aws:SecureTransport is false']
 
@@ -280,13 +316,17 @@ TLS_ONLY = StackRule(
 
 # -- MY-S3-008: access logging ------------------------------------------------------------------------------
 
+
 def _access_logged(stack: StackResources) -> list[Finding] | NotApplicable:
     buckets = stack.of_types(BUCKET_TYPES)
     if not buckets:
         return NotApplicable("the stack has no S3 buckets")
     # The bucket receiving access logs is exempt: logging it into itself would log its own log writes.
     return [
-        Finding(bucket.urn, "no aws.s3.BucketLogging has this bucket as its source or its target, so access is not logged")
+        Finding(
+            bucket.urn,
+            "no aws.s3.BucketLogging has this bucket as its source or its target, so access is not logged",
+        )
         for bucket in buckets
         if not stack.referencing(bucket, LOGGING_TYPES, "bucket")
         and not stack.referencing(bucket, LOGGING_TYPES, "targetBucket")
@@ -305,6 +345,7 @@ ACCESS_LOGGING = StackRule(
 
 # -- MY-S3-009: versioning ------------------------------------------------------------------------------------
 
+
 def _versioning_enabled(versioning: Resource) -> list[str]:
     status = lookup(versioning.inputs, "versioningConfiguration", "status")
     if status in ("Enabled", UNKNOWN):
@@ -318,7 +359,9 @@ VERSIONING = StackRule(
     severity="medium",
     anchors=("CKV_AWS_21", "SecurityHub S3.14"),
     levels=MANDATORY,
-    check=_every_bucket_has(VERSIONING_TYPES, "no aws.s3.BucketVersioning targets this bucket", _versioning_enabled),
+    check=_every_bucket_has(
+        VERSIONING_TYPES, "no aws.s3.BucketVersioning targets this bucket", _versioning_enabled
+    ),
 )
 
 
@@ -337,8 +380,13 @@ NO_WILDCARD_PRINCIPAL = ResourceRule(
 
 # -- MY-S3-011 / 012: lifecycle -------------------------------------------------------------------------------
 
+
 def _enabled_rules(configuration: Resource) -> list[object]:
-    return [rule for rule in items_of(configuration.get("rules")) if lookup(rule, "status") in ("Enabled", UNKNOWN)]
+    return [
+        rule
+        for rule in items_of(configuration.get("rules"))
+        if lookup(rule, "status") in ("Enabled", UNKNOWN)
+    ]
 
 
 def _has_enabled_rule(configuration: Resource) -> list[str]:
@@ -365,10 +413,17 @@ LIFECYCLE_PRESENT = StackRule(
 def _aborts_incomplete_uploads(configuration: Resource) -> list[str]:
     if configuration.get("rules") == UNKNOWN:
         return []
-    if any(lookup(rule, "abortIncompleteMultipartUpload", "daysAfterInitiation") is not ABSENT for rule in _enabled_rules(configuration)):
+    if any(
+        lookup(rule, "abortIncompleteMultipartUpload", "daysAfterInitiation") is not ABSENT
+        for rule in _enabled_rules(configuration)
+    ):
         return []
-    return [("no enabled rule sets abortIncompleteMultipartUpload.daysAfterInitiation, so parts of failed uploads "
-            "are stored and billed indefinitely")]
+    return [
+        (
+            "no enabled rule sets abortIncompleteMultipartUpload.daysAfterInitiation, so parts of failed uploads "
+            "are stored and billed indefinitely"
+        )
+    ]
 
 
 ABORT_INCOMPLETE_UPLOADS = ResourceRule(

@@ -58,6 +58,7 @@ def _instance_variants(config: Resource) -> list[tuple[str, str]]:
 
 # -- MY-SM-001 / 002: models -----------------------------------------------------------------------------------
 
+
 def _network_isolated(model: Resource) -> list[str]:
     isolation = lookup(model.inputs, "enableNetworkIsolation")
     if isolation in (True, UNKNOWN):
@@ -93,7 +94,10 @@ MODEL_IN_VPC = ResourceRule(
     id="MY-SM-002",
     description="SageMaker models run in private subnets of your VPC.",
     severity="high",
-    anchors=("WA ML Lens: run ML workloads in a private network", "AwsSolutions-SM1 (notebooks, same intent)"),
+    anchors=(
+        "WA ML Lens: run ML workloads in a private network",
+        "AwsSolutions-SM1 (notebooks, same intent)",
+    ),
     levels=MANDATORY,
     resource_types=MODEL_TYPES,
     check=_in_vpc,
@@ -101,6 +105,7 @@ MODEL_IN_VPC = ResourceRule(
 
 
 # -- MY-SM-003: storage volume encryption ------------------------------------------------------------------
+
 
 def _volume_encrypted(config: Resource) -> list[str] | NotApplicable:
     variants = _instance_variants(config)
@@ -110,8 +115,12 @@ def _volume_encrypted(config: Resource) -> list[str] | NotApplicable:
     local = [(path, instance_type) for path, instance_type in variants if has_local_storage(instance_type)]
     if local and key_set:
         path, instance_type = local[0]
-        return [(f"kmsKeyArn is set but {path}.instanceType {instance_type} has NVMe instance storage "
-                "(hardware-encrypted); CreateEndpointConfig rejects a KMS key for it")]
+        return [
+            (
+                f"kmsKeyArn is set but {path}.instanceType {instance_type} has NVMe instance storage "
+                "(hardware-encrypted); CreateEndpointConfig rejects a KMS key for it"
+            )
+        ]
     if not local and not key_set:
         return ["kmsKeyArn is not set, so the ML storage volume is not encrypted with your KMS key"]
     return []
@@ -120,7 +129,7 @@ def _volume_encrypted(config: Resource) -> list[str] | NotApplicable:
 ENDPOINT_VOLUME_ENCRYPTION = ResourceRule(
     id="MY-SM-003",
     description="Endpoint configurations encrypt the ML storage volume with a KMS key, or use NVMe-storage "
-                "instances whose storage is hardware-encrypted (and then set no key, as SageMaker requires).",
+    "instances whose storage is hardware-encrypted (and then set no key, as SageMaker requires).",
     severity="high",
     anchors=("CKV_AWS_98", "WA ML Lens: encrypt inference data at rest"),
     levels=MANDATORY,
@@ -130,6 +139,7 @@ ENDPOINT_VOLUME_ENCRYPTION = ResourceRule(
 
 
 # -- MY-SM-004 / 005 / 012: data capture --------------------------------------------------------------------
+
 
 def _capture(config: Resource) -> Any:
     capture = lookup(config.inputs, "dataCaptureConfig")
@@ -144,7 +154,9 @@ def _capture_encrypted(config: Resource) -> list[str] | NotApplicable:
         return NotApplicable("the endpoint configuration captures no data")
     if is_set(lookup(capture, "kmsKeyId")):
         return []
-    return ["dataCaptureConfig.kmsKeyId is not set, so captured requests and responses are not encrypted with your KMS key"]
+    return [
+        "dataCaptureConfig.kmsKeyId is not set, so captured requests and responses are not encrypted with your KMS key"
+    ]
 
 
 CAPTURE_KMS = ResourceRule(
@@ -179,11 +191,13 @@ def _capture_bucket_encrypted(stack: StackResources) -> list[Finding] | NotAppli
         for bucket in _destination_buckets(stack, config, lookup(capture, "destinationS3Uri")):
             judged = True
             if not bucket_encrypted_with_customer_key(stack, bucket):
-                findings.append(Finding(
-                    config.urn,
-                    f"dataCaptureConfig.destinationS3Uri points at bucket {bucket.name!r}, which is not encrypted "
-                    "by default with a customer-managed KMS key",
-                ))
+                findings.append(
+                    Finding(
+                        config.urn,
+                        f"dataCaptureConfig.destinationS3Uri points at bucket {bucket.name!r}, which is not encrypted "
+                        "by default with a customer-managed KMS key",
+                    )
+                )
     if not judged:
         return NotApplicable("no endpoint captures data into a bucket of this stack")
     return findings
@@ -226,6 +240,7 @@ CAPTURE_ENABLED = ResourceRule(
 
 # -- MY-SM-006 / 011: high availability ------------------------------------------------------------------
 
+
 def _enough_instances(config: Resource) -> list[str] | NotApplicable:
     counted = [
         (f"productionVariants[{position}]", lookup(variant, "initialInstanceCount"))
@@ -257,7 +272,9 @@ def _autoscaling_floor(target: Resource) -> list[str] | NotApplicable:
         return NotApplicable("not a SageMaker scalable target")
     floor = lookup(target.inputs, "minCapacity")
     if number(floor) is not None and number(floor) < MINIMUM_HA_INSTANCES:
-        return [f"minCapacity is {shown(floor)}, so autoscaling can shrink the variant to fewer than two instances"]
+        return [
+            f"minCapacity is {shown(floor)}, so autoscaling can shrink the variant to fewer than two instances"
+        ]
     return []
 
 
@@ -273,6 +290,7 @@ AUTOSCALING_FLOOR = ResourceRule(
 
 
 # -- MY-SM-007 / 013: training jobs in pipeline definitions -------------------------------------------------
+
 
 def _training_steps(pipeline: Resource) -> list[tuple[str, Mapping[str, Any]]] | None:
     """(step name, CreateTrainingJob arguments) of each training or tuning step; None if not inspectable."""
@@ -298,7 +316,9 @@ def _training_check(judge):
     def check(pipeline: Resource) -> list[str] | NotApplicable:
         steps = _training_steps(pipeline)
         if steps is None:
-            return NotApplicable("the pipeline definition is not inline JSON (pipelineDefinitionS3Location or unknown)")
+            return NotApplicable(
+                "the pipeline definition is not inline JSON (pipelineDefinitionS3Location or unknown)"
+            )
         if not steps:
             return NotApplicable("the pipeline has no training or tuning step")
         return [message for name, arguments in steps if (message := judge(name, arguments))]
@@ -318,8 +338,10 @@ TRAINING_INTER_CONTAINER_ENCRYPTION = ResourceRule(
     id="MY-SM-007",
     description="Pipeline training steps encrypt traffic between training containers (distributed training).",
     severity="medium",
-    anchors=("WA ML Lens: encrypt data in transit",
-             "Steampipe aws_compliance sagemaker_training_job_inter_container_traffic_encryption_enabled"),
+    anchors=(
+        "WA ML Lens: encrypt data in transit",
+        "Steampipe aws_compliance sagemaker_training_job_inter_container_traffic_encryption_enabled",
+    ),
     levels=ADVISORY_IN_DEV,
     resource_types=PIPELINE_TYPES,
     check=_training_check(_inter_container_encrypted),
@@ -345,14 +367,19 @@ TRAINING_OUTPUT_KMS = ResourceRule(
 
 # -- MY-SM-008: GPU allow-list ---------------------------------------------------------------------------
 
+
 def _instance_types(resource: Resource) -> list[tuple[str, str, tuple[str, ...]]] | None:
     """(path, instance type, allowed GPU families) wherever the resource picks an instance type."""
     if resource.type in ENDPOINT_CONFIG_TYPES:
-        return [(f"{path}.instanceType", instance_type, INFERENCE_GPU_FAMILIES)
-                for path, instance_type in _instance_variants(resource)]
+        return [
+            (f"{path}.instanceType", instance_type, INFERENCE_GPU_FAMILIES)
+            for path, instance_type in _instance_variants(resource)
+        ]
     if resource.type == NODE_GROUP:
-        return [(f"instanceTypes[{position}]", instance_type, TRAINING_GPU_FAMILIES)
-                for position, instance_type in enumerate(items_of(resource.get("instanceTypes")))]
+        return [
+            (f"instanceTypes[{position}]", instance_type, TRAINING_GPU_FAMILIES)
+            for position, instance_type in enumerate(items_of(resource.get("instanceTypes")))
+        ]
     if resource.type == LAUNCH_TEMPLATE:
         return [("instanceType", resource.get("instanceType"), TRAINING_GPU_FAMILIES)]
     steps = _training_steps(resource)
@@ -381,7 +408,7 @@ def _gpu_allowed(resource: Resource) -> list[str] | NotApplicable:
 GPU_ALLOW_LIST = ResourceRule(
     id="MY-SM-008",
     description="GPU instance types (endpoints, node groups, launch templates, training steps) come from the "
-                "allowed families.",
+    "allowed families.",
     severity="medium",
     anchors=("WA ML Lens: select optimal instance types (cost)", "WA Cost Optimization: govern usage"),
     levels=MANDATORY,
@@ -392,18 +419,26 @@ GPU_ALLOW_LIST = ResourceRule(
 
 # -- MY-SM-009: safe rollouts -----------------------------------------------------------------------------
 
+
 def _rolls_back(endpoint: Resource) -> list[str]:
     deployment = lookup(endpoint.inputs, "deploymentConfig")
     if deployment == UNKNOWN:
         return []
     if deployment is ABSENT:
-        return ["deploymentConfig is not set, so updates switch all traffic at once with no automatic rollback"]
+        return [
+            "deploymentConfig is not set, so updates switch all traffic at once with no automatic rollback"
+        ]
     problems = []
-    if lookup(deployment, "blueGreenUpdatePolicy") is ABSENT and lookup(deployment, "rollingUpdatePolicy") is ABSENT:
+    if (
+        lookup(deployment, "blueGreenUpdatePolicy") is ABSENT
+        and lookup(deployment, "rollingUpdatePolicy") is ABSENT
+    ):
         problems.append("deploymentConfig has neither blueGreenUpdatePolicy nor rollingUpdatePolicy")
     alarms = lookup(deployment, "autoRollbackConfiguration", "alarms")
     if alarms != UNKNOWN and not items_of(alarms):
-        problems.append("deploymentConfig.autoRollbackConfiguration.alarms is empty, so a bad model is not rolled back")
+        problems.append(
+            "deploymentConfig.autoRollbackConfiguration.alarms is empty, so a bad model is not rolled back"
+        )
     return problems
 
 
@@ -420,10 +455,13 @@ SAFE_ROLLOUT = ResourceRule(
 
 # -- MY-SM-010: images from a private registry ------------------------------------------------------------
 
+
 def _images(model: Resource) -> list[tuple[str, Any]]:
     images = [("primaryContainer.image", lookup(model.inputs, "primaryContainer", "image"))]
-    images += [(f"containers[{position}].image", lookup(container, "image"))
-               for position, container in enumerate(items_of(model.get("containers")))]
+    images += [
+        (f"containers[{position}].image", lookup(container, "image"))
+        for position, container in enumerate(items_of(model.get("containers")))
+    ]
     return [(path, image) for path, image in images if image is not ABSENT]
 
 
@@ -451,13 +489,16 @@ PRIVATE_IMAGES = ResourceRule(
 
 # -- MY-SM-014: asynchronous inference output -------------------------------------------------------------
 
+
 def _async_output_encrypted(config: Resource) -> list[str] | NotApplicable:
     output = lookup(config.inputs, "asyncInferenceConfig", "outputConfig")
     if output in (ABSENT, UNKNOWN):
         return NotApplicable("not an asynchronous endpoint")
     if is_set(lookup(output, "kmsKeyId")):
         return []
-    return ["asyncInferenceConfig.outputConfig.kmsKeyId is not set, so inference results are not encrypted with your KMS key"]
+    return [
+        "asyncInferenceConfig.outputConfig.kmsKeyId is not set, so inference results are not encrypted with your KMS key"
+    ]
 
 
 ASYNC_OUTPUT_KMS = ResourceRule(

@@ -16,7 +16,9 @@ def _topic_encrypted(topic: Resource) -> list[str]:
         return ["kmsMasterKeyId is not set, so messages are stored unencrypted"]
     # CloudWatch (and other AWS service publishers) cannot use the AWS managed key: its policy is fixed.
     if isinstance(key, str) and key.endswith(AWS_MANAGED_SNS_KEY):
-        return [f"kmsMasterKeyId is the AWS managed key {AWS_MANAGED_SNS_KEY}, which CloudWatch alarms cannot publish through"]
+        return [
+            f"kmsMasterKeyId is the AWS managed key {AWS_MANAGED_SNS_KEY}, which CloudWatch alarms cannot publish through"
+        ]
     return []
 
 

@@ -73,7 +73,10 @@ REQUIRED_TAGS_PRESENT = ResourceRule(
     id="MY-TAG-001",
     description="Every taggable resource carries the project, environment, owner and cost-center tags.",
     severity="low",
-    anchors=("AWS Tagging Best Practices (cost allocation tags)", "WA Cost Optimization: attribute cost to owners"),
+    anchors=(
+        "AWS Tagging Best Practices (cost allocation tags)",
+        "WA Cost Optimization: attribute cost to owners",
+    ),
     levels=MANDATORY,
     resource_types=TAGGABLE_TYPES,
     check=_required_tags,

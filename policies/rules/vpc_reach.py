@@ -33,11 +33,13 @@ ENDPOINT_SERVICES = {
     "api.ecr": "ecr.api",
     "mlflow": "sagemaker.experiments",
 }
-_SERVICE_NAME = re.compile(r"^(?:com\.amazonaws\.[a-z0-9-]+\.(?P<aws>.+)|aws\.sagemaker\.[a-z0-9-]+\.(?P<sm>.+))$")
+_SERVICE_NAME = re.compile(
+    r"^(?:com\.amazonaws\.[a-z0-9-]+\.(?P<aws>.+)|aws\.sagemaker\.[a-z0-9-]+\.(?P<sm>.+))$"
+)
 
 
 def endpoint_service(service_name: str) -> str | None:
-    """"com.amazonaws.us-east-1.ecr.api" -> "ecr.api"; "aws.sagemaker.us-east-1.experiments" -> "sagemaker.experiments"."""
+    """ "com.amazonaws.us-east-1.ecr.api" -> "ecr.api"; "aws.sagemaker.us-east-1.experiments" -> "sagemaker.experiments"."""
     match = _SERVICE_NAME.match(service_name)
     if not match:
         return None
@@ -48,8 +50,11 @@ def _vpc_steps(stack: StackResources, definition: Mapping[str, Any]) -> Iterator
     """(step name, type, security group ids) of every step that runs in a VPC."""
     for step in job_steps(definition):
         arguments = step.get("Arguments", {})
-        vpc = (lookup(arguments, "NetworkConfig", "VpcConfig") if step["Type"] == "Processing"
-               else lookup(arguments, "VpcConfig"))
+        vpc = (
+            lookup(arguments, "NetworkConfig", "VpcConfig")
+            if step["Type"] == "Processing"
+            else lookup(arguments, "VpcConfig")
+        )
         if isinstance(vpc, Mapping):
             yield step["Name"], step["Type"], list(vpc.get("SecurityGroupIds", []))
     for step in _all_steps(definition):
@@ -74,14 +79,18 @@ def _internet_egress(stack: StackResources, groups: list[str]) -> bool:
     for rule in stack.of_types({EGRESS_RULE}):
         inputs = rule.inputs
         covers_https = inputs.get("ipProtocol") == "-1" or (
-            isinstance(inputs.get("fromPort"), (int, float)) and inputs["fromPort"] <= 443 <= inputs.get("toPort", 0))
+            isinstance(inputs.get("fromPort"), (int, float))
+            and inputs["fromPort"] <= 443 <= inputs.get("toPort", 0)
+        )
         if inputs.get("securityGroupId") in groups and inputs.get("cidrIpv4") == "0.0.0.0/0" and covers_https:
             return True
     return False
 
 
 def _steps_reach_their_services(stack: StackResources) -> list[Finding] | NotApplicable:
-    endpoints = {endpoint_service(str(e.inputs.get("serviceName", ""))) for e in stack.of_types({VPC_ENDPOINT})}
+    endpoints = {
+        endpoint_service(str(e.inputs.get("serviceName", ""))) for e in stack.of_types({VPC_ENDPOINT})
+    }
     endpoints.discard(None)
     if not endpoints:
         return NotApplicable("the stack creates no VPC endpoints (an existing VPC's are its owner's)")
@@ -98,18 +107,25 @@ def _steps_reach_their_services(stack: StackResources) -> list[Finding] | NotApp
             if kind != "Lambda":
                 needs |= set(JOB_BASE_SERVICES)
             for service in sorted(needs - endpoints):
-                findings.append(Finding(pipeline.urn, f"step {name} ({kind}) runs in the VPC, which has no endpoint for "
-                                                      f"{service} and no HTTPS egress to the internet"))
+                findings.append(
+                    Finding(
+                        pipeline.urn,
+                        f"step {name} ({kind}) runs in the VPC, which has no endpoint for "
+                        f"{service} and no HTTPS egress to the internet",
+                    )
+                )
     return findings
 
 
 VPC_STEPS_REACH_THEIR_SERVICES = StackRule(
     id="MY-SM-NET-001",
     description="Every pipeline step that runs in the VPC reaches each AWS API it calls (as the local run recorded) "
-                "and what SageMaker needs for its job, through a VPC endpoint or HTTPS egress.",
+    "and what SageMaker needs for its job, through a VPC endpoint or HTTPS egress.",
     severity="high",
-    anchors=("AWS docs: Give SageMaker access to resources in your VPC",
-             "AWS docs: Connect to an MLflow tracking server through an interface VPC endpoint"),
+    anchors=(
+        "AWS docs: Give SageMaker access to resources in your VPC",
+        "AWS docs: Connect to an MLflow tracking server through an interface VPC endpoint",
+    ),
     levels=MANDATORY,
     check=_steps_reach_their_services,
 )

@@ -45,10 +45,13 @@ def _offline_environment():
         yield
 
 
-@pytest.fixture(scope="session", params=[
-    pytest.param("moto"),
-    pytest.param("localstack", marks=pytest.mark.localstack),
-])
+@pytest.fixture(
+    scope="session",
+    params=[
+        pytest.param("moto"),
+        pytest.param("localstack", marks=pytest.mark.localstack),
+    ],
+)
 def cloud_endpoint(request, tmp_path_factory) -> str:
     """The AWS endpoint of the session: a patched moto server here, or LOCALSTACK_ENDPOINT when set."""
     if request.param == "localstack":
@@ -83,11 +86,13 @@ def outputs(shared_outputs, clients) -> StackOutputs:
     """Per test: its own endpoint, model package group and MLflow model/experiment; shared (content-addressed)
     buckets."""
     suffix = uuid.uuid4().hex[:6]
-    isolated = shared_outputs.model_copy(update={
-        "endpoint_name": f"{shared_outputs.endpoint_name}-{suffix}",
-        "model_package_group_name": f"{shared_outputs.model_package_group_name}-{suffix}",
-        "pipeline_name": f"{shared_outputs.pipeline_name}-{suffix}",
-    })
+    isolated = shared_outputs.model_copy(
+        update={
+            "endpoint_name": f"{shared_outputs.endpoint_name}-{suffix}",
+            "model_package_group_name": f"{shared_outputs.model_package_group_name}-{suffix}",
+            "pipeline_name": f"{shared_outputs.pipeline_name}-{suffix}",
+        }
+    )
     clients.sagemaker.create_model_package_group(ModelPackageGroupName=isolated.model_package_group_name)
     return isolated
 
@@ -106,8 +111,13 @@ def demo_dataset(shared_outputs, clients) -> dict:
 
 @pytest.fixture(scope="session")
 def demo_model(shared_outputs, clients, demo_dataset) -> dict:
-    return train(shared_outputs, clients, train_uri=demo_dataset["train_uri"],
-                 validation_uri=demo_dataset["validation_uri"], hyperparameters=FAST_HYPERPARAMETERS)
+    return train(
+        shared_outputs,
+        clients,
+        train_uri=demo_dataset["train_uri"],
+        validation_uri=demo_dataset["validation_uri"],
+        hyperparameters=FAST_HYPERPARAMETERS,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -118,8 +128,13 @@ def inverted_model(shared_outputs, clients, tmp_path_factory) -> dict:
     path = tmp_path_factory.mktemp("inverted") / "inverted.csv"
     frame.to_csv(path, index=False)
     data = ingest(shared_outputs, clients, source=path)
-    return train(shared_outputs, clients, train_uri=data["train_uri"], validation_uri=data["validation_uri"],
-                 hyperparameters=FAST_HYPERPARAMETERS)
+    return train(
+        shared_outputs,
+        clients,
+        train_uri=data["train_uri"],
+        validation_uri=data["validation_uri"],
+        hyperparameters=FAST_HYPERPARAMETERS,
+    )
 
 
 @pytest.fixture
@@ -131,8 +146,21 @@ def step_environment(cloud_endpoint, tracking_uri) -> dict[str, str]:
 @pytest.fixture
 def deployed(outputs, clients, registry, demo_dataset, demo_model) -> dict:
     """The demo model gated, registered and serving on this test's endpoint (capturing every request)."""
-    evaluation = evaluate(outputs, clients, model_uri=demo_model["model_uri"], test_uri=demo_dataset["test_uri"],
-                          registry=registry, **GATE)
+    evaluation = evaluate(
+        outputs,
+        clients,
+        model_uri=demo_model["model_uri"],
+        test_uri=demo_dataset["test_uri"],
+        registry=registry,
+        **GATE,
+    )
     version = register(outputs, clients, evaluation=evaluation, registry=registry)["model_version"]
-    return deploy(outputs, clients, model_uri=demo_model["model_uri"], smoke_test_uri=demo_dataset["test_uri"],
-                  model_version=version, registry=registry, data_capture_percent=100)
+    return deploy(
+        outputs,
+        clients,
+        model_uri=demo_model["model_uri"],
+        smoke_test_uri=demo_dataset["test_uri"],
+        model_version=version,
+        registry=registry,
+        data_capture_percent=100,
+    )

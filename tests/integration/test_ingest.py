@@ -30,8 +30,9 @@ def test_rerun_is_idempotent_and_a_new_seed_is_a_new_version(outputs, clients, d
     again = ingest(outputs, clients)
     assert again["data_version"] == demo_dataset["data_version"]
     assert again["uploaded"] is False
-    versions = clients.s3.list_object_versions(Bucket=outputs.data_bucket,
-                                               Prefix=f"datasets/{again['data_version']}/train.csv")["Versions"]
+    versions = clients.s3.list_object_versions(
+        Bucket=outputs.data_bucket, Prefix=f"datasets/{again['data_version']}/train.csv"
+    )["Versions"]
     assert len(versions) == 1
     assert ingest(outputs, clients, seed=7)["data_version"] != again["data_version"]
 
@@ -46,8 +47,13 @@ def test_failed_validation_lists_every_problem_and_uploads_nothing(outputs, clie
     frame.to_csv(source, index=False)
     before = s3_objects.list_keys(clients, outputs.data_bucket, "datasets/")
     with pytest.raises(StepFailed) as failure:
-        ingest(outputs, clients, source=source, result_dir=tmp_path / "result",
-               expectations={"columns": {"mean_area": {"min": 0}}})
+        ingest(
+            outputs,
+            clients,
+            source=source,
+            result_dir=tmp_path / "result",
+            expectations={"columns": {"mean_area": {"min": 0}}},
+        )
     report = json.loads((tmp_path / "result" / "validation_report.json").read_text())
     assert report["passed"] is False
     assert report["failures"] == failure.value.result["validation"]["failures"]
@@ -64,13 +70,24 @@ def test_module_entry_point_writes_result_and_exits_non_zero_on_bad_data(outputs
     outputs_file.write_text(outputs.model_dump_json())
     source = tmp_path / "tiny.csv"
     load_demo_frame().head(20).to_csv(source, index=False)
-    command = [sys.executable, "-m", "modelyard.pipelines.steps.ingest", "--outputs-file", str(outputs_file),
-               "--result-dir", str(tmp_path / "bad"), "--source", str(source)]
+    command = [
+        sys.executable,
+        "-m",
+        "modelyard.pipelines.steps.ingest",
+        "--outputs-file",
+        str(outputs_file),
+        "--result-dir",
+        str(tmp_path / "bad"),
+        "--source",
+        str(source),
+    ]
     failed = subprocess.run(command, env=step_environment, capture_output=True, text=True, timeout=120)
     assert failed.returncode == 1
     assert "data validation failed" in failed.stderr
     result = json.loads((tmp_path / "bad" / "result.json").read_text())
-    assert result["status"] == "failed" and "rows: 20 rows, need at least 50" in result["validation"]["failures"]
+    assert (
+        result["status"] == "failed" and "rows: 20 rows, need at least 50" in result["validation"]["failures"]
+    )
 
     passing = [*command[:5], "--result-dir", str(tmp_path / "ok")]
     ok = subprocess.run(passing, env=step_environment, capture_output=True, text=True, timeout=120)
@@ -80,8 +97,9 @@ def test_module_entry_point_writes_result_and_exits_non_zero_on_bad_data(outputs
     assert result["train_uri"].startswith(f"s3://{outputs.data_bucket}/datasets/")
 
 
-def test_an_s3_prefix_of_parquet_and_csv_files_is_ingested_like_the_same_local_data(outputs, clients, tmp_path,
-                                                                                   demo_dataset):
+def test_an_s3_prefix_of_parquet_and_csv_files_is_ingested_like_the_same_local_data(
+    outputs, clients, tmp_path, demo_dataset
+):
     frame = load_demo_frame()
     prefix = f"s3://{outputs.data_bucket}/landing/{outputs.pipeline_name}/"
     first, second = tmp_path / "a.parquet", tmp_path / "b.parquet"

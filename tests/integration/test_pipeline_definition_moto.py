@@ -44,8 +44,10 @@ def outputs_file(tmp_path):
     """The dev outputs with names of their own: moto keeps state per process, shared with other tests' servers."""
     suffix = uuid.uuid4().hex[:8]
     document = json.loads(FIXTURE.read_text())
-    document.update(pipeline_name=f"{document['pipeline_name']}-{suffix}",
-                    artifact_bucket=f"{document['artifact_bucket']}-{suffix}")
+    document.update(
+        pipeline_name=f"{document['pipeline_name']}-{suffix}",
+        artifact_bucket=f"{document['artifact_bucket']}-{suffix}",
+    )
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(document))
     return path
@@ -53,8 +55,13 @@ def outputs_file(tmp_path):
 
 @pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
 def test_create_pipeline_accepts_each_stacks_definition(moto_endpoint, environment):
-    outputs = StackOutputs.model_validate({**json.loads(FIXTURE.read_text()), "environment": environment,
-                                           "pipeline_name": f"modelyard-{environment}-{uuid.uuid4().hex[:8]}"})
+    outputs = StackOutputs.model_validate(
+        {
+            **json.loads(FIXTURE.read_text()),
+            "environment": environment,
+            "pipeline_name": f"modelyard-{environment}-{uuid.uuid4().hex[:8]}",
+        }
+    )
     settings = pipeline_settings(load_stack_config(environment), outputs)
     definition = compile_definition(outputs, settings)
     sagemaker = boto3.client("sagemaker", region_name=outputs.region, endpoint_url=moto_endpoint)
@@ -67,10 +74,14 @@ def test_create_pipeline_accepts_each_stacks_definition(moto_endpoint, environme
 
     # A second upsert updates in place; an execution takes typed parameter overrides as strings.
     assert upsert_pipeline(sagemaker, settings.pipeline_name, definition, outputs.pipeline_role_arn) == arn
-    execution = start_execution(sagemaker, settings.pipeline_name, {"MinAccuracy": 0.97, "TrainingInstanceCount": 2})
+    execution = start_execution(
+        sagemaker, settings.pipeline_name, {"MinAccuracy": 0.97, "TrainingInstanceCount": 2}
+    )
     parameters = sagemaker.list_pipeline_parameters_for_execution(PipelineExecutionArn=execution)
     assert {item["Name"]: item["Value"] for item in parameters["PipelineParameters"]} == {
-        "MinAccuracy": "0.97", "TrainingInstanceCount": "2"}
+        "MinAccuracy": "0.97",
+        "TrainingInstanceCount": "2",
+    }
 
 
 def test_pipeline_start_command_publishes_outputs_upserts_and_starts(moto_endpoint, outputs_file):
@@ -78,20 +89,46 @@ def test_pipeline_start_command_publishes_outputs_upserts_and_starts(moto_endpoi
     s3 = boto3.client("s3", region_name=outputs.region, endpoint_url=moto_endpoint)
     s3.create_bucket(Bucket=outputs.artifact_bucket)
 
-    result = CliRunner().invoke(pipeline_app, ["start", "--stack", "dev", "--outputs-file", str(outputs_file),
-                                               "--aws-endpoint-url", moto_endpoint, "-p", "MinAuc=0.97"])
+    result = CliRunner().invoke(
+        pipeline_app,
+        [
+            "start",
+            "--stack",
+            "dev",
+            "--outputs-file",
+            str(outputs_file),
+            "--aws-endpoint-url",
+            moto_endpoint,
+            "-p",
+            "MinAuc=0.97",
+        ],
+    )
 
     assert result.exit_code == 0, result.output
     execution_arn = result.stdout.strip().splitlines()[-1]
-    assert execution_arn.startswith(f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/{outputs.pipeline_name}/")
+    assert execution_arn.startswith(
+        f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/{outputs.pipeline_name}/"
+    )
     bucket_key = stack_outputs_uri(outputs, outputs.pipeline_name)[5:].split("/", 1)
     published = json.loads(s3.get_object(Bucket=bucket_key[0], Key=bucket_key[1])["Body"].read())
     assert StackOutputs.model_validate(published) == outputs
 
 
 def test_pipeline_start_rejects_unknown_parameters_before_creating_anything(moto_endpoint, outputs_file):
-    result = CliRunner().invoke(pipeline_app, ["start", "--stack", "dev", "--outputs-file", str(outputs_file),
-                                               "--aws-endpoint-url", moto_endpoint, "-p", "MinAcuracy=0.9"])
+    result = CliRunner().invoke(
+        pipeline_app,
+        [
+            "start",
+            "--stack",
+            "dev",
+            "--outputs-file",
+            str(outputs_file),
+            "--aws-endpoint-url",
+            moto_endpoint,
+            "-p",
+            "MinAcuracy=0.9",
+        ],
+    )
     assert result.exit_code == 2
     assert "unknown pipeline parameter(s) MinAcuracy" in result.output
     sagemaker = boto3.client("sagemaker", region_name="us-east-1", endpoint_url=moto_endpoint)
@@ -101,8 +138,9 @@ def test_pipeline_start_rejects_unknown_parameters_before_creating_anything(moto
 
 def test_pipeline_compile_command_writes_the_definition(tmp_path):
     out = tmp_path / "definition.json"
-    result = CliRunner().invoke(pipeline_app, ["compile", "--stack", "prod", "--outputs-file", str(FIXTURE),
-                                               "--out", str(out)])
+    result = CliRunner().invoke(
+        pipeline_app, ["compile", "--stack", "prod", "--outputs-file", str(FIXTURE), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     definition = json.loads(out.read_text())
     assert definition["Version"] == "2020-12-01"

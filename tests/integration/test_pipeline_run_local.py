@@ -22,8 +22,16 @@ from modelyard.stacks.pipeline_settings import pipeline_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(600)]
 
-STEPS = ["IngestData", "TrainModel", "EvaluateModel", "CheckEvaluation", "RegisterModel", "DeployModel",
-         "MonitorDrift", "EvaluationGateFailed"]
+STEPS = [
+    "IngestData",
+    "TrainModel",
+    "EvaluateModel",
+    "CheckEvaluation",
+    "RegisterModel",
+    "DeployModel",
+    "MonitorDrift",
+    "EvaluationGateFailed",
+]
 
 
 @pytest.fixture(scope="module")
@@ -43,14 +51,21 @@ def run(local_cloud, role_policies=None, **parameters):
     state, root = local_cloud
     outputs = outputs_from_file(state.outputs_file)
     clients = AwsClients(outputs.region, state.endpoint_url)
-    result = run_pipeline_locally(outputs, pipeline_settings(load_stack_config("dev"), outputs),
-                                  clients=clients, environment=state.environment(), work_dir=root / "runs",
-                                  parameters=parameters, role_policies=role_policies or dev_role_policies())
+    result = run_pipeline_locally(
+        outputs,
+        pipeline_settings(load_stack_config("dev"), outputs),
+        clients=clients,
+        environment=state.environment(),
+        work_dir=root / "runs",
+        parameters=parameters,
+        role_policies=role_policies or dev_role_policies(),
+    )
     return result, outputs, clients
 
 
 def without_action(policies: RolePolicies, role_arn: str, action: str) -> RolePolicies:
     """The plan's policies with `action` taken out of every statement of one role."""
+
     def strip(policy: NamedPolicy) -> NamedPolicy:
         statements = []
         for statement in policy.statements():
@@ -63,7 +78,9 @@ def without_action(policies: RolePolicies, role_arn: str, action: str) -> RolePo
         return NamedPolicy(policy.name, {**policy.document, "Statement": statements})
 
     name = role_name(role_arn)
-    return dataclasses.replace(policies, roles={**policies.roles, name: [strip(p) for p in policies.roles[name]]})
+    return dataclasses.replace(
+        policies, roles={**policies.roles, name: [strip(p) for p in policies.roles[name]]}
+    )
 
 
 def test_failed_gate_stops_before_register_and_deploy(local_cloud):
@@ -71,14 +88,24 @@ def test_failed_gate_stops_before_register_and_deploy(local_cloud):
 
     assert result.status == FAILED
     assert [(r.name, r.status) for r in result.steps] == [
-        ("IngestData", SUCCEEDED), ("TrainModel", SUCCEEDED), ("EvaluateModel", SUCCEEDED),
-        ("CheckEvaluation", SUCCEEDED), ("RegisterModel", NOT_EXECUTED), ("DeployModel", NOT_EXECUTED),
-        ("MonitorDrift", NOT_EXECUTED), ("EvaluationGateFailed", FAILED)]
+        ("IngestData", SUCCEEDED),
+        ("TrainModel", SUCCEEDED),
+        ("EvaluateModel", SUCCEEDED),
+        ("CheckEvaluation", SUCCEEDED),
+        ("RegisterModel", NOT_EXECUTED),
+        ("DeployModel", NOT_EXECUTED),
+        ("MonitorDrift", NOT_EXECUTED),
+        ("EvaluationGateFailed", FAILED),
+    ]
     assert result.failure_reason.startswith("Evaluation gate failed: ")
     assert "0.9999" in result.failure_reason
     sagemaker = clients.sagemaker
-    assert sagemaker.list_model_packages(ModelPackageGroupName=outputs.model_package_group_name)[
-        "ModelPackageSummaryList"] == []
+    assert (
+        sagemaker.list_model_packages(ModelPackageGroupName=outputs.model_package_group_name)[
+            "ModelPackageSummaryList"
+        ]
+        == []
+    )
     assert sagemaker.list_endpoints(NameContains=outputs.endpoint_name)["Endpoints"] == []
 
 
@@ -89,7 +116,9 @@ def test_full_run_registers_deploys_and_monitors(local_cloud):
     assert [r.name for r in result.steps] == STEPS
     assert [r.status for r in result.steps] == [SUCCEEDED] * 7 + [NOT_EXECUTED]
     train = result.step("TrainModel").outputs
-    assert train["model_uri"].startswith(f"{outputs.training_output_path.rstrip('/')}/pipelines-{result.execution_id}-")
+    assert train["model_uri"].startswith(
+        f"{outputs.training_output_path.rstrip('/')}/pipelines-{result.execution_id}-"
+    )
     assert train["metrics"]["accuracy"] > 0.9
     evaluation = result.step("EvaluateModel").outputs["EvaluationReport"]
     assert evaluation["passed"] is True, evaluation
@@ -110,13 +139,19 @@ def test_full_run_registers_deploys_and_monitors(local_cloud):
     assert execution["PipelineArn"] == result.pipeline_arn
     # Least privilege, proven: every call of every step was authorized by its role's policies in the plan.
     assert result.iam["denied"] == []
-    assert all(record.iam_calls > 0 for record in result.steps if record.step_type in ("Processing", "Lambda"))
+    assert all(
+        record.iam_calls > 0 for record in result.steps if record.step_type in ("Processing", "Lambda")
+    )
     assert result.iam["calls_checked"] == sum(record.iam_calls for record in result.steps)
     # The network-reach rule's step-to-service table is what this run's steps called, not a hand-kept list.
-    calls = [json.loads(line) for line in (local_cloud[1] / "runs" / "iam" / "calls.jsonl").read_text().splitlines()]
+    calls = [
+        json.loads(line)
+        for line in (local_cloud[1] / "runs" / "iam" / "calls.jsonl").read_text().splitlines()
+    ]
     assert step_services(calls) == recorded_step_services(), (
         "the steps call other services now: regenerate with `python -m modelyard.pipelines.iam_check.step_services "
-        "<runs>/iam/calls.jsonl`")
+        "<runs>/iam/calls.jsonl`"
+    )
 
 
 def test_a_permission_missing_from_the_plan_fails_the_step_with_access_denied(local_cloud):
@@ -130,9 +165,11 @@ def test_a_permission_missing_from_the_plan_fails_the_step_with_access_denied(lo
     ingest = result.step("IngestData")
     assert ingest.status == FAILED and ingest.iam_denied == 1
     assert "AccessDenied" in ingest.failure_reason
-    assert (f"assumed-role/{role_name(outputs.pipeline_role_arn)}/SageMaker is not authorized to perform: "
-            f"s3:GetObject on resource: arn:aws:s3:::{outputs.artifact_bucket}/pipelines/{outputs.pipeline_name}/"
-            "stack-outputs.json") in ingest.failure_reason
+    assert (
+        f"assumed-role/{role_name(outputs.pipeline_role_arn)}/SageMaker is not authorized to perform: "
+        f"s3:GetObject on resource: arn:aws:s3:::{outputs.artifact_bucket}/pipelines/{outputs.pipeline_name}/"
+        "stack-outputs.json"
+    ) in ingest.failure_reason
     assert [record.status for record in result.steps[1:]] == [NOT_EXECUTED] * 7
 
 
@@ -143,11 +180,27 @@ def test_pipeline_run_command_prints_the_iam_check_and_unused_permissions(local_
 
     state, root = local_cloud
     monkeypatch.setenv("MLFLOW_TRACKING_URI", state.mlflow_tracking_uri)
-    result = CliRunner().invoke(pipeline_app, [
-        "run", "--stack", "dev", "--aws-endpoint-url", state.endpoint_url, "--outputs-file", state.outputs_file,
-        "--work-dir", str(root / "cli-runs"), "--iam-report", "-p", "MinAccuracy=0.9999"])
+    result = CliRunner().invoke(
+        pipeline_app,
+        [
+            "run",
+            "--stack",
+            "dev",
+            "--aws-endpoint-url",
+            state.endpoint_url,
+            "--outputs-file",
+            state.outputs_file,
+            "--work-dir",
+            str(root / "cli-runs"),
+            "--iam-report",
+            "-p",
+            "MinAccuracy=0.9999",
+        ],
+    )
 
     assert result.exit_code == 1, result.output  # the gate fails; the IAM check does not
     assert re.search(r"IAM check: [1-9]\d* calls checked, 0 denied", result.output), result.output
     outputs = outputs_from_file(state.outputs_file)
-    assert f"{outputs.pipeline_role_arn}:" in result.output and "granted action patterns unused" in result.output
+    assert (
+        f"{outputs.pipeline_role_arn}:" in result.output and "granted action patterns unused" in result.output
+    )

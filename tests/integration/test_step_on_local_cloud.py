@@ -13,20 +13,35 @@ from modelyard.pipelines.local_cloud import lifecycle
 from modelyard.pipelines.steps.commands import step_app
 
 
-def test_step_with_only_the_stack_name_runs_on_the_running_local_cloud(shared_outputs, clients, cloud_endpoint,
-                                                                        tracking_uri, tmp_path, monkeypatch):
+def test_step_with_only_the_stack_name_runs_on_the_running_local_cloud(
+    shared_outputs, clients, cloud_endpoint, tracking_uri, tmp_path, monkeypatch
+):
     for name in (*ENDPOINT_VARIABLES, "MLFLOW_TRACKING_URI"):
         monkeypatch.delenv(name, raising=False)
     outputs_file = tmp_path / "outputs.json"
     outputs_file.write_text(shared_outputs.model_dump_json())
     state = lifecycle.LocalCloudState(
-        stack="dev", pid=os.getpid(), endpoint_url=cloud_endpoint, region=shared_outputs.region,
-        mlflow_tracking_uri=tracking_uri, mlflow_artifact_root=(tmp_path / "artifacts").as_uri(),
-        outputs_file=str(outputs_file), log_file=str(tmp_path / "server.log"), started_at="2026-12-06T00:00:00+00:00")
-    monkeypatch.setattr(lifecycle, "status", lambda stack, root=lifecycle.DEFAULT_ROOT: lifecycle.LocalCloudStatus(
-        stack == "dev", state, "running"))
+        stack="dev",
+        pid=os.getpid(),
+        endpoint_url=cloud_endpoint,
+        region=shared_outputs.region,
+        mlflow_tracking_uri=tracking_uri,
+        mlflow_artifact_root=(tmp_path / "artifacts").as_uri(),
+        outputs_file=str(outputs_file),
+        log_file=str(tmp_path / "server.log"),
+        started_at="2026-12-06T00:00:00+00:00",
+    )
+    monkeypatch.setattr(
+        lifecycle,
+        "status",
+        lambda stack, root=lifecycle.DEFAULT_ROOT: lifecycle.LocalCloudStatus(
+            stack == "dev", state, "running"
+        ),
+    )
 
-    result = CliRunner().invoke(step_app, ["ingest", "--stack", "dev", "--result-dir", str(tmp_path / "ingest")])
+    result = CliRunner().invoke(
+        step_app, ["ingest", "--stack", "dev", "--result-dir", str(tmp_path / "ingest")]
+    )
 
     assert result.exit_code == 0, result.output
     recorded = json.loads((tmp_path / "ingest" / "result.json").read_text())

@@ -21,8 +21,11 @@ def main(argv: list[str]) -> int:
         print("usage: check_no_downgrades.py FREEZE_BEFORE FREEZE_AFTER", file=sys.stderr)
         return 2
     before, after = (pins(Path(path)) for path in argv)
-    changed = [f"{name} {version} -> {after.get(name, 'removed')}" for name, version in sorted(before.items())
-               if after.get(name) != version]
+    changed = [
+        f"{name} {version} -> {after.get(name, 'removed')}"
+        for name, version in sorted(before.items())
+        if after.get(name) != version
+    ]
     added = sorted(set(after) - set(before))
     if changed:
         print("installing the extra changed installed packages:\n  " + "\n  ".join(changed), file=sys.stderr)

@@ -46,7 +46,9 @@ print(json.dumps({"modules": modules, "without_extra": without_extra, "resources
 
 
 def test_no_module_nor_the_plan_imports_the_sdk():
-    completed = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=240, check=False)
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=240, check=False
+    )
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = json.loads(completed.stdout.strip().splitlines()[-1])
     assert "modelyard.pipelines.sagemaker_sdk.trainer" in report["modules"]

@@ -15,9 +15,17 @@ def compiled(outputs) -> dict:
 
 def test_the_compiled_structure(fixture_outputs):
     structure = definition_structure(compiled(fixture_outputs))
-    assert structure["steps"]["TrainModel"] == {"type": "Training", "depends_on": ["IngestData"], "branch": None,
-                                                "property_files": []}
-    assert structure["steps"]["MonitorDrift"]["depends_on"] == ["CheckEvaluation", "DeployModel", "IngestData"]
+    assert structure["steps"]["TrainModel"] == {
+        "type": "Training",
+        "depends_on": ["IngestData"],
+        "branch": None,
+        "property_files": [],
+    }
+    assert structure["steps"]["MonitorDrift"]["depends_on"] == [
+        "CheckEvaluation",
+        "DeployModel",
+        "IngestData",
+    ]
     assert structure["steps"]["EvaluationGateFailed"]["branch"] == ["CheckEvaluation", False]
     assert structure["parameters"]["SplitSeed"] == {"type": "Integer", "default": 0}
     assert structure_differences(structure, structure) == []

@@ -40,8 +40,13 @@ def test_train_with_the_sdk_serve_and_predict_on_the_local_cloud(local_cloud, fi
 
     session = platform_session(outputs, endpoint_url=local_cloud.endpoint_url)
     assert session.default_bucket() == outputs.artifact_bucket
-    trainer = platform_trainer(outputs, session, train_uri=data["train_uri"], validation_uri=data["validation_uri"],
-                               hyperparameters=FAST_HYPERPARAMETERS)
+    trainer = platform_trainer(
+        outputs,
+        session,
+        train_uri=data["train_uri"],
+        validation_uri=data["validation_uri"],
+        hyperparameters=FAST_HYPERPARAMETERS,
+    )
     trainer.train(wait=True, logs=False)  # the SDK polls DescribeTrainingJob until Completed
 
     job_name = latest_job_name(clients, trainer.base_job_name)
@@ -56,14 +61,23 @@ def test_train_with_the_sdk_serve_and_predict_on_the_local_cloud(local_cloud, fi
     with tarfile.open(archive) as model:
         assert "metrics.json" in model.getnames()
 
-    deployed = deploy(outputs, clients, model_uri=run.model_uri, smoke_test_uri=data["test_uri"],
-                      instance_type="ml.m5.large", data_capture_percent=0, wait_timeout_seconds=60)
+    deployed = deploy(
+        outputs,
+        clients,
+        model_uri=run.model_uri,
+        smoke_test_uri=data["test_uri"],
+        instance_type="ml.m5.large",
+        data_capture_percent=0,
+        wait_timeout_seconds=60,
+    )
     assert deployed["deployed"]
 
     test_rows = read_csv_uri(clients, data["test_uri"]).head(10)
     features = test_rows.drop(columns=["target"]).to_numpy().tolist()
     for content_type in ("text/csv", "application/json"):
-        predictor = platform_predictor(outputs, endpoint_url=local_cloud.endpoint_url, content_type=content_type)
+        predictor = platform_predictor(
+            outputs, endpoint_url=local_cloud.endpoint_url, content_type=content_type
+        )
         answer = predictor.predict(features)
         labels = [prediction["label"] for prediction in answer["predictions"]]
         assert len(labels) == len(features), content_type

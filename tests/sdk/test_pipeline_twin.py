@@ -26,4 +26,5 @@ def test_the_sdk_pipeline_has_our_structure(offline_aws, fixture_outputs, stack)
         theirs = definition_structure(sdk_definition(fixture_outputs, settings))
     assert structure_differences(ours, theirs) == []
     assert len(theirs["steps"]) == 8 and theirs["parameters"]["TrainingInstanceCount"]["default"] == (
-        settings.training_instance_count)
+        settings.training_instance_count
+    )

@@ -19,11 +19,14 @@ OPT_IN = "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      Te
 def telemetry_sent(outputs, monkeypatch) -> list:
     """Telemetry events a training submission would send (recorded, never sent)."""
     sent = []
-    monkeypatch.setattr(telemetry_logging, "_send_telemetry_request", lambda *args, **kwargs: sent.append(args))
+    monkeypatch.setattr(
+        telemetry_logging, "_send_telemetry_request", lambda *args, **kwargs: sent.append(args)
+    )
     with mock_aws():
         session = platform_session(outputs)
-        trainer = platform_trainer(outputs, session, train_uri="s3://bucket/train.csv",
-                                   validation_uri="s3://bucket/validation.csv")
+        trainer = platform_trainer(
+            outputs, session, train_uri="s3://bucket/train.csv", validation_uri="s3://bucket/validation.csv"
+        )
         trainer.train(wait=False, logs=False)
     return sent
 

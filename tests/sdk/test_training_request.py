@@ -30,18 +30,29 @@ def submitted_request(outputs, **options: Any) -> dict[str, Any]:
     captured: dict[str, Any] = {}
     with mock_aws():
         session = platform_session(outputs)
-        session.boto_session.events.register("provide-client-params.sagemaker.CreateTrainingJob",
-                                             lambda params, **_: captured.update(params))
+        session.boto_session.events.register(
+            "provide-client-params.sagemaker.CreateTrainingJob", lambda params, **_: captured.update(params)
+        )
         trainer = platform_trainer(outputs, session, train_uri=TRAIN, validation_uri=VALIDATION, **options)
         trainer.train(wait=False, logs=False)
     assert captured, "the trainer sent no CreateTrainingJob request"
     return captured
 
 
-def pipeline_request(outputs, framework="sklearn", instance_type=None, hyperparameters=None) -> dict[str, Any]:
-    return sagemaker_training_request(outputs, TRAIN, VALIDATION, framework, hyperparameters or {},
-                                      instance_type or outputs.training_instance_type,
-                                      outputs.training_instance_count, "latest", 3600)
+def pipeline_request(
+    outputs, framework="sklearn", instance_type=None, hyperparameters=None
+) -> dict[str, Any]:
+    return sagemaker_training_request(
+        outputs,
+        TRAIN,
+        VALIDATION,
+        framework,
+        hyperparameters or {},
+        instance_type or outputs.training_instance_type,
+        outputs.training_instance_count,
+        "latest",
+        3600,
+    )
 
 
 @pytest.mark.parametrize("instance_type", ["ml.g5.xlarge", "ml.m5.xlarge"])
@@ -53,16 +64,22 @@ def test_the_sdk_sends_the_pipelines_training_job(offline_aws, fixture_outputs, 
         expected[key] = {**defaults, **expected[key]}
 
     assert {key: value for key, value in sent.items() if key not in NOT_COMPARED} == {
-        key: value for key, value in expected.items() if key not in NOT_COMPARED}
+        key: value for key, value in expected.items() if key not in NOT_COMPARED
+    }
     assert sent["TrainingJobName"].startswith("modelyard-dev-sklearn-")
-    assert sent["AlgorithmSpecification"]["TrainingImage"] == expected["AlgorithmSpecification"]["TrainingImage"]
+    assert (
+        sent["AlgorithmSpecification"]["TrainingImage"] == expected["AlgorithmSpecification"]["TrainingImage"]
+    )
     assert sent["Environment"] == {TRAINER_VARIABLE: "sklearn"}
-    assert sent["VpcConfig"] == {"Subnets": fixture_outputs.private_subnet_ids,
-                                 "SecurityGroupIds": [fixture_outputs.training_security_group_id]}
+    assert sent["VpcConfig"] == {
+        "Subnets": fixture_outputs.private_subnet_ids,
+        "SecurityGroupIds": [fixture_outputs.training_security_group_id],
+    }
     assert sent["OutputDataConfig"]["KmsKeyId"] == fixture_outputs.data_key_arn
     # g5 brings NVMe storage, for which SageMaker rejects a volume key; m5 gets the stack's key.
     assert sent["ResourceConfig"].get("VolumeKmsKeyId") == (
-        None if instance_type == "ml.g5.xlarge" else fixture_outputs.data_key_arn)
+        None if instance_type == "ml.g5.xlarge" else fixture_outputs.data_key_arn
+    )
 
 
 def test_the_sdk_request_passes_the_training_step_rules(offline_aws, fixture_outputs):
@@ -72,7 +89,9 @@ def test_the_sdk_request_passes_the_training_step_rules(offline_aws, fixture_out
 
 
 def test_a_gpu_outside_the_allow_list_is_found(offline_aws, fixture_outputs):
-    findings = training_job_findings(submitted_request(fixture_outputs, instance_type="ml.p3.2xlarge"), "prod")
+    findings = training_job_findings(
+        submitted_request(fixture_outputs, instance_type="ml.p3.2xlarge"), "prod"
+    )
     assert [(finding.rule_id, finding.enforcement) for finding in findings] == [("MY-SM-008", "mandatory")]
     assert "'ml.p3.2xlarge' is a GPU type outside the allowed families" in findings[0].message
 

@@ -13,7 +13,9 @@ NOT_PACKAGE = {"tests", "benchmarks", "examples", "scripts"}
 
 def test_no_two_public_classes_share_a_name():
     defined: dict[str, list[str]] = defaultdict(list)
-    folders = [path for path in ROOT.iterdir() if (path / "__init__.py").is_file() and path.name not in NOT_PACKAGE]
+    folders = [
+        path for path in ROOT.iterdir() if (path / "__init__.py").is_file() and path.name not in NOT_PACKAGE
+    ]
     assert {"components", "pipelines", "cli"} <= {folder.name for folder in folders}
     for folder in folders:
         for source in folder.rglob("*.py"):

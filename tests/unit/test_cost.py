@@ -265,8 +265,11 @@ def test_a_ceiling_in_a_region_without_prices_fails_the_plan_as_cost_fails(tmp_p
     # Issue 20 #9: the mandatory ceiling rule passed ("0 violations") where `modelyard cost` exits 2.
     shipped = (DEFAULT_PROGRAM_DIR / "Pulumi.staging.yaml").read_text()
     config = tmp_path / "Pulumi.staging.yaml"
-    config.write_text(re.sub(r"aws:region: \S+", "aws:region: eu-central-1", shipped)
-                      .replace("modelyard:monthlyCostCeilingUsd:", "modelyard:monthlyCostCeilingUsd: 100 #"))
+    config.write_text(
+        re.sub(r"aws:region: \S+", "aws:region: eu-central-1", shipped).replace(
+            "modelyard:monthlyCostCeilingUsd:", "modelyard:monthlyCostCeilingUsd: 100 #"
+        )
+    )
     arguments = ["--stack", "staging", "--config", str(config), "--json"]
 
     planned = CliRunner().invoke(app, ["plan", *arguments])
@@ -276,8 +279,9 @@ def test_a_ceiling_in_a_region_without_prices_fails_the_plan_as_cost_fails(tmp_p
     assert planned.exit_code == 1, planned.output
     violations = json.loads(planned.stdout)["policy"]["violations"]
     assert [(v["rule_id"], v["enforcement"]) for v in violations] == [("MY-COST-001", "mandatory")]
-    assert violations[0]["message"].startswith("the stack's ceiling $100.00 cannot be checked: no prices for region "
-                                               "'eu-central-1'")
+    assert violations[0]["message"].startswith(
+        "the stack's ceiling $100.00 cannot be checked: no prices for region 'eu-central-1'"
+    )
 
 
 def test_invalid_assumptions_name_the_field():

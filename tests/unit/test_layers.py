@@ -25,7 +25,8 @@ def test_the_shipped_package_keeps_its_layers(lint_layers, tmp_path):
 def test_an_import_of_a_higher_layer_inside_a_function_breaks_the_contract(lint_layers, tmp_path):
     tree = lint_layers.lay_out_package(tmp_path)
     (tree / "modelyard" / "components" / "upward.py").write_text(
-        "def leak():\n    from modelyard.pipelines import aws_clients\n    return aws_clients\n")
+        "def leak():\n    from modelyard.pipelines import aws_clients\n    return aws_clients\n"
+    )
     result = lint_layers.lint_imports(tree)
     assert result.returncode == 1
     assert "modelyard.components.upward -> modelyard.pipelines.aws_clients" in result.stdout

@@ -23,7 +23,13 @@ def planned(monkeypatch):
 
 
 def test_enough_quota_lists_what_was_checked(planned, monkeypatch):
-    row = {"quota_name": "EC2-VPC Elastic IPs", "quota_code": "L-0263D0A3", "value": 10.0, "in_use": 1, "required": 3}
+    row = {
+        "quota_name": "EC2-VPC Elastic IPs",
+        "quota_code": "L-0263D0A3",
+        "value": 10.0,
+        "in_use": 1,
+        "required": 3,
+    }
     monkeypatch.setattr(quota, "check_account_quotas", lambda clients, needs: [row])
     result = CliRunner().invoke(app, ["preflight", "--stack", "dev", "--stack", "staging"])
     assert result.exit_code == 0, result.output

@@ -7,7 +7,9 @@ import pulumi
 from modelyard.components import AccountSingletons, AccountSingletonsArgs, ComponentArgsError
 
 PROVIDER = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
-AUTO_SCALING = "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+AUTO_SCALING = (
+    "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+)
 
 
 def _run(program, **flags):

@@ -42,9 +42,17 @@ def test_iam_plumbing_modules_do_not_depend_on_platform_roles():
 
 
 def test_training_cluster_builders_do_not_import_the_component_or_the_package():
-    builders = [path for path in (COMPONENTS / "training_cluster").glob("*.py")
-                if path.name not in ("__init__.py", "component.py")]
-    assert {path.stem for path in builders} >= {"args", "control_plane", "node_groups", "gpu_daemons",
-                                                "kubeflow_trainer"}
+    builders = [
+        path
+        for path in (COMPONENTS / "training_cluster").glob("*.py")
+        if path.name not in ("__init__.py", "component.py")
+    ]
+    assert {path.stem for path in builders} >= {
+        "args",
+        "control_plane",
+        "node_groups",
+        "gpu_daemons",
+        "kubeflow_trainer",
+    }
     for path in builders:
         assert not imported_modules(path) & {TRAINING_CLUSTER, f"{TRAINING_CLUSTER}.component"}, path.name

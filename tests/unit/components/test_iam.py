@@ -137,7 +137,9 @@ def test_pipeline_role_passes_only_platform_roles_and_invokes_only_the_deploy_fu
             tags, model_package_group_name="modelyard-unit-models", deploy_function_arn=DEPLOY_FUNCTION
         )
         # The processing steps run as the pipeline role itself, so it passes itself too.
-        pulumi.export("passable", [roles.training_role_arn, roles.execution_role_arn, roles.pipeline_role_arn])
+        pulumi.export(
+            "passable", [roles.training_role_arn, roles.execution_role_arn, roles.pipeline_role_arn]
+        )
 
     run = program(build)
     by_sid = {s["Sid"]: s for s in run.statements(run.named("platform-pipeline-steps"))}
@@ -163,12 +165,21 @@ def test_pipeline_role_runs_processing_jobs_in_the_vpc_and_publishes_its_steps_m
     by_sid = {s["Sid"]: s for s in run.statements(run.named("platform-pipeline-processing-runtime"))}
     groups = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/sagemaker/ProcessingJobs*"
     assert by_sid["WriteLogs"]["Resource"] == [groups, f"{groups}:log-stream:*"]
-    assert set(by_sid["WriteLogs"]["Action"]) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-                                                  "logs:DescribeLogStreams"}
-    assert set(by_sid["VpcMode"]["Action"]) >= {"ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
-                                                "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions"}
+    assert set(by_sid["WriteLogs"]["Action"]) == {
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "logs:DescribeLogStreams",
+    }
+    assert set(by_sid["VpcMode"]["Action"]) >= {
+        "ec2:CreateNetworkInterface",
+        "ec2:CreateNetworkInterfacePermission",
+        "ec2:DescribeVpcs",
+        "ec2:DescribeDhcpOptions",
+    }
     assert by_sid["PutMetrics"]["Condition"] == {
-        "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/ProcessingJobs*", "Modelyard/Drift"]}}
+        "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/ProcessingJobs*", "Modelyard/Drift"]}
+    }
 
 
 def test_step_metric_namespaces_are_checked(program, tags):
@@ -269,7 +280,10 @@ def test_deploy_role_gets_lambda_vpc_access_with_star_only_where_documented(prog
     for statement in unconstrained:
         for action in statement["Action"]:
             _assert_documented_exception("platform-deploy-endpoint", action, statement)
-    assert unconstrained[1]["Action"] == ["servicequotas:ListServiceQuotas", "servicequotas:ListAWSDefaultServiceQuotas"]
+    assert unconstrained[1]["Action"] == [
+        "servicequotas:ListServiceQuotas",
+        "servicequotas:ListAWSDefaultServiceQuotas",
+    ]
     enis = by_sid["ManageNetworkInterfaces"]
     assert enis["Resource"] == [f"arn:aws:ec2:us-east-1:{ACCOUNT}:network-interface/*"]
     # Together, exactly what AWSLambdaVPCAccessExecutionRole grants for ENIs.
@@ -332,7 +346,10 @@ def test_ci_release_starts_only_prefixed_pipelines(program, tags):
     ]
     preview, provider = run.statements(run.named("platform-ci-preview-read"))
     # Read-only: the invokes of a preview (zones, endpoint services, prefix lists, the registry token).
-    assert all(action.startswith("ec2:Describe") or action == "ecr:GetAuthorizationToken" for action in preview["Action"])
+    assert all(
+        action.startswith("ec2:Describe") or action == "ecr:GetAuthorizationToken"
+        for action in preview["Action"]
+    )
     assert provider["Action"] == ["iam:GetOpenIDConnectProvider"] and provider["Resource"] == [PROVIDER_ARN]
 
 
@@ -366,7 +383,9 @@ def test_invalid_args_are_rejected_before_any_resource(program, tags, overrides,
 
 
 def test_all_problems_are_reported_together(program):
-    args = PlatformRolesArgs(resource_prefix="-", github_repository="x", tags={}, github_oidc_provider_arn=PROVIDER_ARN)
+    args = PlatformRolesArgs(
+        resource_prefix="-", github_repository="x", tags={}, github_oidc_provider_arn=PROVIDER_ARN
+    )
     run = program(lambda: PlatformRoles("P", args))
 
     assert isinstance(run.error, ComponentArgsError)

@@ -19,7 +19,12 @@ PREBUILT = REPOSITORIES["serving"] + "@sha256:" + "ab" * 32
 
 
 def _images(**overrides) -> ContainerImages:
-    args = {"repository_urls": REPOSITORIES, "registry_id": "123456789012", "version": "0.1.0", "context": ROOT}
+    args = {
+        "repository_urls": REPOSITORIES,
+        "registry_id": "123456789012",
+        "version": "0.1.0",
+        "context": ROOT,
+    }
     return ContainerImages("modelyard-unit", ContainerImagesArgs(**{**args, **overrides}))
 
 
@@ -89,6 +94,9 @@ def test_invalid_args_name_every_problem_before_any_resource(program, tmp_path):
     message = str(run.error)
     assert "repository_urls: 'batch' is not an image role (training, serving)" in message
     assert "repository_urls: the 'serving' repository is required" in message
-    assert f"prebuilt.training: '{REPOSITORIES['training']}:0.1.0' is not an ECR image pinned by digest" in message
+    assert (
+        f"prebuilt.training: '{REPOSITORIES['training']}:0.1.0' is not an ECR image pinned by digest"
+        in message
+    )
     assert f"dockerfiles.serving: '{tmp_path}/model_code/Dockerfile.serving' does not exist" in message
     assert run.resources == []

@@ -253,8 +253,15 @@ def test_model_waits_for_the_execution_role_policies_and_endpoint_for_its_log_gr
         role = aws.iam.Role("execution", assume_role_policy="{}")
         pull = aws.iam.RolePolicy("execution-pull", role=role.name, policy="{}")
         log_group = aws.cloudwatch.LogGroup("endpoint-logs", name="/aws/sagemaker/Endpoints/unit-endpoint")
-        InferenceEndpoint("serve", endpoint_args(
-            tags, execution_role_arn=role.arn, execution_role_policies=[pull], endpoint_log_group=log_group))
+        InferenceEndpoint(
+            "serve",
+            endpoint_args(
+                tags,
+                execution_role_arn=role.arn,
+                execution_role_policies=[pull],
+                endpoint_log_group=log_group,
+            ),
+        )
 
     run = program(build)
     assert run.error is None, run.error

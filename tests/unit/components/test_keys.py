@@ -130,14 +130,22 @@ def _key_arn(run) -> str:
 
 def test_auto_scaling_role_gets_what_aws_documents_for_encrypted_volumes(program, tags):
     role = "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-    run = program(lambda: EncryptionKey("data", EncryptionKeyArgs(alias="unit", tags=tags, auto_scaling_role_arn=role)))
+    run = program(
+        lambda: EncryptionKey("data", EncryptionKeyArgs(alias="unit", tags=tags, auto_scaling_role_arn=role))
+    )
 
     statements = {s["Sid"]: s for s in run.statements(run.one("aws:kms/key:Key"))}
     use = statements["AutoScalingServiceLinkedRoleUsesKey"]
     grants = statements["AutoScalingServiceLinkedRoleAttachesVolumes"]
     # https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html
     assert use["Principal"] == grants["Principal"] == {"AWS": role}
-    assert use["Action"] == ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+    assert use["Action"] == [
+        "kms:Encrypt",
+        "kms:Decrypt",
+        "kms:ReEncrypt*",
+        "kms:GenerateDataKey*",
+        "kms:DescribeKey",
+    ]
     assert grants["Action"] == ["kms:CreateGrant"]
     assert grants["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 
@@ -149,14 +157,18 @@ def test_the_key_half_of_a_grant_is_limited_to_one_service_only_when_asked(progr
     def build():
         pulumi.export("direct", key_use_statement("UseKey", key_arn, ["kms:Decrypt"], "us-east-1"))
         pulumi.export(
-            "through_s3", key_use_statement("BucketKey", key_arn, ["kms:Decrypt"], "us-east-1", via_service="s3")
+            "through_s3",
+            key_use_statement("BucketKey", key_arn, ["kms:Decrypt"], "us-east-1", via_service="s3"),
         )
 
     run = program(build)
 
     assert run.error is None
     assert run.outputs["direct"] == {
-        "Sid": "UseKey", "Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": key_arn
+        "Sid": "UseKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": key_arn,
     }
     assert run.outputs["through_s3"] == {
         "Sid": "BucketKey",

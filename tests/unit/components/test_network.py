@@ -143,9 +143,19 @@ def test_endpoints_keep_aws_traffic_inside_the_vpc(program, tags):
     run = program(lambda: _network(tags), region="eu-central-1")
 
     endpoints = {e.inputs["serviceName"]: e.inputs for e in run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")}
-    interface = {f"com.amazonaws.eu-central-1.{s}" for s in
-                 ("ecr.api", "ecr.dkr", "sagemaker.api", "sagemaker.runtime", "sts", "logs", "monitoring",
-                  "servicequotas")}
+    interface = {
+        f"com.amazonaws.eu-central-1.{s}"
+        for s in (
+            "ecr.api",
+            "ecr.dkr",
+            "sagemaker.api",
+            "sagemaker.runtime",
+            "sts",
+            "logs",
+            "monitoring",
+            "servicequotas",
+        )
+    }
     # The drift monitor's PutMetricData (CloudWatch) and the register/deploy steps' MLflow calls stay in the VPC;
     # MLflow's endpoint service lives under aws.sagemaker, not com.amazonaws.
     interface.add("aws.sagemaker.eu-central-1.experiments")
@@ -272,8 +282,9 @@ def _offer_service_in(monkeypatch, service: str, zones: list[str]) -> None:
     def call(self, args):
         result = answer(self, args)
         # The component asks by full service name (com.amazonaws.<region>.<service>).
-        if args.token == "aws:ec2/getVpcEndpointService:getVpcEndpointService" and \
-                str(args.args.get("serviceName")).endswith(f".{service}"):
+        if args.token == "aws:ec2/getVpcEndpointService:getVpcEndpointService" and str(
+            args.args.get("serviceName")
+        ).endswith(f".{service}"):
             result = {**result, "availabilityZones": zones}
         return result
 
@@ -307,7 +318,15 @@ def test_too_few_usable_zones_is_an_error_naming_them():
             run = run_program(lambda: Network("net", NetworkArgs(tags=TAGS, flow_log_key_arn=KEY_ARN, az_count=3)))
         print(run.error)
     """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parent, capture_output=True,
-                            text=True, timeout=240, check=True)
-    assert "az_count: 3 zones are needed, but only ['us-east-1a', 'us-east-1b'] support EKS and the interface " \
-           "endpoints" in result.stdout
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).parent,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=True,
+    )
+    assert (
+        "az_count: 3 zones are needed, but only ['us-east-1a', 'us-east-1b'] support EKS and the interface "
+        "endpoints" in result.stdout
+    )

@@ -100,9 +100,12 @@ def test_mlflow_stores_artifacts_under_a_prefix_of_the_artifacts_bucket(program,
     assert server.inputs["automaticModelRegistration"] is False
     assert server.inputs["trackingServerSize"] == "Small"
     # The API's own pattern (botocore's SageMaker model), not ours: "SUN:03:00" was refused by AWS.
-    window = botocore.session.get_session().get_service_model("sagemaker").operation_model(
-        "CreateMlflowTrackingServer"
-    ).input_shape.members["WeeklyMaintenanceWindowStart"]
+    window = (
+        botocore.session.get_session()
+        .get_service_model("sagemaker")
+        .operation_model("CreateMlflowTrackingServer")
+        .input_shape.members["WeeklyMaintenanceWindowStart"]
+    )
     assert re.fullmatch(window.metadata["pattern"], server.inputs["weeklyMaintenanceWindowStart"])
     role = run.one("aws:iam/role:Role", "modelyard-unit-mlflow")
     assert server.inputs["roleArn"].endswith(f":role/{role.id}")
@@ -177,7 +180,9 @@ def test_invalid_args_list_every_problem_before_any_resource(program, tags):
 def test_grant_tracking_scopes_mlflow_actions_to_the_tracking_server(program, tags):
     def build():
         store = ArtifactStore("store", ArtifactStoreArgs(key_arn=KEY_ARN, tags=tags))
-        registry = ModelRegistry("modelyard-unit", ModelRegistryArgs(key_arn=KEY_ARN, tags=tags, artifact_store=store))
+        registry = ModelRegistry(
+            "modelyard-unit", ModelRegistryArgs(key_arn=KEY_ARN, tags=tags, artifact_store=store)
+        )
         role = aws.iam.Role("pipeline", assume_role_policy="{}")
         registry.grant_tracking(role)
 
@@ -188,16 +193,23 @@ def test_grant_tracking_scopes_mlflow_actions_to_the_tracking_server(program, ta
         "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/modelyard-unit-mlflow"
     ]
     actions = statement["Action"]
-    assert "sagemaker-mlflow:SetRegisteredModelAlias" in actions and "sagemaker-mlflow:CreateModelVersion" in actions
+    assert (
+        "sagemaker-mlflow:SetRegisteredModelAlias" in actions
+        and "sagemaker-mlflow:CreateModelVersion" in actions
+    )
     assert all(action.startswith("sagemaker-mlflow:") and "*" not in action for action in actions)
     # The only delete: promote drops the `challenger` alias once it names the champion; register tags versions.
-    assert [action for action in actions if "Delete" in action] == ["sagemaker-mlflow:DeleteRegisteredModelAlias"]
+    assert [action for action in actions if "Delete" in action] == [
+        "sagemaker-mlflow:DeleteRegisteredModelAlias"
+    ]
     assert "sagemaker-mlflow:SetModelVersionTag" in actions
 
 
 def test_grant_tracking_without_a_tracking_server_is_an_error(program, tags):
     def build():
-        registry = ModelRegistry("modelyard-unit", ModelRegistryArgs(key_arn=KEY_ARN, tags=tags, mlflow=False))
+        registry = ModelRegistry(
+            "modelyard-unit", ModelRegistryArgs(key_arn=KEY_ARN, tags=tags, mlflow=False)
+        )
         registry.grant_tracking(aws.iam.Role("pipeline", assume_role_policy="{}"))
 
     run = program(build)

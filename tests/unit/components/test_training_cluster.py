@@ -179,7 +179,9 @@ def test_gpu_daemon_sets_are_hardened_as_checkov_asks(default_run):
         assert pod["automountServiceAccountToken"] is False
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         for container in pod["containers"]:
-            assert re.fullmatch(r"nvcr\.io/nvidia/[a-z0-9/-]+@sha256:[0-9a-f]{64}", container["image"]), container["image"]
+            assert re.fullmatch(r"nvcr\.io/nvidia/[a-z0-9/-]+@sha256:[0-9a-f]{64}", container["image"]), (
+                container["image"]
+            )
             assert container["securityContext"]["allowPrivilegeEscalation"] is False
             assert set(container["resources"]["limits"]) == {"cpu", "memory"}
             assert "add" not in container["securityContext"]["capabilities"]  # no SYS_ADMIN (CKV_K8S_39)
@@ -191,12 +193,16 @@ def test_gpu_daemons_get_network_policies_and_dcgm_device_counters_only(default_
         for policy in default_run.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
     }
     assert set(policies) == {"nvidia-device-plugin", "dcgm-exporter"}
-    assert policies["nvidia-device-plugin"]["ingress"] == [] and policies["nvidia-device-plugin"]["egress"] == []
+    assert (
+        policies["nvidia-device-plugin"]["ingress"] == [] and policies["nvidia-device-plugin"]["egress"] == []
+    )
     assert policies["dcgm-exporter"]["ingress"] == [{"ports": [{"port": 9400, "protocol": "TCP"}]}]
     counters = default_run.one("kubernetes:core/v1:ConfigMap").inputs["data"]["device-counters.csv"]
     fields = [line.split(",")[0] for line in counters.splitlines()]
     assert "DCGM_FI_DEV_GPU_UTIL" in fields and not any(field.startswith("DCGM_FI_PROF_") for field in fields)
-    exporter = next(d for d in default_run.of_type("kubernetes:apps/v1:DaemonSet") if d.name == "train-dcgm-exporter")
+    exporter = next(
+        d for d in default_run.of_type("kubernetes:apps/v1:DaemonSet") if d.name == "train-dcgm-exporter"
+    )
     container = exporter.inputs["spec"]["template"]["spec"]["containers"][0]
     assert container["args"] == ["-f", "/etc/dcgm-exporter/modelyard/device-counters.csv"]
     service = default_run.one("kubernetes:core/v1:Service").inputs

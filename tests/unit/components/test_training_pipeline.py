@@ -189,8 +189,9 @@ def test_what_runs_under_a_role_waits_for_its_policies(program, tags):
     def build():
         pipeline_policy = aws.iam.RolePolicy("pipeline-steps", role="pipeline", policy="{}")
         deploy_policy = aws.iam.RolePolicy("deploy-vpc", role="deploy", policy="{}")
-        TrainingPipeline("pipe", pipeline_args(
-            tags, role_policies=[pipeline_policy], deploy_role_policies=[deploy_policy]))
+        TrainingPipeline(
+            "pipe", pipeline_args(tags, role_policies=[pipeline_policy], deploy_role_policies=[deploy_policy])
+        )
 
     run = program(build)
     assert run.error is None, run.error
@@ -198,8 +199,15 @@ def test_what_runs_under_a_role_waits_for_its_policies(program, tags):
     assert run.named("deploy-vpc").urn in run.one("aws:lambda/function:Function").dependencies
     assert run.named("pipeline-steps").urn in run.one("aws:sagemaker/pipeline:Pipeline").dependencies
     # The schedule and the drift target start the pipeline as roles this component creates, after their policies.
-    assert run.named("pipe-scheduler-role-policy").urn in run.one("aws:scheduler/schedule:Schedule").dependencies
-    assert run.named("pipe-events-role-policy").urn in run.one("aws:cloudwatch/eventTarget:EventTarget").dependencies
+    assert (
+        run.named("pipe-scheduler-role-policy").urn in run.one("aws:scheduler/schedule:Schedule").dependencies
+    )
+    assert (
+        run.named("pipe-events-role-policy").urn
+        in run.one("aws:cloudwatch/eventTarget:EventTarget").dependencies
+    )
+
+
 def test_deploy_lambda_environment_is_encrypted_with_the_stack_key(tags, program):
     run = run_pipeline(program, pipeline_args(tags, deploy_environment={"STAGE": "unit"}))
     inputs = run.one("aws:lambda/function:Function").inputs

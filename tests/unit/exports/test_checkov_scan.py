@@ -34,7 +34,10 @@ def test_the_shipped_skips_file_is_within_its_rules():
         ("CKV_AWS_1\n", "CKV_AWS_1 has no reason"),
         ("AWS_1  a reason\n", "'AWS_1' is not a checkov check id"),
         ("CKV_AWS_1  a reason\nCKV_AWS_1  again\n", "line 4: CKV_AWS_1 is listed twice"),
-        ("".join(f"CKV_AWS_{n}  reason {n}\n" for n in range(MAX_SKIPS + 1)), f"{MAX_SKIPS + 1} skips, at most {MAX_SKIPS}"),
+        (
+            "".join(f"CKV_AWS_{n}  reason {n}\n" for n in range(MAX_SKIPS + 1)),
+            f"{MAX_SKIPS + 1} skips, at most {MAX_SKIPS}",
+        ),
     ],
 )
 def test_a_broken_skips_file_names_the_line_and_the_problem(tmp_path, text, message):
@@ -57,10 +60,24 @@ def test_checkov_json_is_read_in_both_shapes():
 
 
 def test_each_failing_check_is_set_beside_the_pack_rules_that_mirror_it():
-    run = CheckovRun("terraform_plan", Path("p.json"), 10, (FailedCheck("CKV_AWS_98", "sm", "a"),
-                     FailedCheck("CKV_AWS_144", "crr", "b"), FailedCheck("CKV_AWS_144", "crr", "c")), 0, 0, 3)
+    run = CheckovRun(
+        "terraform_plan",
+        Path("p.json"),
+        10,
+        (
+            FailedCheck("CKV_AWS_98", "sm", "a"),
+            FailedCheck("CKV_AWS_144", "crr", "b"),
+            FailedCheck("CKV_AWS_144", "crr", "c"),
+        ),
+        0,
+        0,
+        3,
+    )
     scan = StackScan("prod", run, None, 3, 0, pack_outcomes={"MY-SM-003": "pass"})
-    rows = {row["check_id"]: row for row in pack_comparison(scan, {"CKV_AWS_144": CheckovSkip("CKV_AWS_144", "why")})}
+    rows = {
+        row["check_id"]: row
+        for row in pack_comparison(scan, {"CKV_AWS_144": CheckovSkip("CKV_AWS_144", "why")})
+    }
     assert rows["CKV_AWS_98"]["mirrored_by"] == ["MY-SM-003"] and rows["CKV_AWS_98"]["pack"] == ["pass"]
     assert rows["CKV_AWS_98"]["skip_reason"] is None
     assert rows["CKV_AWS_144"]["resources"] == 2 and rows["CKV_AWS_144"]["skip_reason"] == "why"
@@ -70,10 +87,18 @@ def _fake_checkov(tmp_path: Path, failing: list[str]) -> Path:
     """An executable answering like `checkov -o json`: every failing id once, on whatever it was given."""
     script = tmp_path / "checkov"
     report = {
-        "summary": {"passed": 400, "failed": len(failing), "skipped": 0, "parsing_errors": 0, "resource_count": 99},
+        "summary": {
+            "passed": 400,
+            "failed": len(failing),
+            "skipped": 0,
+            "parsing_errors": 0,
+            "resource_count": 99,
+        },
         "results": {"failed_checks": [{"check_id": i, "check_name": i, "resource": "r"} for i in failing]},
     }
-    script.write_text(f"#!{sys.executable}\nprint({json.dumps(json.dumps(report))})\nraise SystemExit({int(bool(failing))})\n")
+    script.write_text(
+        f"#!{sys.executable}\nprint({json.dumps(json.dumps(report))})\nraise SystemExit({int(bool(failing))})\n"
+    )
     script.chmod(0o755)
     return script
 
@@ -84,8 +109,18 @@ def test_scan_fails_on_a_failed_check_outside_the_skips(tmp_path, failing, exit_
     skips.write_text("CKV_AWS_144  single-region by design\n")
     result = CliRunner().invoke(
         checkov_scan.app,
-        ["--checkov", str(_fake_checkov(tmp_path, failing)), "--stack", "dev", "--program", str(EXAMPLE),
-         "--out", str(tmp_path / "scan"), "--skips", str(skips)],
+        [
+            "--checkov",
+            str(_fake_checkov(tmp_path, failing)),
+            "--stack",
+            "dev",
+            "--program",
+            str(EXAMPLE),
+            "--out",
+            str(tmp_path / "scan"),
+            "--skips",
+            str(skips),
+        ],
     )
     assert result.exit_code == exit_code, result.output
     report = (tmp_path / "scan" / "report.md").read_text()

@@ -21,8 +21,11 @@ def prod_plan():
 def test_one_manifest_per_kubernetes_object_as_the_api_server_takes_it(prod_plan, tmp_path):
     export = write_k8s_manifests(prod_plan, tmp_path)
     documents = {path.name: yaml.safe_load(path.read_text()) for path in export.manifests}
-    objects = [r for r in prod_plan.resources if r.custom and r.type.startswith("kubernetes:")
-               and not r.type.startswith("kubernetes:helm.sh/")]
+    objects = [
+        r
+        for r in prod_plan.resources
+        if r.custom and r.type.startswith("kubernetes:") and not r.type.startswith("kubernetes:helm.sh/")
+    ]
     assert len(documents) == len(objects)
     plugin = documents["daemonset-kube-system-nvidia-device-plugin.yaml"]
     assert (plugin["apiVersion"], plugin["kind"]) == ("apps/v1", "DaemonSet")
@@ -32,8 +35,12 @@ def test_one_manifest_per_kubernetes_object_as_the_api_server_takes_it(prod_plan
     policy = documents["networkpolicy-kube-system-dcgm-exporter.yaml"]
     assert policy["apiVersion"] == "networking.k8s.io/v1"
     # Numbers cross the Pulumi wire as floats; the manifest has Kubernetes' integers.
-    exporter = documents["daemonset-kube-system-dcgm-exporter.yaml"]["spec"]["template"]["spec"]["containers"][0]
-    assert exporter["ports"][0]["containerPort"] == 9400 and isinstance(exporter["ports"][0]["containerPort"], int)
+    exporter = documents["daemonset-kube-system-dcgm-exporter.yaml"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    assert exporter["ports"][0]["containerPort"] == 9400 and isinstance(
+        exporter["ports"][0]["containerPort"], int
+    )
 
 
 def test_helm_releases_are_listed_with_chart_version_and_values(prod_plan, tmp_path):
@@ -57,6 +64,8 @@ def test_checkov_reads_the_manifests_and_fails_only_listed_skips(prod_plan, tmp_
     run = checkov("kubernetes", tmp_path)
     skips = load_skips()
     assert run.parsing_errors == 0 and run.resource_count >= len(export.manifests)
-    assert {check.check_id for check in run.failed} <= set(skips), [c for c in run.failed if c.check_id not in skips]
+    assert {check.check_id for check in run.failed} <= set(skips), [
+        c for c in run.failed if c.check_id not in skips
+    ]
     # The DaemonSet hardening checkov asks for (issue 14 item 8) holds.
     assert not {"CKV_K8S_43", "CKV_K8S_38", "CKV_K8S_31"} & {check.check_id for check in run.failed}

@@ -15,8 +15,13 @@ from modelyard.planning.terraform_names import (
 
 @pytest.mark.parametrize(
     ("name", "snake"),
-    [("kmsMasterKeyId", "kms_master_key_id"), ("graphQLApi", "graph_ql_api"), ("environmentEC2", "environment_ec2"),
-     ("userPoolUICustomization", "user_pool_ui_customization"), ("tags", "tags")],
+    [
+        ("kmsMasterKeyId", "kms_master_key_id"),
+        ("graphQLApi", "graph_ql_api"),
+        ("environmentEC2", "environment_ec2"),
+        ("userPoolUICustomization", "user_pool_ui_customization"),
+        ("tags", "tags"),
+    ],
 )
 def test_snake_case(name, snake):
     assert snake_case(name) == snake
@@ -40,7 +45,9 @@ def test_terraform_type(token, terraform):
     assert terraform_type(token) == terraform
 
 
-@pytest.mark.parametrize("token", ["kubernetes:apps/v1:DaemonSet", "pulumi:providers:aws", "modelyard:storage:ArtifactStore"])
+@pytest.mark.parametrize(
+    "token", ["kubernetes:apps/v1:DaemonSet", "pulumi:providers:aws", "modelyard:storage:ArtifactStore"]
+)
 def test_non_aws_tokens_have_no_terraform_type(token):
     assert terraform_type(token) is None
 
@@ -48,7 +55,9 @@ def test_non_aws_tokens_have_no_terraform_type(token):
 def test_shapes_come_from_the_resources_own_args_class():
     # pulumi_aws.s3 also exports a nested block type named BucketServerSideEncryptionConfigurationArgs; the
     # resource's own is <Class>InitArgs in its module.
-    shapes = resource_shapes("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    shapes = resource_shapes(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
     assert shapes["rules"].kind == "blocks" and shapes["bucket"] == PropertyShape("value")
     cluster = resource_shapes("aws:eks/cluster:Cluster")
     assert cluster["encryptionConfig"].kind == "block" and cluster["tags"].kind == "map"
@@ -58,7 +67,8 @@ def test_shapes_come_from_the_resources_own_args_class():
 def test_pluralized_list_blocks_get_their_terraform_names_back():
     token = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
     assert property_renames(token) == {
-        "rules": "rule", "rules.transitions": "transition",
+        "rules": "rule",
+        "rules.transitions": "transition",
         "rules.noncurrentVersionTransitions": "noncurrent_version_transition",
     }
     assert property_renames("aws:iam/role:Role") == {"inlinePolicies": "inline_policy"}

@@ -66,7 +66,9 @@ def assert_valid_terraform_plan(document: dict[str, Any]) -> None:
     # Scanners key their graph by type.name: unique across modules.
     assert len(local_addresses) == len(planned)
     configured = list(_configured(document["configuration"]["root_module"]))
-    assert {".".join([*(f"module.{name}" for name in path), r["address"]]) for path, r in configured} == set(planned)
+    assert {".".join([*(f"module.{name}" for name in path), r["address"]]) for path, r in configured} == set(
+        planned
+    )
     for _, resource in configured:
         for attribute, expression in resource["expressions"].items():
             for reference in expression.get("references", []):
@@ -79,8 +81,11 @@ def _changes(document: dict[str, Any], resource_type: str) -> list[dict[str, Any
 
 
 def _expressions(document: dict[str, Any], address: str) -> dict[str, Any]:
-    return next(r["expressions"] for path, r in _configured(document["configuration"]["root_module"])
-                if address.endswith(r["address"]))
+    return next(
+        r["expressions"]
+        for path, r in _configured(document["configuration"]["root_module"])
+        if address.endswith(r["address"])
+    )
 
 
 def test_shipped_stack_exports_valid_terraform_plan_json_with_every_aws_resource(stack_plan):
@@ -99,7 +104,9 @@ def test_components_become_modules_and_computed_inputs_reference_their_resource(
         # The bucket's id does not exist before the bucket: unknown in the plan, and a reference in the config.
         assert block["change"]["after_unknown"]["bucket"] is True and "bucket" not in block["change"]["after"]
         (reference, target) = _expressions(document, block["address"])["bucket"]["references"]
-        assert reference.startswith("aws_s3_bucket.") and reference.endswith(".id") and target == reference[:-3]
+        assert (
+            reference.startswith("aws_s3_bucket.") and reference.endswith(".id") and target == reference[:-3]
+        )
 
 
 def test_attributes_are_snake_case_and_blocks_are_lists(stack_plan):
@@ -125,7 +132,9 @@ def test_checkov_reads_the_shipped_stack_export_and_fails_only_listed_skips(stac
     assert run.parsing_errors == 0
     assert run.resource_count >= 0.9 * export.aws_resources
     assert run.checks_run >= 400
-    assert {check.check_id for check in run.failed} <= set(SKIPS), [c for c in run.failed if c.check_id not in SKIPS]
+    assert {check.check_id for check in run.failed} <= set(SKIPS), [
+        c for c in run.failed if c.check_id not in SKIPS
+    ]
 
 
 def test_foreign_program_exports_valid_terraform_plan_json(insecure_plan):
@@ -152,24 +161,47 @@ def test_checkov_finds_what_is_insecure_in_a_foreign_program(insecure_plan, tmp_
     assert {"CKV_AWS_98", "CKV_AWS_355"} <= failed
 
 
-def _recorded(type_: str, name: str, inputs: dict[str, Any], depends: dict[str, list[str]] | None = None,
-              outputs: dict[str, Any] | None = None) -> RecordedResource:
+def _recorded(
+    type_: str,
+    name: str,
+    inputs: dict[str, Any],
+    depends: dict[str, list[str]] | None = None,
+    outputs: dict[str, Any] | None = None,
+) -> RecordedResource:
     return RecordedResource(
-        urn=f"urn:pulumi:dev::p::{type_}::{name}", type=type_, name=name, parent=None, custom=True, inputs=inputs,
+        urn=f"urn:pulumi:dev::p::{type_}::{name}",
+        type=type_,
+        name=name,
+        parent=None,
+        custom=True,
+        inputs=inputs,
         dependencies=sorted({urn for urns in (depends or {}).values() for urn in urns}),
-        property_dependencies=depends or {}, provider=None, protect=False, retain_on_delete=False,
-        id=name if outputs is None else outputs.get("id"), outputs=outputs or {},
+        property_dependencies=depends or {},
+        provider=None,
+        protect=False,
+        retain_on_delete=False,
+        id=name if outputs is None else outputs.get("id"),
+        outputs=outputs or {},
     )
 
 
 def _bucket_with_block(bucket_input: str) -> Plan:
     bucket = _recorded(
-        "aws:s3/bucket:Bucket", "data", {"bucket": "data-1"}, outputs={"id": "data-1", "arn": "arn:aws:s3:::data-1"}
+        "aws:s3/bucket:Bucket",
+        "data",
+        {"bucket": "data-1"},
+        outputs={"id": "data-1", "arn": "arn:aws:s3:::data-1"},
     )
     block = _recorded(
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "data-block",
-        {"bucket": bucket_input, "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
-         "restrictPublicBuckets": True},
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "data-block",
+        {
+            "bucket": bucket_input,
+            "blockPublicAcls": True,
+            "blockPublicPolicy": True,
+            "ignorePublicAcls": True,
+            "restrictPublicBuckets": True,
+        },
         depends={"bucket": [bucket.urn]},
     )
     return Plan(stack="dev", project="p", region="us-east-1", resources=[bucket, block], outputs={})
@@ -181,7 +213,10 @@ def test_an_input_read_from_another_resource_is_unknown_and_a_reference(bucket_i
     form, an unknown `bucket` with a reference to the bucket's id."""
     document = terraform_plan(_bucket_with_block(bucket_input)).document
     block = next(c for c in document["resource_changes"] if c["type"] == "aws_s3_bucket_public_access_block")
-    assert block["change"]["after_unknown"] == {"bucket": True} and block["change"]["after"].get("bucket") is None
+    assert (
+        block["change"]["after_unknown"] == {"bucket": True}
+        and block["change"]["after"].get("bucket") is None
+    )
     expressions = _expressions(document, block["address"])
     assert expressions["bucket"]["references"] == ["aws_s3_bucket.data.id", "aws_s3_bucket.data"]
     assert expressions["block_public_acls"] == {"constant_value": True}
@@ -193,7 +228,9 @@ def test_checkov_connects_the_bucket_to_its_public_access_block(bucket_input, tm
     target = tmp_path / "plan.json"
     target.write_text(json.dumps(terraform_plan(_bucket_with_block(bucket_input)).document))
     run = checkov("terraform_plan", target)
-    assert "CKV2_AWS_6" not in {check.check_id for check in run.failed}  # "S3 bucket has a Public Access block"
+    assert "CKV2_AWS_6" not in {
+        check.check_id for check in run.failed
+    }  # "S3 bucket has a Public Access block"
     # The control: the same bucket without its block fails that check.
     alone = _bucket_with_block(bucket_input)
     alone.resources = alone.resources[:1]

@@ -72,7 +72,9 @@ def test_secure_config_values_never_reach_the_output(tmp_path, foreign_program):
 
 def test_invalid_config_registers_no_resource(tmp_path):
     config = tmp_path / "bad.yaml"
-    config.write_text("config:\n  modelyard:environment: dev\n  modelyard:owner: a\n  modelyard:costCenter: b\n  modelyard:typo: 1\n")
+    config.write_text(
+        "config:\n  modelyard:environment: dev\n  modelyard:owner: a\n  modelyard:costCenter: b\n  modelyard:typo: 1\n"
+    )
     with pytest.raises(ProgramError) as caught:
         plan_program(DEFAULT_PROGRAM_DIR, "dev", config_file=config)
     assert "modelyard:typo: unknown key" in str(caught.value)
@@ -94,7 +96,10 @@ def test_cli_json_has_the_contract_keys(foreign_program):
     assert {"urn", "type", "name", "parent", "inputs"} <= set(document["resources"][0])
     assert {"violations", "rules_evaluated"} <= set(document["policy"])
     bucket_urn = document["resources"][0]["urn"]
-    assert {v["rule_id"] for v in document["policy"]["violations"] if v["urn"] == bucket_urn} >= {"MY-S3-001", "MY-S3-005"}
+    assert {v["rule_id"] for v in document["policy"]["violations"] if v["urn"] == bucket_urn} >= {
+        "MY-S3-001",
+        "MY-S3-005",
+    }
     assert document["cost"]["total_monthly_usd"] >= 0
 
 

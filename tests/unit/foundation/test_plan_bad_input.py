@@ -30,19 +30,27 @@ def bucket_program(tmp_path: Path) -> Path:
     folder = tmp_path / "program"
     folder.mkdir()
     (folder / "Pulumi.yaml").write_text("name: foreign\nruntime: python\n")
-    (folder / "__main__.py").write_text(textwrap.dedent("""
+    (folder / "__main__.py").write_text(
+        textwrap.dedent("""
         import pulumi
         import pulumi_aws as aws
 
         bucket = aws.s3.Bucket("data")
         pulumi.export("bucket_name", bucket.bucket)
-    """))
+    """)
+    )
     return folder
 
 
 def test_finding_8_the_text_plan_shows_secret_outputs_as_secret():
-    plan = Plan(stack="dev", project="p", region="us-east-1", resources=[], outputs={"token": "s3cr3t", "name": "b"},
-                secret_outputs={"token"})
+    plan = Plan(
+        stack="dev",
+        project="p",
+        region="us-east-1",
+        resources=[],
+        outputs={"token": "s3cr3t", "name": "b"},
+        secret_outputs={"token"},
+    )
     console = Console(record=True, width=200)
     render_plan(plan, console)
     text = console.export_text()
@@ -51,7 +59,11 @@ def test_finding_8_the_text_plan_shows_secret_outputs_as_secret():
 
 def test_finding_10_a_plan_diffed_against_itself_has_no_change():
     first, second = plan_program(DEFAULT_PROGRAM_DIR, "dev"), plan_program(DEFAULT_PROGRAM_DIR, "dev")
-    [model] = [r for r in first.resources if r.type == "aws:s3/bucketObjectv2:BucketObjectv2" and "bootstrap" in r.name]
+    [model] = [
+        r
+        for r in first.resources
+        if r.type == "aws:s3/bucketObjectv2:BucketObjectv2" and "bootstrap" in r.name
+    ]
     assert model.inputs["source"]["kind"] == "FileAsset"
     assert model.inputs["source"]["hash"] == hashlib.sha256(BOOTSTRAP_ARCHIVE.read_bytes()).hexdigest()
     changes = diff_plans(first.to_json(), second.to_json())
@@ -61,12 +73,17 @@ def test_finding_10_a_plan_diffed_against_itself_has_no_change():
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("import pulumi\nsettings = {}\nsize = settings['instance_size']\n", "KeyError: 'instance_size' (at __main__.py:3)"),
+        (
+            "import pulumi\nsettings = {}\nsize = settings['instance_size']\n",
+            "KeyError: 'instance_size' (at __main__.py:3)",
+        ),
         ("import sys\n\nsys.exit(3)\n", "the program called sys.exit(3) (at __main__.py:3)"),
         ("import helpers\n", "ZeroDivisionError: division by zero (at helpers.py:2)"),
     ],
 )
-def test_finding_13_a_failing_program_shows_the_exception_type_and_its_own_frame(bucket_program, source, expected):
+def test_finding_13_a_failing_program_shows_the_exception_type_and_its_own_frame(
+    bucket_program, source, expected
+):
     (bucket_program / "__main__.py").write_text(source)
     (bucket_program / "helpers.py").write_text("def ratio():\n    return 1 / 0\nratio()\n")
     with pytest.raises(ProgramError) as caught:
@@ -75,7 +92,9 @@ def test_finding_13_a_failing_program_shows_the_exception_type_and_its_own_frame
 
 
 @pytest.mark.parametrize("option", ["--outputs", "--diff-markdown"])
-def test_finding_14_an_output_path_in_a_missing_folder_fails_as_bad_input_before_the_plan(tmp_path, bucket_program, option):
+def test_finding_14_an_output_path_in_a_missing_folder_fails_as_bad_input_before_the_plan(
+    tmp_path, bucket_program, option
+):
     previous = tmp_path / "previous.json"
     previous.write_text(json.dumps({"stack": "dev", "resources": [], "outputs": {}}))
     target = tmp_path / "missing" / "out"

@@ -39,7 +39,9 @@ def test_foreign_program_plans_every_declared_resource_and_output(name, monkeypa
     plan = plan_program(folder, "dev", invoke_fixtures=fixtures)
 
     project = yaml.safe_load((folder / "Pulumi.yaml").read_text())["name"]
-    expected_urns = {f"urn:pulumi:dev::{project}::{urn_type}::{name}" for urn_type, name in expected["resources"]}
+    expected_urns = {
+        f"urn:pulumi:dev::{project}::{urn_type}::{name}" for urn_type, name in expected["resources"]
+    }
     assert {resource.urn for resource in plan.resources} == expected_urns
     public = plan.public_outputs()
     assert set(public) == set(expected["outputs"])

@@ -41,7 +41,9 @@ def no_region_in_environment(monkeypatch):
 def test_a_stack_without_a_config_file_plans_with_empty_config(tmp_path):
     program = write_program(tmp_path, BUCKET_PROGRAM)
     plan = plan_program(program, "dev")
-    assert [resource.urn for resource in plan.resources] == ["urn:pulumi:dev::foreign::aws:s3/bucket:Bucket::data"]
+    assert [resource.urn for resource in plan.resources] == [
+        "urn:pulumi:dev::foreign::aws:s3/bucket:Bucket::data"
+    ]
     assert plan.config_file is None
 
 
@@ -53,8 +55,11 @@ def test_a_config_file_for_another_stack_only_does_not_stop_the_plan(tmp_path):
 
 
 def test_the_stack_file_wins_over_project_config(tmp_path):
-    program = write_program(tmp_path, textwrap.dedent(BUCKET_PROGRAM) + "pulumi.export('owner', pulumi.Config().require('owner'))\n",
-                            project_file="config:\n  owner: platform\n  aws:region:\n    default: eu-north-1\n")
+    program = write_program(
+        tmp_path,
+        textwrap.dedent(BUCKET_PROGRAM) + "pulumi.export('owner', pulumi.Config().require('owner'))\n",
+        project_file="config:\n  owner: platform\n  aws:region:\n    default: eu-north-1\n",
+    )
     assert plan_program(program, "dev").outputs["owner"] == "platform"
     assert plan_program(program, "dev").region == "eu-north-1"
     (program / "Pulumi.dev.yaml").write_text("config:\n  foreign:owner: data-team\n")
@@ -72,8 +77,11 @@ def test_the_region_comes_from_the_environment_when_config_sets_none(tmp_path, m
 
 
 def test_main_in_pulumi_yaml_is_followed(tmp_path):
-    project = write_program(tmp_path / "project", "raise SystemExit('the project root is not the program')\n",
-                            project_file="main: src/\n")
+    project = write_program(
+        tmp_path / "project",
+        "raise SystemExit('the project root is not the program')\n",
+        project_file="main: src/\n",
+    )
     write_program(project / "src", BUCKET_PROGRAM)
     (project / "src" / "Pulumi.yaml").unlink()
     plan = plan_program(project, "dev")
@@ -82,11 +90,15 @@ def test_main_in_pulumi_yaml_is_followed(tmp_path):
 
 def test_this_repositorys_root_plans_its_program(tmp_path):
     # Pulumi.yaml at the root says `main: stacks/` and `stackConfigDir: stacks`.
-    assert len(plan_program(REPO_ROOT, "dev").resources) == len(plan_program(DEFAULT_PROGRAM_DIR, "dev").resources)
+    assert len(plan_program(REPO_ROOT, "dev").resources) == len(
+        plan_program(DEFAULT_PROGRAM_DIR, "dev").resources
+    )
 
 
 def test_outputs_the_provider_computes_are_unknown_and_apply_on_them_does_not_run(tmp_path):
-    program = write_program(tmp_path, """
+    program = write_program(
+        tmp_path,
+        """
         import pulumi
         import pulumi_aws as aws
 
@@ -95,32 +107,43 @@ def test_outputs_the_provider_computes_are_unknown_and_apply_on_them_does_not_ru
         pulumi.export("url", api.execution_arn.apply(lambda arn: arn + "/*"))   # None + str if it ran
         pulumi.export("api_arn", api.arn)
         pulumi.export("name", api.name)
-    """)
+    """,
+    )
     outputs = plan_program(program, "dev").public_outputs()
     assert outputs["execution_arn"] == UNKNOWN_PLACEHOLDER and outputs["url"] == UNKNOWN_PLACEHOLDER
-    assert outputs["api_arn"].startswith("arn:aws:apigateway:us-east-1:") and outputs["name"].startswith("api-")
+    assert outputs["api_arn"].startswith("arn:aws:apigateway:us-east-1:") and outputs["name"].startswith(
+        "api-"
+    )
 
 
 def test_an_input_built_from_an_unknown_output_is_recorded_as_unknown(tmp_path):
-    program = write_program(tmp_path, """
+    program = write_program(
+        tmp_path,
+        """
         import pulumi_aws as aws
 
         api = aws.apigateway.RestApi("api")
         aws.ssm.Parameter("endpoint", type="String", description=api.execution_arn, value="v")
-    """)
-    [parameter] = [resource for resource in plan_program(program, "dev").resources if resource.name == "endpoint"]
+    """,
+    )
+    [parameter] = [
+        resource for resource in plan_program(program, "dev").resources if resource.name == "endpoint"
+    ]
     assert parameter.inputs["description"] == UNKNOWN_PLACEHOLDER
 
 
 def test_assets_are_recorded_by_path_and_hash(tmp_path):
-    program = write_program(tmp_path, """
+    program = write_program(
+        tmp_path,
+        """
         import pulumi
         import pulumi_aws as aws
 
         aws.lambda_.Function("fn", role="arn:aws:iam::123456789012:role/fn", runtime="python3.12",
                              handler="index.handler", code=pulumi.AssetArchive({".": pulumi.FileArchive("./app")}))
         aws.s3.BucketObject("readme", bucket="b", source=pulumi.FileAsset("README.txt"))
-    """)
+    """,
+    )
     (program / "app").mkdir()
     (program / "app" / "index.py").write_text("def handler(event, context):\n    return 1\n")
     (program / "README.txt").write_text("hello")
@@ -129,17 +152,22 @@ def test_assets_are_recorded_by_path_and_hash(tmp_path):
     folder = function.inputs["code"]["assets"]["."]
     assert folder["kind"] == "FileArchive" and folder["path"] == "./app" and len(folder["hash"]) == 64
     assert readme.inputs["source"] == {
-        "kind": "FileAsset", "path": "README.txt",
+        "kind": "FileAsset",
+        "path": "README.txt",
         "hash": "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",  # sha256("hello")
     }
     (program / "app" / "index.py").write_text("def handler(event, context):\n    return 2\n")
-    [changed_function] = [resource for resource in plan_program(program, "dev").resources if resource.name == "fn"]
+    [changed_function] = [
+        resource for resource in plan_program(program, "dev").resources if resource.name == "fn"
+    ]
     changed = changed_function.inputs["code"]["assets"]["."]
     assert changed["hash"] != folder["hash"]
 
 
 def test_data_sources_answer_for_the_configured_region(tmp_path):
-    program = write_program(tmp_path, """
+    program = write_program(
+        tmp_path,
+        """
         import pulumi
         import pulumi_aws as aws
 
@@ -159,35 +187,52 @@ def test_data_sources_answer_for_the_configured_region(tmp_path):
         pulumi.export("zones", zones.zone_ids)
         pulumi.export("registry", token.proxy_endpoint)
         pulumi.export("policy", document.json)
-    """)
+    """,
+    )
     (program / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-2\n")
     outputs = plan_program(program, "dev").outputs
     assert outputs["ami"].startswith("ami-") and outputs["vpc"] == "172.31.0.0/16"
     assert len(outputs["subnets"]) == 3 and all(subnet.startswith("subnet-") for subnet in outputs["subnets"])
     assert outputs["zones"] == ["euw2-az1", "euw2-az2", "euw2-az3"]
     assert outputs["registry"] == "https://123456789012.dkr.ecr.eu-west-2.amazonaws.com"
-    assert json.loads(outputs["policy"]) == {"Version": "2012-10-17", "Statement": [{
-        "Sid": "Read", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*",
-        "Principal": {"Service": "lambda.amazonaws.com"},
-    }]}
+    assert json.loads(outputs["policy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Read",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::b/*",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+            }
+        ],
+    }
 
 
 def test_a_data_source_the_plan_cannot_answer_names_itself_and_the_fixture_option(tmp_path):
-    program = write_program(tmp_path, """
+    program = write_program(
+        tmp_path,
+        """
         import pulumi
         import pulumi_aws as aws
 
         parameter = aws.ssm.get_parameter(name="/ami/latest")
         pulumi.export("ami", parameter.value)
-    """)
+    """,
+    )
     with pytest.raises(ProgramError) as caught:
         plan_program(program, "dev")
     assert "aws.ssm.get_parameter (aws:ssm/getParameter:getParameter)" in str(caught.value)
     assert "--invoke-fixtures" in str(caught.value)
 
     fixtures = tmp_path / "fixtures.yaml"
-    fixtures.write_text("aws:ssm/getParameter:getParameter:\n  name: /ami/latest\n  value: ami-0abc\n  type: String\n")
-    assert plan_program(program, "dev", invoke_fixtures=load_invoke_fixtures(fixtures)).outputs["ami"] == "ami-0abc"
+    fixtures.write_text(
+        "aws:ssm/getParameter:getParameter:\n  name: /ami/latest\n  value: ami-0abc\n  type: String\n"
+    )
+    assert (
+        plan_program(program, "dev", invoke_fixtures=load_invoke_fixtures(fixtures)).outputs["ami"]
+        == "ami-0abc"
+    )
 
 
 def test_a_malformed_invoke_fixture_file_is_refused(tmp_path):
@@ -200,19 +245,25 @@ def test_a_malformed_invoke_fixture_file_is_refused(tmp_path):
 def test_each_program_imports_its_own_sibling_modules(tmp_path):
     for name, role in (("first", "first-role"), ("second", "second-role")):
         program = write_program(tmp_path / name, "import iam\n", project=name)
-        (program / "iam.py").write_text(f"import pulumi_aws as aws\nrole = aws.iam.Role('{role}', assume_role_policy='{{}}')\n")
+        (program / "iam.py").write_text(
+            f"import pulumi_aws as aws\nrole = aws.iam.Role('{role}', assume_role_policy='{{}}')\n"
+        )
         assert [resource.name for resource in plan_program(program, "dev").resources] == [role]
 
 
 def test_kubernetes_manifests_of_a_config_file_are_parsed_offline(tmp_path):
-    program = write_program(tmp_path, """
+    program = write_program(
+        tmp_path,
+        """
         import pulumi
         from pulumi_kubernetes.yaml import ConfigFile
 
         app = ConfigFile("app", file="app.yaml")
         pulumi.export("deployment", app.get_resource("apps/v1/Deployment", "nginx", "web").metadata["name"])
-    """)
-    (program / "app.yaml").write_text(textwrap.dedent("""
+    """,
+    )
+    (program / "app.yaml").write_text(
+        textwrap.dedent("""
         apiVersion: v1
         kind: Namespace
         metadata: {name: web}
@@ -225,7 +276,8 @@ def test_kubernetes_manifests_of_a_config_file_are_parsed_offline(tmp_path):
           template:
             metadata: {labels: {app: nginx}}
             spec: {containers: [{name: nginx, image: "nginx:1.27"}]}
-    """))
+    """)
+    )
     plan = plan_program(program, "dev")
     assert {resource.urn for resource in plan.resources} == {
         "urn:pulumi:dev::foreign::kubernetes:yaml:ConfigFile::app",

@@ -6,7 +6,17 @@ import json
 import subprocess
 import sys
 
-HEAVY_LIBRARIES = ("pandas", "onnx", "onnxruntime", "sklearn", "torch", "mlflow", "matplotlib", "numpy", "scipy")
+HEAVY_LIBRARIES = (
+    "pandas",
+    "onnx",
+    "onnxruntime",
+    "sklearn",
+    "torch",
+    "mlflow",
+    "matplotlib",
+    "numpy",
+    "scipy",
+)
 
 
 def test_the_stack_program_imports_no_data_or_ml_library():
@@ -15,5 +25,7 @@ def test_the_stack_program_imports_no_data_or_ml_library():
         "import json, sys; import modelyard.stacks.program; "
         "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))"
     )
-    loaded = json.loads(subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout)
+    loaded = json.loads(
+        subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    )
     assert [library for library in HEAVY_LIBRARIES if library in loaded] == []

@@ -29,25 +29,50 @@ def test_prod_contains_every_component_and_its_key_resources(plans):
     types = {resource.type for resource in plans["prod"].resources}
     assert {
         # data plane
-        "modelyard:network:Network", "aws:ec2/vpc:Vpc", "aws:ec2/natGateway:NatGateway", "aws:ec2/flowLog:FlowLog",
-        "aws:ec2/vpcEndpoint:VpcEndpoint", "modelyard:keys:EncryptionKey", "aws:kms/key:Key",
-        "modelyard:storage:ArtifactStore", "aws:s3/bucket:Bucket", "modelyard:registry:ModelRegistry",
-        "aws:ecr/repository:Repository", "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
-        "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer", "modelyard:iam:PlatformRoles",
-        "modelyard:account:AccountSingletons", "modelyard:images:ContainerImages", "docker-build:index:Image",
+        "modelyard:network:Network",
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/flowLog:FlowLog",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        "modelyard:keys:EncryptionKey",
+        "aws:kms/key:Key",
+        "modelyard:storage:ArtifactStore",
+        "aws:s3/bucket:Bucket",
+        "modelyard:registry:ModelRegistry",
+        "aws:ecr/repository:Repository",
+        "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+        "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
+        "modelyard:iam:PlatformRoles",
+        "modelyard:account:AccountSingletons",
+        "modelyard:images:ContainerImages",
+        "docker-build:index:Image",
         # compute
-        "modelyard:training:TrainingCluster", "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup",
-        "kubernetes:apps/v1:DaemonSet", "kubernetes:helm.sh/v3:Release",
-        "modelyard:inference:InferenceEndpoint", "aws:sagemaker/model:Model",
-        "aws:sagemaker/endpointConfiguration:EndpointConfiguration", "aws:sagemaker/endpoint:Endpoint",
-        "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy",
-        "modelyard:monitoring:Monitoring", "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:cloudwatch/dashboard:Dashboard",
+        "modelyard:training:TrainingCluster",
+        "aws:eks/cluster:Cluster",
+        "aws:eks/nodeGroup:NodeGroup",
+        "kubernetes:apps/v1:DaemonSet",
+        "kubernetes:helm.sh/v3:Release",
+        "modelyard:inference:InferenceEndpoint",
+        "aws:sagemaker/model:Model",
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "aws:sagemaker/endpoint:Endpoint",
+        "aws:appautoscaling/target:Target",
+        "aws:appautoscaling/policy:Policy",
+        "modelyard:monitoring:Monitoring",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:cloudwatch/dashboard:Dashboard",
         "aws:budgets/budget:Budget",
         # the training pipeline and its triggers
-        "modelyard:pipeline:TrainingPipeline", "aws:sagemaker/pipeline:Pipeline", "aws:scheduler/schedule:Schedule",
-        "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget", "aws:lambda/function:Function",
+        "modelyard:pipeline:TrainingPipeline",
+        "aws:sagemaker/pipeline:Pipeline",
+        "aws:scheduler/schedule:Schedule",
+        "aws:cloudwatch/eventRule:EventRule",
+        "aws:cloudwatch/eventTarget:EventTarget",
+        "aws:lambda/function:Function",
     } <= types
-    daemonsets = {r.inputs["metadata"]["name"] for r in of_type(plans["prod"], "kubernetes:apps/v1:DaemonSet")}
+    daemonsets = {
+        r.inputs["metadata"]["name"] for r in of_type(plans["prod"], "kubernetes:apps/v1:DaemonSet")
+    }
     assert any("device-plugin" in name for name in daemonsets) and any("dcgm" in name for name in daemonsets)
     [release] = of_type(plans["prod"], "kubernetes:helm.sh/v3:Release")
     assert release.inputs["chart"].endswith("kubeflow-trainer") and release.inputs["version"] == "2.3.0"
@@ -80,7 +105,10 @@ def test_dev_is_small_and_cheap_prod_is_highly_available(plans):
     assert prod_config.inputs["productionVariants"][0]["initialInstanceCount"] >= 2
     [prod_target] = of_type(prod, "aws:appautoscaling/target:Target")
     assert prod_target.inputs["minCapacity"] >= 2
-    assert len(of_type(dev, "aws:ec2/natGateway:NatGateway")) == 1 and len(of_type(prod, "aws:ec2/natGateway:NatGateway")) == 3
+    assert (
+        len(of_type(dev, "aws:ec2/natGateway:NatGateway")) == 1
+        and len(of_type(prod, "aws:ec2/natGateway:NatGateway")) == 3
+    )
     assert all(bucket.retain_on_delete for bucket in of_type(prod, "aws:s3/bucket:Bucket"))
     assert not any(bucket.retain_on_delete for bucket in of_type(dev, "aws:s3/bucket:Bucket"))
     assert all(key.protect for key in of_type(prod, "aws:kms/key:Key"))
@@ -97,19 +125,30 @@ def test_three_stacks_in_one_account_create_each_account_singleton_once(plans):
     for stack in STACKS:
         [release] = [r for r in plans[stack].resources if r.name == f"modelyard-{stack}-ci-release"]
         trust = json.loads(release.inputs["assumeRolePolicy"])["Statement"][0]
-        assert trust["Principal"]["Federated"] == "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+        assert (
+            trust["Principal"]["Federated"]
+            == "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+        )
 
 
 def test_deploy_and_model_run_images_built_in_the_update_by_digest(plans):
     for stack in STACKS:
         plan = plans[stack]
         builds = {image.urn: image for image in of_type(plan, "docker-build:index:Image")}
-        assert sorted(image.name for image in builds.values()) == [f"modelyard-{stack}-serving", f"modelyard-{stack}-training"]
+        assert sorted(image.name for image in builds.values()) == [
+            f"modelyard-{stack}-serving",
+            f"modelyard-{stack}-training",
+        ]
         [function] = of_type(plan, "aws:lambda/function:Function")
         [model] = of_type(plan, "aws:sagemaker/model:Model")
-        for resource, image in ((function, function.inputs["imageUri"]), (model, model.inputs["primaryContainer"]["image"])):
+        for resource, image in (
+            (function, function.inputs["imageUri"]),
+            (model, model.inputs["primaryContainer"]["image"]),
+        ):
             assert is_digest_ref(image), image
-            assert set(builds) & set(resource.dependencies), f"{resource.name} does not wait for its image build"
+            assert set(builds) & set(resource.dependencies), (
+                f"{resource.name} does not wait for its image build"
+            )
         # The pipeline's jobs and deploy step name the images by tag: the one tag both builds push.
         [tag] = {image.inputs["tags"][0].rsplit(":", 1)[1] for image in builds.values()}
         [pipeline] = of_type(plan, "aws:sagemaker/pipeline:Pipeline")
@@ -125,8 +164,11 @@ def test_what_runs_under_a_role_waits_for_its_policies_and_the_endpoint_for_its_
     assert by_name["modelyard-prod-deploy-endpoint"].urn in function.dependencies
     assert by_name["modelyard-prod-pull-modelyard-prod-sagemaker-execution-serving"].urn in model.dependencies
     # Two resources share the name "modelyard-prod-endpoint-logs" (the Logs interface endpoint and the log group).
-    [log_group] = [group for group in of_type(plan, "aws:cloudwatch/logGroup:LogGroup")
-                   if group.name == "modelyard-prod-endpoint-logs"]
+    [log_group] = [
+        group
+        for group in of_type(plan, "aws:cloudwatch/logGroup:LogGroup")
+        if group.name == "modelyard-prod-endpoint-logs"
+    ]
     assert log_group.urn in by_name["modelyard-prod-endpoint"].dependencies
 
 
@@ -135,7 +177,9 @@ def test_node_volume_key_lets_auto_scaling_launch_instances(plans):
     statements = json.loads(key.inputs["policy"])["Statement"]
     role = "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
     granted = [s for s in statements if s["Principal"] == {"AWS": role}]
-    actions = {action for s in granted for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    actions = {
+        action for s in granted for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
     assert actions >= {"kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant"}
 
 
@@ -156,4 +200,6 @@ def test_every_stack_passes_the_deploy_order_rules(plans):
         report = evaluate([resource.to_json() for resource in plans[stack].resources], stack)
         assert [v for v in report["violations"] if v["rule_id"] in deploy_order] == [], stack
         # The image, key and role checks each found something to judge in every stack.
-        assert {report["outcomes"][rule] for rule in ("MY-DEP-001", "MY-DEP-002", "MY-DEP-003")} == {"pass"}, stack
+        assert {report["outcomes"][rule] for rule in ("MY-DEP-001", "MY-DEP-002", "MY-DEP-003")} == {
+            "pass"
+        }, stack

@@ -55,13 +55,17 @@ def test_wrong_type():
 
 def test_instance_type_outside_gpu_families():
     [problem] = problems_of({"modelyard:inference": json.dumps({"instanceType": "ml.m5.large"})})
-    assert problem.startswith("modelyard:inference.instanceType: instance type 'ml.m5.large' is not an ml.* type")
+    assert problem.startswith(
+        "modelyard:inference.instanceType: instance type 'ml.m5.large' is not an ml.* type"
+    )
 
 
 def test_node_group_instance_type_outside_gpu_families():
     groups = [{"name": "gpu", "instanceTypes": ["t3.large"], "maxSize": 1}]
     [problem] = problems_of({"modelyard:training": json.dumps({"gpuNodeGroups": groups})})
-    assert problem.startswith("modelyard:training.gpuNodeGroups: instance type 't3.large' of node group 'gpu'")
+    assert problem.startswith(
+        "modelyard:training.gpuNodeGroups: instance type 't3.large' of node group 'gpu'"
+    )
 
 
 def test_bad_cidr():
@@ -77,11 +81,15 @@ def test_public_cidr_rejected():
 def test_negative_count():
     groups = [{"name": "gpu", "instanceTypes": ["g5.xlarge"], "minSize": -1, "maxSize": 1}]
     [problem] = problems_of({"modelyard:training": json.dumps({"gpuNodeGroups": groups})})
-    assert problem == "modelyard:training.gpuNodeGroups[0].minSize: Input should be greater than or equal to 0"
+    assert (
+        problem == "modelyard:training.gpuNodeGroups[0].minSize: Input should be greater than or equal to 0"
+    )
 
 
 def test_region_typo_suggests_the_region():
-    assert problems_of({"aws:region": "us-est-1"}) == ["aws:region: 'us-est-1' is not an AWS region (did you mean 'us-east-1'?)"]
+    assert problems_of({"aws:region": "us-est-1"}) == [
+        "aws:region: 'us-est-1' is not an AWS region (did you mean 'us-east-1'?)"
+    ]
 
 
 def test_every_problem_is_listed_at_once():
@@ -100,7 +108,9 @@ def test_every_problem_is_listed_at_once():
 
 
 def test_prod_must_be_highly_available():
-    problems = problems_of({"modelyard:environment": "prod", "modelyard:inference": json.dumps({"minCapacity": 1})})
+    problems = problems_of(
+        {"modelyard:environment": "prod", "modelyard:inference": json.dumps({"minCapacity": 1})}
+    )
     assert problems == [
         "modelyard: prod needs inference.minCapacity >= 2 (instances across AZs); prod needs network.azCount = 3"
     ]
@@ -120,61 +130,95 @@ def test_prebuilt_images_must_be_ecr_digests():
     pinned = tagged.replace(":0.1.0", "@sha256:" + "0" * 64)
     config = parse_config({**BASE, "modelyard:images": {"serving": pinned}})
     assert config.images.prebuilt == {"serving": pinned}
+
+
 # -- issue 20 #11: the aws: namespace is read, so its unknown keys are errors -----------------------------------
 
+
 def test_unknown_aws_key_is_an_error_with_a_suggestion():
-    assert problems_of({"aws:regoin": "eu-west-1"}) == ["aws:regoin: unknown key (did you mean 'aws:region'?)"]
+    assert problems_of({"aws:regoin": "eu-west-1"}) == [
+        "aws:regoin: unknown key (did you mean 'aws:region'?)"
+    ]
 
 
 def test_the_providers_own_aws_keys_and_other_namespaces_are_accepted():
-    config = parse_config({**BASE, "aws:region": "eu-west-1", "aws:profile": "ml", "aws:skipMetadataApiCheck": "true",
-                           "kubernetes:context": "kind"})
+    config = parse_config(
+        {
+            **BASE,
+            "aws:region": "eu-west-1",
+            "aws:profile": "ml",
+            "aws:skipMetadataApiCheck": "true",
+            "kubernetes:context": "kind",
+        }
+    )
     assert config.region == "eu-west-1"
 
 
 def test_unknown_keys_suggest_the_section_field():
     assert problems_of({"modelyard:monitring": "{}"}) == [
-        "modelyard:monitring: unknown key (did you mean 'modelyard:monitoring'?)"]
+        "modelyard:monitring: unknown key (did you mean 'modelyard:monitoring'?)"
+    ]
     groups = [{"name": "gpu", "instanceTypes": ["g5.xlarge"], "maxsize": 1}]
     assert problems_of({"modelyard:training": json.dumps({"gpuNodeGroups": groups})}) == [
         "modelyard:training.gpuNodeGroups[0].maxsize: unknown key "
-        "(did you mean 'modelyard:training.gpuNodeGroups[0].maxSize'?)"]
+        "(did you mean 'modelyard:training.gpuNodeGroups[0].maxSize'?)"
+    ]
 
 
 # -- issue 20 #12: what the components check is the schema's to report, by config path, all at once --------------
 
+
 def test_component_checked_values_are_reported_together_by_config_path():
-    problems = problems_of({
-        "modelyard:network": json.dumps({"flowLogRetentionDays": 13}),
-        "modelyard:monitoring": json.dumps({"logRetentionDays": 45, "budgetAlertPercents": [80, 80]}),
-        "modelyard:inference": json.dumps({"bakeMinutes": 90, "maxCapacity": 2,
-                                           "schedule": {"scaleDownCron": "cron(0 25 ? * MON-FRI *)",
-                                                        "offHoursCapacity": 3}}),
-        "modelyard:training": json.dumps({"publicAccessCidrs": ["203.0.113.0/24"]}),
-        "modelyard:storage": json.dumps({"captureTransitionDays": 7}),
-    })
+    problems = problems_of(
+        {
+            "modelyard:network": json.dumps({"flowLogRetentionDays": 13}),
+            "modelyard:monitoring": json.dumps({"logRetentionDays": 45, "budgetAlertPercents": [80, 80]}),
+            "modelyard:inference": json.dumps(
+                {
+                    "bakeMinutes": 90,
+                    "maxCapacity": 2,
+                    "schedule": {"scaleDownCron": "cron(0 25 ? * MON-FRI *)", "offHoursCapacity": 3},
+                }
+            ),
+            "modelyard:training": json.dumps({"publicAccessCidrs": ["203.0.113.0/24"]}),
+            "modelyard:storage": json.dumps({"captureTransitionDays": 7}),
+        }
+    )
     assert {problem.split(": ", 1)[0] for problem in problems} == {
-        "modelyard:network.flowLogRetentionDays", "modelyard:monitoring.logRetentionDays",
-        "modelyard:monitoring.budgetAlertPercents", "modelyard:inference.bakeMinutes",
-        "modelyard:inference.schedule.scaleDownCron", "modelyard:training", "modelyard:storage.captureTransitionDays",
+        "modelyard:network.flowLogRetentionDays",
+        "modelyard:monitoring.logRetentionDays",
+        "modelyard:monitoring.budgetAlertPercents",
+        "modelyard:inference.bakeMinutes",
+        "modelyard:inference.schedule.scaleDownCron",
+        "modelyard:training",
+        "modelyard:storage.captureTransitionDays",
     }
-    assert ("modelyard:network.flowLogRetentionDays: 13 is not a CloudWatch Logs retention period (one of 1, 3, 5, 7, "
-            "14, 30,") in "\n".join(problems)
-    assert "modelyard:inference.schedule.scaleDownCron: 'cron(0 25 ? * MON-FRI *)': hours '25' is not in 0-23" in problems
+    assert (
+        "modelyard:network.flowLogRetentionDays: 13 is not a CloudWatch Logs retention period (one of 1, 3, 5, 7, "
+        "14, 30,"
+    ) in "\n".join(problems)
+    assert (
+        "modelyard:inference.schedule.scaleDownCron: 'cron(0 25 ? * MON-FRI *)': hours '25' is not in 0-23"
+        in problems
+    )
     assert "modelyard:training: publicAccessCidrs only applies with publicEndpoint: true" in problems
 
 
 def test_off_hours_capacity_above_the_maximum():
     schedule = {"offHoursCapacity": 3}
     assert problems_of({"modelyard:inference": json.dumps({"maxCapacity": 2, "schedule": schedule})}) == [
-        "modelyard:inference: schedule.offHoursCapacity 3 exceeds maxCapacity 2"]
+        "modelyard:inference: schedule.offHoursCapacity 3 exceeds maxCapacity 2"
+    ]
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("rate(1 days)", "the unit is singular for a value of 1 and plural otherwise"),
-    ("cron(0 7 * * MON *)", "exactly one of day-of-month and day-of-week must be '?'"),
-    ("weekly", "'weekly' is not a cron(), rate() or at() expression"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("rate(1 days)", "the unit is singular for a value of 1 and plural otherwise"),
+        ("cron(0 7 * * MON *)", "exactly one of day-of-month and day-of-week must be '?'"),
+        ("weekly", "'weekly' is not a cron(), rate() or at() expression"),
+    ],
+)
 def test_pipeline_schedule_follows_aws_syntax(value, message):
     [problem] = problems_of({"modelyard:pipeline": json.dumps({"schedule": value})})
     assert problem.startswith("modelyard:pipeline.schedule: ") and problem.endswith(message)
@@ -183,7 +227,8 @@ def test_pipeline_schedule_follows_aws_syntax(value, message):
 def test_non_finite_numbers_are_refused():
     # YAML's 1e999 reaches the schema as float('inf'); a ceiling nothing can exceed is no ceiling.
     assert problems_of({"modelyard:monthlyCostCeilingUsd": float("inf")}) == [
-        "modelyard:monthlyCostCeilingUsd: Input should be a finite number"]
+        "modelyard:monthlyCostCeilingUsd: Input should be a finite number"
+    ]
     [problem] = problems_of({"modelyard:pipeline": json.dumps({"driftPsiThreshold": float("nan")})})
     assert problem == "modelyard:pipeline.driftPsiThreshold: Input should be a finite number"
 
@@ -192,16 +237,20 @@ def test_duplicate_yaml_keys_are_refused(tmp_path):
     from modelyard.stacks.stack_files import StackFileError
 
     path = tmp_path / "Pulumi.dev.yaml"
-    path.write_text("config:\n  modelyard:environment: dev\n  modelyard:network:\n    azCount: 2\n"
-                    "  modelyard:owner: team\n  modelyard:network:\n    azCount: 3\n")
+    path.write_text(
+        "config:\n  modelyard:environment: dev\n  modelyard:network:\n    azCount: 2\n"
+        "  modelyard:owner: team\n  modelyard:network:\n    azCount: 3\n"
+    )
     with pytest.raises(StackFileError, match=r"found duplicate key 'modelyard:network' \(first at line 3\)"):
         load_stack_config("dev", str(path))
 
 
 def test_a_yaml_ceiling_of_1e999_is_refused(tmp_path):
     path = tmp_path / "Pulumi.dev.yaml"
-    path.write_text("config:\n  modelyard:environment: dev\n  modelyard:owner: team\n  modelyard:costCenter: cc\n"
-                    "  modelyard:monthlyCostCeilingUsd: 1e999\n")
+    path.write_text(
+        "config:\n  modelyard:environment: dev\n  modelyard:owner: team\n  modelyard:costCenter: cc\n"
+        "  modelyard:monthlyCostCeilingUsd: 1e999\n"
+    )
     with pytest.raises(ConfigError) as caught:
         load_stack_config("dev", str(path))
     assert caught.value.problems == ["modelyard:monthlyCostCeilingUsd: Input should be a finite number"]
@@ -210,13 +259,18 @@ def test_a_yaml_ceiling_of_1e999_is_refused(tmp_path):
 def test_existing_vpc_settings_are_checked_by_the_schema():
     [problem] = problems_of({"modelyard:network": json.dumps({"existingVpcId": "vpc-nope"})})
     assert problem.startswith("modelyard:network.existingVpcId: String should match pattern '^vpc-")
-    network = {"existingVpcId": "vpc-0123456789abcdef0", "existingPrivateSubnetIds": ["subnet-0123456789abcdef0"]}
+    network = {
+        "existingVpcId": "vpc-0123456789abcdef0",
+        "existingPrivateSubnetIds": ["subnet-0123456789abcdef0"],
+    }
     assert problems_of({"modelyard:network": json.dumps(network)}) == [
-        "modelyard:network: existingVpcId needs at least 2 existingPrivateSubnetIds (in different AZs)"]
+        "modelyard:network: existingVpcId needs at least 2 existingPrivateSubnetIds (in different AZs)"
+    ]
     [problem] = problems_of({"modelyard:network": json.dumps({"existingPrivateSubnetIds": ["subnet-x"]})})
     assert problem.startswith("modelyard:network.existingPrivateSubnetIds[0]: String should match pattern")
-    assert problems_of({"modelyard:network": json.dumps({"existingPrivateSubnetIds": ["subnet-0123456789abcdef0"]})}) \
-        == ["modelyard:network: existingPrivateSubnetIds only applies with existingVpcId"]
+    assert problems_of(
+        {"modelyard:network": json.dumps({"existingPrivateSubnetIds": ["subnet-0123456789abcdef0"]})}
+    ) == ["modelyard:network: existingPrivateSubnetIds only applies with existingVpcId"]
 
 
 def test_node_group_config_builds_the_components_spec():
@@ -231,8 +285,13 @@ def test_node_group_config_builds_the_components_spec():
 
 @pytest.mark.parametrize(
     ("field", "value", "valid"),
-    [("name", "a" * 31, True), ("name", "a" * 32, False), ("name", "Gpu", False),
-     ("disk_size_gb", 20, True), ("disk_size_gb", 19, False)],
+    [
+        ("name", "a" * 31, True),
+        ("name", "a" * 32, False),
+        ("name", "Gpu", False),
+        ("disk_size_gb", 20, True),
+        ("disk_size_gb", 19, False),
+    ],
 )
 def test_node_group_limits_are_the_components(field, value, valid):
     group = {"name": "gpu", "instance_types": ["g5.xlarge"], field: value}

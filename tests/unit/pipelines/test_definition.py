@@ -27,21 +27,30 @@ FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "stack-outputs-dev.
 ENVIRONMENTS = ("dev", "staging", "prod")
 # Every other stack's outputs differ in every value, so nothing of the first may leak into the second.
 OTHER_VALUES = {
-    "environment": "staging", "region": "eu-west-1", "account_id": "210987654321",
-    "data_bucket": "other-data", "artifact_bucket": "other-artifacts", "capture_bucket": "other-capture",
+    "environment": "staging",
+    "region": "eu-west-1",
+    "account_id": "210987654321",
+    "data_bucket": "other-data",
+    "artifact_bucket": "other-artifacts",
+    "capture_bucket": "other-capture",
     "access_logs_bucket": "other-logs",
     "data_key_arn": "arn:aws:kms:eu-west-1:210987654321:key/11111111-2222-3333-4444-555555555555",
     "training_repository_url": "210987654321.dkr.ecr.eu-west-1.amazonaws.com/other-training",
     "serving_repository_url": "210987654321.dkr.ecr.eu-west-1.amazonaws.com/other-serving",
-    "model_package_group_name": "other-models", "mlflow_tracking_uri": "https://mlflow.other.example",
+    "model_package_group_name": "other-models",
+    "mlflow_tracking_uri": "https://mlflow.other.example",
     "sagemaker_training_role_arn": "arn:aws:iam::210987654321:role/other-training",
     "sagemaker_execution_role_arn": "arn:aws:iam::210987654321:role/other-execution",
     "pipeline_role_arn": "arn:aws:iam::210987654321:role/other-pipeline",
     "ci_role_arn": "arn:aws:iam::210987654321:role/other-ci",
-    "vpc_id": "vpc-0ffffffffffffffff", "private_subnet_ids": ["subnet-0eeeeeeeeeeeeeeee"],
-    "training_security_group_id": "sg-0dddddddddddddddd", "inference_security_group_id": "sg-0cccccccccccccccc",
-    "training_output_path": "s3://other-artifacts/jobs", "inter_container_traffic_encryption": False,
-    "pipeline_name": "other-pipeline", "deploy_function_name": "other-deploy",
+    "vpc_id": "vpc-0ffffffffffffffff",
+    "private_subnet_ids": ["subnet-0eeeeeeeeeeeeeeee"],
+    "training_security_group_id": "sg-0dddddddddddddddd",
+    "inference_security_group_id": "sg-0cccccccccccccccc",
+    "training_output_path": "s3://other-artifacts/jobs",
+    "inter_container_traffic_encryption": False,
+    "pipeline_name": "other-pipeline",
+    "deploy_function_name": "other-deploy",
 }
 
 
@@ -49,7 +58,9 @@ def stack_outputs(**changes: Any) -> StackOutputs:
     return StackOutputs.model_validate({**json.loads(FIXTURE.read_text()), **changes})
 
 
-def compiled(environment: str, outputs: StackOutputs | None = None) -> tuple[dict[str, Any], StackOutputs, Any]:
+def compiled(
+    environment: str, outputs: StackOutputs | None = None
+) -> tuple[dict[str, Any], StackOutputs, Any]:
     outputs = outputs or stack_outputs(environment=environment)
     config = load_stack_config(environment)
     return compile_definition(outputs, pipeline_settings(config, outputs)), outputs, config
@@ -74,11 +85,23 @@ def test_step_graph(environment):
     definition, _, _ = compiled(environment)
 
     assert definition["Version"] == "2020-12-01"
-    assert [step["Name"] for step in definition["Steps"]] == ["IngestData", "TrainModel", "EvaluateModel",
-                                                              "CheckEvaluation"]
+    assert [step["Name"] for step in definition["Steps"]] == [
+        "IngestData",
+        "TrainModel",
+        "EvaluateModel",
+        "CheckEvaluation",
+    ]
     plan = execution_plan(definition)
-    assert [step.name for step in plan] == ["IngestData", "TrainModel", "EvaluateModel", "CheckEvaluation",
-                                            "RegisterModel", "DeployModel", "MonitorDrift", "EvaluationGateFailed"]
+    assert [step.name for step in plan] == [
+        "IngestData",
+        "TrainModel",
+        "EvaluateModel",
+        "CheckEvaluation",
+        "RegisterModel",
+        "DeployModel",
+        "MonitorDrift",
+        "EvaluationGateFailed",
+    ]
     depends = {step.name: set(step.depends_on) for step in plan}
     assert depends == {
         "IngestData": set(),
@@ -91,9 +114,16 @@ def test_step_graph(environment):
         "EvaluationGateFailed": {"CheckEvaluation", "EvaluateModel"},
     }
     types = {name: step["Type"] for name, step in all_steps(definition).items()}
-    assert types == {"IngestData": "Processing", "TrainModel": "Training", "EvaluateModel": "Processing",
-                     "CheckEvaluation": "Condition", "RegisterModel": "Processing", "DeployModel": "Lambda",
-                     "MonitorDrift": "Processing", "EvaluationGateFailed": "Fail"}
+    assert types == {
+        "IngestData": "Processing",
+        "TrainModel": "Training",
+        "EvaluateModel": "Processing",
+        "CheckEvaluation": "Condition",
+        "RegisterModel": "Processing",
+        "DeployModel": "Lambda",
+        "MonitorDrift": "Processing",
+        "EvaluationGateFailed": "Fail",
+    }
     assert len(json.dumps(definition)) < 1_048_576  # CreatePipeline's PipelineDefinition limit
 
 
@@ -124,15 +154,25 @@ def test_gate_condition_and_fail_branch(environment):
     gate = definition["Steps"][3]["Arguments"]
 
     def report(path):
-        return {"Std:JsonGet": {"PropertyFile": {"Get": "Steps.EvaluateModel.PropertyFiles.EvaluationReport"},
-                                "Path": path}}
+        return {
+            "Std:JsonGet": {
+                "PropertyFile": {"Get": "Steps.EvaluateModel.PropertyFiles.EvaluationReport"},
+                "Path": path,
+            }
+        }
 
     assert gate["Conditions"] == [
         {"Type": "Equals", "LeftValue": report("passed"), "RightValue": True},
-        {"Type": "GreaterThanOrEqualTo", "LeftValue": report("metrics.accuracy"),
-         "RightValue": {"Get": "Parameters.MinAccuracy"}},
-        {"Type": "GreaterThanOrEqualTo", "LeftValue": report("metrics.roc_auc"),
-         "RightValue": {"Get": "Parameters.MinAuc"}},
+        {
+            "Type": "GreaterThanOrEqualTo",
+            "LeftValue": report("metrics.accuracy"),
+            "RightValue": {"Get": "Parameters.MinAccuracy"},
+        },
+        {
+            "Type": "GreaterThanOrEqualTo",
+            "LeftValue": report("metrics.roc_auc"),
+            "RightValue": {"Get": "Parameters.MinAuc"},
+        },
     ]
     assert [step["Name"] for step in gate["IfSteps"]] == ["RegisterModel", "DeployModel", "MonitorDrift"]
     [fail] = gate["ElseSteps"]
@@ -140,12 +180,17 @@ def test_gate_condition_and_fail_branch(environment):
     message = fail["Arguments"]["ErrorMessage"]["Std:Join"]
     assert report("reasons[0]") in message["Values"] and report("metrics.accuracy") in message["Values"]
     evaluate = all_steps(definition)["EvaluateModel"]
-    assert evaluate["PropertyFiles"] == [{"PropertyFileName": "EvaluationReport", "OutputName": "result",
-                                          "FilePath": "result.json"}]
+    assert evaluate["PropertyFiles"] == [
+        {"PropertyFileName": "EvaluationReport", "OutputName": "result", "FilePath": "result.json"}
+    ]
     assert "--no-fail-on-gate" in evaluate["Arguments"]["AppSpecification"]["ContainerArguments"]
 
     # The failure message a real failed evaluation produces.
-    evaluation = {"passed": False, "reasons": ["accuracy 0.81 < 0.9"], "metrics": {"accuracy": 0.81, "roc_auc": 0.95}}
+    evaluation = {
+        "passed": False,
+        "reasons": ["accuracy 0.81 < 0.9"],
+        "metrics": {"accuracy": 0.81, "roc_auc": 0.95},
+    }
     parameters = {item["Name"]: item["DefaultValue"] for item in definition["Parameters"]}
     resolver = Resolver(parameters, {}, lambda name: {}, lambda step, name: evaluation)
     text = resolver.resolve(fail["Arguments"]["ErrorMessage"])
@@ -156,36 +201,52 @@ def test_gate_condition_and_fail_branch(environment):
 def test_every_image_role_bucket_and_key_comes_from_the_stack_outputs(environment):
     definition, outputs, _ = compiled(environment)
     steps = all_steps(definition)
-    processing = [steps[name]["Arguments"] for name in ("IngestData", "EvaluateModel", "RegisterModel",
-                                                        "MonitorDrift")]
+    processing = [
+        steps[name]["Arguments"] for name in ("IngestData", "EvaluateModel", "RegisterModel", "MonitorDrift")
+    ]
     training = steps["TrainModel"]["Arguments"]
-    image = {"Std:Join": {"On": "", "Values": [outputs.training_repository_url, ":", {"Get": "Parameters.ImageTag"}]}}
+    image = {
+        "Std:Join": {
+            "On": "",
+            "Values": [outputs.training_repository_url, ":", {"Get": "Parameters.ImageTag"}],
+        }
+    }
 
     for arguments in processing:
         assert arguments["AppSpecification"]["ImageUri"] == image
         assert arguments["AppSpecification"]["ContainerEntrypoint"][:2] == ["python", "-m"]
-        assert arguments["AppSpecification"]["ContainerEntrypoint"][2].startswith("modelyard.pipelines.steps.")
+        assert arguments["AppSpecification"]["ContainerEntrypoint"][2].startswith(
+            "modelyard.pipelines.steps."
+        )
         assert arguments["RoleArn"] == outputs.pipeline_role_arn
         assert arguments["ProcessingOutputConfig"]["KmsKeyId"] == outputs.data_key_arn
         assert arguments["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == outputs.data_key_arn
-        assert arguments["NetworkConfig"]["VpcConfig"] == {"SecurityGroupIds": [outputs.training_security_group_id],
-                                                           "Subnets": outputs.private_subnet_ids}
+        assert arguments["NetworkConfig"]["VpcConfig"] == {
+            "SecurityGroupIds": [outputs.training_security_group_id],
+            "Subnets": outputs.private_subnet_ids,
+        }
         assert arguments["NetworkConfig"]["EnableInterContainerTrafficEncryption"] is True
         assert arguments["ProcessingInputs"][0]["S3Input"]["S3Uri"] == (
-            f"s3://{outputs.artifact_bucket}/pipelines/{outputs.pipeline_name}/stack-outputs.json")
+            f"s3://{outputs.artifact_bucket}/pipelines/{outputs.pipeline_name}/stack-outputs.json"
+        )
 
     assert training["AlgorithmSpecification"]["TrainingImage"] == image
     assert training["RoleArn"] == outputs.sagemaker_training_role_arn
-    assert training["OutputDataConfig"] == {"S3OutputPath": outputs.training_output_path,
-                                            "KmsKeyId": outputs.data_key_arn}
-    assert training["VpcConfig"] == {"SecurityGroupIds": [outputs.training_security_group_id],
-                                     "Subnets": outputs.private_subnet_ids}
+    assert training["OutputDataConfig"] == {
+        "S3OutputPath": outputs.training_output_path,
+        "KmsKeyId": outputs.data_key_arn,
+    }
+    assert training["VpcConfig"] == {
+        "SecurityGroupIds": [outputs.training_security_group_id],
+        "Subnets": outputs.private_subnet_ids,
+    }
     assert training["EnableInterContainerTrafficEncryption"] is outputs.inter_container_traffic_encryption
     assert training["ResourceConfig"]["InstanceCount"] == {"Get": "Parameters.TrainingInstanceCount"}
     # g5 instances bring NVMe storage, for which SageMaker rejects a volume key.
     assert "VolumeKmsKeyId" not in training["ResourceConfig"]
     assert steps["DeployModel"]["FunctionArn"] == (
-        f"arn:aws:lambda:{outputs.region}:{outputs.account_id}:function:{outputs.deploy_function_name}")
+        f"arn:aws:lambda:{outputs.region}:{outputs.account_id}:function:{outputs.deploy_function_name}"
+    )
 
     # Any ARN, bucket, ECR image or network id in the definition is built from the outputs' values.
     values = set(strings(outputs.model_dump()))
@@ -195,8 +256,12 @@ def test_every_image_role_bucket_and_key_comes_from_the_stack_outputs(environmen
             assert text[5:].split("/")[0] in buckets, f"{text!r}: bucket not from the stack outputs"
         elif text.startswith("arn:"):
             _, partition, _, region, account, resource = text.split(":", 5)
-            assert region in ("", outputs.region) and account == outputs.account_id, text  # IAM ARNs: no region
-            assert text in values or resource.split(":")[-1] in values, f"{text!r}: not from the stack outputs"
+            assert region in ("", outputs.region) and account == outputs.account_id, (
+                text
+            )  # IAM ARNs: no region
+            assert text in values or resource.split(":")[-1] in values, (
+                f"{text!r}: not from the stack outputs"
+            )
         elif ".dkr.ecr." in text:
             assert text in (outputs.training_repository_url, outputs.serving_repository_url), text
         elif re.match(r"^(sg|subnet|vpc)-", text):
@@ -209,7 +274,9 @@ def test_nothing_is_hard_coded_between_stacks():
     other_text = json.dumps(other)
     for value in strings(outputs.model_dump()):
         if len(value) > 3 and value not in ("dev", "us-east-1"):
-            assert value not in other_text, f"{value!r} of the dev outputs leaked into another stack's definition"
+            assert value not in other_text, (
+                f"{value!r} of the dev outputs leaked into another stack's definition"
+            )
     assert "us-east-1" not in other_text and "123456789012" not in other_text
 
 
@@ -223,8 +290,10 @@ def test_training_runs_our_entry_point_with_instance_count_from_config(environme
         assert module == "modelyard.model_code.training.train_torch"
     else:
         assert module == "modelyard.model_code.training.train_sklearn"
-    channels = {channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"]
-                for channel in training["InputDataConfig"]}
+    channels = {
+        channel["ChannelName"]: channel["DataSource"]["S3DataSource"]["S3Uri"]
+        for channel in training["InputDataConfig"]
+    }
     assert referenced_steps(channels) == {"IngestData"}
 
 
@@ -235,15 +304,28 @@ def test_step_arguments_match_the_sagemaker_api_shapes(environment):
     definition, _, _ = compiled(environment)
     model = botocore.session.get_session().get_service_model("sagemaker")
     parameters = {item["Name"]: item["DefaultValue"] for item in definition["Parameters"]}
-    sample_report = {"train_uri": "s3://b/datasets/v/train.csv", "validation_uri": "s3://b/datasets/v/validation.csv",
-                     "test_uri": "s3://b/datasets/v/test.csv", "baseline_uri": "s3://b/datasets/v/baseline.json",
-                     "data_version": "v", "model_version": "1"}
-    properties = {"ModelArtifacts": {"S3ModelArtifacts": "s3://b/training/job/output/model.tar.gz"},
-                  "ProcessingOutputConfig": {"Outputs": {"result": {"S3Output": {"S3Uri": "s3://b/result"}}}}}
-    resolver = Resolver(parameters, {"PipelineExecutionId": "abc123"}, lambda name: properties,
-                        lambda step, name: sample_report)
-    operations = {"Processing": ("CreateProcessingJob", "ProcessingJobName"),
-                  "Training": ("CreateTrainingJob", "TrainingJobName")}
+    sample_report = {
+        "train_uri": "s3://b/datasets/v/train.csv",
+        "validation_uri": "s3://b/datasets/v/validation.csv",
+        "test_uri": "s3://b/datasets/v/test.csv",
+        "baseline_uri": "s3://b/datasets/v/baseline.json",
+        "data_version": "v",
+        "model_version": "1",
+    }
+    properties = {
+        "ModelArtifacts": {"S3ModelArtifacts": "s3://b/training/job/output/model.tar.gz"},
+        "ProcessingOutputConfig": {"Outputs": {"result": {"S3Output": {"S3Uri": "s3://b/result"}}}},
+    }
+    resolver = Resolver(
+        parameters,
+        {"PipelineExecutionId": "abc123"},
+        lambda name: properties,
+        lambda step, name: sample_report,
+    )
+    operations = {
+        "Processing": ("CreateProcessingJob", "ProcessingJobName"),
+        "Training": ("CreateTrainingJob", "TrainingJobName"),
+    }
     checked = 0
     for name, step in all_steps(definition).items():
         if step["Type"] not in operations:
@@ -278,21 +360,35 @@ def test_lambda_step_event_matches_the_deploy_handler_contract():
 
 def test_start_refuses_overrides_the_compiled_choices_cannot_serve():
     outputs = stack_outputs()
-    settings = PipelineSettings(pipeline_name=outputs.pipeline_name, processing_instance_type="ml.m5.large",
-                                training_instance_type="ml.g5.xlarge", framework="sklearn")
+    settings = PipelineSettings(
+        pipeline_name=outputs.pipeline_name,
+        processing_instance_type="ml.m5.large",
+        training_instance_type="ml.g5.xlarge",
+        framework="sklearn",
+    )
     definition = compile_definition(outputs, settings)
     # Same storage kind as compiled: accepted, and the values come back typed.
-    assert start_parameters(definition, settings, {"ProcessingInstanceType": "ml.c5.xlarge",
-                                                   "TrainingInstanceType": "ml.g6.xlarge"})[
-        "ProcessingInstanceType"] == "ml.c5.xlarge"
+    assert (
+        start_parameters(
+            definition,
+            settings,
+            {"ProcessingInstanceType": "ml.c5.xlarge", "TrainingInstanceType": "ml.g6.xlarge"},
+        )["ProcessingInstanceType"]
+        == "ml.c5.xlarge"
+    )
     # m5d has NVMe storage: the compiled VolumeKmsKeyId would make CreateProcessingJob fail.
-    with pytest.raises(DefinitionError, match=r"ProcessingInstanceType=ml\.m5d\.xlarge has local NVMe storage, but "
-                                              r"the definition was compiled for ml\.m5\.large, with a VolumeKmsKeyId"):
+    with pytest.raises(
+        DefinitionError,
+        match=r"ProcessingInstanceType=ml\.m5d\.xlarge has local NVMe storage, but "
+        r"the definition was compiled for ml\.m5\.large, with a VolumeKmsKeyId",
+    ):
         start_parameters(definition, settings, {"ProcessingInstanceType": "ml.m5d.xlarge"})
     # The other way: g5 was compiled without the key, m5 would train with an AWS-managed volume key.
     with pytest.raises(DefinitionError, match=r"TrainingInstanceType=ml\.m5\.xlarge has EBS storage only"):
         start_parameters(definition, settings, {"TrainingInstanceType": "ml.m5.xlarge"})
-    with pytest.raises(DefinitionError, match="TrainingInstanceCount=2: the definition trains with the sklearn"):
+    with pytest.raises(
+        DefinitionError, match="TrainingInstanceCount=2: the definition trains with the sklearn"
+    ):
         start_parameters(definition, settings, {"TrainingInstanceCount": "2"})
     with pytest.raises(DefinitionError, match="not a SageMaker instance type"):
         start_parameters(definition, settings, {"ProcessingInstanceType": "m5.large"})

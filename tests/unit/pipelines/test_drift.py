@@ -23,7 +23,11 @@ samples = arrays(np.float64, st.integers(1, 300), elements=finite)
 
 
 def proportions(size: int):
-    return arrays(np.float64, size, elements=st.floats(0, 1)).filter(lambda a: a.sum() > 0).map(lambda a: a / a.sum())
+    return (
+        arrays(np.float64, size, elements=st.floats(0, 1))
+        .filter(lambda a: a.sum() > 0)
+        .map(lambda a: a / a.sum())
+    )
 
 
 @given(st.integers(2, 12).flatmap(lambda n: st.tuples(proportions(n), proportions(n))))
@@ -64,14 +68,18 @@ def test_shifting_a_sample_by_more_than_its_spread_raises_psi(values, shift_in_s
 def test_an_empty_bin_is_floored_not_infinite():
     assert np.isfinite(population_stability_index(np.array([0.5, 0.5]), np.array([1.0, 0.0])))
     assert population_stability_index(np.array([0.5, 0.5]), np.array([1.0, 0.0])) == pytest.approx(
-        (1.0 - 0.5) * np.log(1.0 / 0.5) + (PSI_EPSILON - 0.5) * np.log(PSI_EPSILON / 0.5))
+        (1.0 - 0.5) * np.log(1.0 / 0.5) + (PSI_EPSILON - 0.5) * np.log(PSI_EPSILON / 0.5)
+    )
 
 
 def test_report_flags_only_the_shifted_features_and_plots(tmp_path):
     generator = np.random.default_rng(0)
     reference = pd.DataFrame(generator.normal(size=(2000, 3)), columns=["a", "b", "c"])
-    current = drifted_frame(pd.DataFrame(generator.normal(size=(2000, 3)), columns=["a", "b", "c"]),
-                            features=["b"], shift_in_std=1.0)
+    current = drifted_frame(
+        pd.DataFrame(generator.normal(size=(2000, 3)), columns=["a", "b", "c"]),
+        features=["b"],
+        shift_in_std=1.0,
+    )
     baseline = baseline_statistics(reference, ["a", "b", "c"])
     report = drift_report(baseline, reference, current, psi_threshold=0.2)
     assert report["drifted_features"] == ["b"] and report["max_psi_feature"] == "b"
@@ -101,7 +109,9 @@ def test_the_undrifted_test_split_is_not_drift_although_its_psi_crosses_the_thre
     assert report["drift_detected"] is False and report["drifted_features"] == []
     # What the rule guards against: on 86 rows PSI alone crosses 0.2 by chance (its bias alone is ~0.13).
     assert report["psi_exceeded_features"] and report["max_psi"] > 0.2
-    assert report["psi_sampling_bias"] == pytest.approx(9 * (1 / len(splits["train"]) + 1 / len(splits["test"])))
+    assert report["psi_sampling_bias"] == pytest.approx(
+        9 * (1 / len(splits["train"]) + 1 / len(splits["test"]))
+    )
     for item in report["features"].values():
         assert set(item) >= {"psi", "ks_pvalue", "ks_statistic", "psi_exceeded", "ks_rejected", "drifted"}
         assert item["drifted"] == (item["psi_exceeded"] and item["ks_rejected"])
@@ -112,15 +122,25 @@ def test_random_resamples_of_the_training_data_rarely_flag_drift(demo_splits):
     """The family-wise false-alarm rate is at most alpha = 0.05: of 20 bootstrap samples of test-split size, more
     than 2 flagged would be very unlikely (binomial tail < 8%) if the rule held its rate; PSI alone flags most."""
     splits, baseline = demo_splits
-    reports = [drift_report(baseline, splits["train"], splits["train"].sample(86, replace=True, random_state=seed),
-                            psi_threshold=0.2) for seed in range(20)]
+    reports = [
+        drift_report(
+            baseline,
+            splits["train"],
+            splits["train"].sample(86, replace=True, random_state=seed),
+            psi_threshold=0.2,
+        )
+        for seed in range(20)
+    ]
     assert sum(report["drift_detected"] for report in reports) <= 2
     assert sum(bool(report["psi_exceeded_features"]) for report in reports) >= 10
 
 
 def test_drifted_data_is_flagged_on_small_and_large_samples(demo_splits):
     splits, baseline = demo_splits
-    for current in (drifted_frame(splits["test"]), drifted_frame(splits["validation"].sample(50, random_state=0))):
+    for current in (
+        drifted_frame(splits["test"]),
+        drifted_frame(splits["validation"].sample(50, random_state=0)),
+    ):
         report = drift_report(baseline, splits["train"], current, psi_threshold=0.2)
         shifted = [name for name in current.columns if name != "target"][:10]
         assert report["drift_detected"] is True

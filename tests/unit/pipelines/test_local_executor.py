@@ -71,17 +71,29 @@ def processing(name, arguments, depends_on=()):
         "Name": name,
         "Type": "Processing",
         "Arguments": {
-            "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1,
-                                                      "VolumeSizeInGB": 10}},
-            "AppSpecification": {"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/fake:1",
-                                 "ContainerEntrypoint": ["python", "-c", WRITE_RESULT],
-                                 "ContainerArguments": ["--result-dir", RESULT_DIR, *arguments]},
+            "ProcessingResources": {
+                "ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 10}
+            },
+            "AppSpecification": {
+                "ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/fake:1",
+                "ContainerEntrypoint": ["python", "-c", WRITE_RESULT],
+                "ContainerArguments": ["--result-dir", RESULT_DIR, *arguments],
+            },
             "RoleArn": ROLE,
-            "ProcessingOutputConfig": {"Outputs": [{
-                "OutputName": "result",
-                "S3Output": {"S3Uri": join([f"s3://{BUCKET}/runs", get("Execution.PipelineExecutionId"), name],
-                                           on="/"),
-                             "LocalPath": RESULT_DIR, "S3UploadMode": "EndOfJob"}}]},
+            "ProcessingOutputConfig": {
+                "Outputs": [
+                    {
+                        "OutputName": "result",
+                        "S3Output": {
+                            "S3Uri": join(
+                                [f"s3://{BUCKET}/runs", get("Execution.PipelineExecutionId"), name], on="/"
+                            ),
+                            "LocalPath": RESULT_DIR,
+                            "S3UploadMode": "EndOfJob",
+                        },
+                    }
+                ]
+            },
         },
         "PropertyFiles": [{"PropertyFileName": "Report", "OutputName": "result", "FilePath": "result.json"}],
     }
@@ -94,28 +106,62 @@ def gated_definition():
     """Score -> Gate(score >= MinScore) -> [Publish (reads Score's output) -> Notify (Lambda)] | [Stop (Fail)]."""
     score = processing("Score", ["--score", join([parameter("Score")])])
     publish = processing("Publish", ["--copy-from", "/opt/ml/processing/input/score"])
-    publish["Arguments"]["ProcessingInputs"] = [{
-        "InputName": "score",
-        "S3Input": {"S3Uri": get("Steps.Score.ProcessingOutputConfig.Outputs['result'].S3Output.S3Uri"),
-                    "LocalPath": "/opt/ml/processing/input/score", "S3DataType": "S3Prefix",
-                    "S3InputMode": "File"}}]
+    publish["Arguments"]["ProcessingInputs"] = [
+        {
+            "InputName": "score",
+            "S3Input": {
+                "S3Uri": get("Steps.Score.ProcessingOutputConfig.Outputs['result'].S3Output.S3Uri"),
+                "LocalPath": "/opt/ml/processing/input/score",
+                "S3DataType": "S3Prefix",
+                "S3InputMode": "File",
+            },
+        }
+    ]
     notify = {
-        "Name": "Notify", "Type": "Lambda",
+        "Name": "Notify",
+        "Type": "Lambda",
         "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:notify",
         "Arguments": {"model": json_get("Publish", "Report", "copied.score")},
         "OutputParameters": [{"OutputName": "endpoint_name", "OutputType": "String"}],
         "DependsOn": ["Publish"],
     }
-    stop = {"Name": "Stop", "Type": "Fail", "Arguments": {"ErrorMessage": join([
-        "gate failed:", json_get("Score", "Report", "reasons[0]"), "(min", parameter("MinScore"), ")"], on=" ")}}
-    gate = {"Name": "Gate", "Type": "Condition", "Arguments": {
-        "Conditions": [{"Type": "GreaterThanOrEqualTo", "LeftValue": json_get("Score", "Report", "score"),
-                        "RightValue": parameter("MinScore")}],
-        "IfSteps": [publish, notify], "ElseSteps": [stop]}}
+    stop = {
+        "Name": "Stop",
+        "Type": "Fail",
+        "Arguments": {
+            "ErrorMessage": join(
+                [
+                    "gate failed:",
+                    json_get("Score", "Report", "reasons[0]"),
+                    "(min",
+                    parameter("MinScore"),
+                    ")",
+                ],
+                on=" ",
+            )
+        },
+    }
+    gate = {
+        "Name": "Gate",
+        "Type": "Condition",
+        "Arguments": {
+            "Conditions": [
+                {
+                    "Type": "GreaterThanOrEqualTo",
+                    "LeftValue": json_get("Score", "Report", "score"),
+                    "RightValue": parameter("MinScore"),
+                }
+            ],
+            "IfSteps": [publish, notify],
+            "ElseSteps": [stop],
+        },
+    }
     return {
         "Version": "2020-12-01",
-        "Parameters": [{"Name": "Score", "Type": "Float", "DefaultValue": 0.8},
-                       {"Name": "MinScore", "Type": "Float", "DefaultValue": 0.5}],
+        "Parameters": [
+            {"Name": "Score", "Type": "Float", "DefaultValue": 0.8},
+            {"Name": "MinScore", "Type": "Float", "DefaultValue": 0.5},
+        ],
         # Listed out of order on purpose: the executor orders by dependencies, not by listing.
         "Steps": [gate, score],
     }
@@ -138,9 +184,14 @@ def executor(definition, cloud, tmp_path):
     handlers_dir = tmp_path / "handlers"
     handlers_dir.mkdir(exist_ok=True)
     (handlers_dir / "fake_notify.py").write_text(HANDLER)
-    return LocalExecutor(definition, s3=s3, sagemaker=sagemaker, work_dir=tmp_path / "work",
-                         environment={"PYTHONPATH": str(handlers_dir)},
-                         lambda_handlers={"notify": "fake_notify:handler"})
+    return LocalExecutor(
+        definition,
+        s3=s3,
+        sagemaker=sagemaker,
+        work_dir=tmp_path / "work",
+        environment={"PYTHONPATH": str(handlers_dir)},
+        lambda_handlers={"notify": "fake_notify:handler"},
+    )
 
 
 def test_passing_gate_runs_the_if_branch_in_dependency_order(cloud, tmp_path):
@@ -149,11 +200,16 @@ def test_passing_gate_runs_the_if_branch_in_dependency_order(cloud, tmp_path):
 
     assert result.status == SUCCEEDED and result.failure_reason is None, result.failure_reason
     assert [(r.name, r.status) for r in result.steps] == [
-        ("Score", SUCCEEDED), ("Gate", SUCCEEDED), ("Publish", SUCCEEDED), ("Notify", SUCCEEDED),
-        ("Stop", NOT_EXECUTED)]
+        ("Score", SUCCEEDED),
+        ("Gate", SUCCEEDED),
+        ("Publish", SUCCEEDED),
+        ("Notify", SUCCEEDED),
+        ("Stop", NOT_EXECUTED),
+    ]
     assert result.step("Gate").outputs["Outcome"] is True
     assert result.step("Gate").outputs["conditions"] == [
-        {"type": "GreaterThanOrEqualTo", "left": 0.8, "right": 0.5, "result": True}]
+        {"type": "GreaterThanOrEqualTo", "left": 0.8, "right": 0.5, "result": True}
+    ]
     # Publish read Score's output from S3 through its ProcessingInput.
     assert result.step("Publish").outputs["Report"]["copied"]["score"] == 0.8
     assert result.step("Notify").outputs["endpoint_name"] == "endpoint-0.8"
@@ -169,19 +225,26 @@ def test_passing_gate_runs_the_if_branch_in_dependency_order(cloud, tmp_path):
 
 
 def test_failing_gate_stops_at_the_fail_step_with_its_reason(cloud, tmp_path):
-    result = executor(gated_definition(), cloud, tmp_path).run(pipeline_name="gated", role_arn=ROLE,
-                                                                parameters={"MinScore": "0.9"})
+    result = executor(gated_definition(), cloud, tmp_path).run(
+        pipeline_name="gated", role_arn=ROLE, parameters={"MinScore": "0.9"}
+    )
 
     assert result.status == FAILED
     assert result.failure_reason == "gate failed: score 0.8 is low (min 0.9 )"
     assert [(r.name, r.status) for r in result.steps] == [
-        ("Score", SUCCEEDED), ("Gate", SUCCEEDED), ("Publish", NOT_EXECUTED), ("Notify", NOT_EXECUTED),
-        ("Stop", FAILED)]
+        ("Score", SUCCEEDED),
+        ("Gate", SUCCEEDED),
+        ("Publish", NOT_EXECUTED),
+        ("Notify", NOT_EXECUTED),
+        ("Stop", FAILED),
+    ]
     assert result.step("Gate").outputs["Outcome"] is False
     assert result.parameters == {"Score": 0.8, "MinScore": 0.9}
 
 
-def test_a_failed_definition_step_raises_the_same_error_as_a_failed_step_command(cloud, tmp_path, monkeypatch):
+def test_a_failed_definition_step_raises_the_same_error_as_a_failed_step_command(
+    cloud, tmp_path, monkeypatch
+):
     raised = []
     execute = _Run.execute
 
@@ -193,8 +256,9 @@ def test_a_failed_definition_step_raises_the_same_error_as_a_failed_step_command
             raise
 
     monkeypatch.setattr(_Run, "execute", recording)
-    result = executor(gated_definition(), cloud, tmp_path).run(pipeline_name="gated", role_arn=ROLE,
-                                                                parameters={"MinScore": "0.9"})
+    result = executor(gated_definition(), cloud, tmp_path).run(
+        pipeline_name="gated", role_arn=ROLE, parameters={"MinScore": "0.9"}
+    )
 
     assert result.status == FAILED
     assert [type(error) for error in raised] == [StepFailed]
@@ -215,28 +279,48 @@ def test_a_failing_container_fails_the_execution_and_skips_the_rest(cloud, tmp_p
     assert "exited with 3" in record.failure_reason and "fake step broke on purpose" in record.failure_reason
     assert result.failure_reason.startswith("step Score failed:")
     assert {r.name: r.status for r in result.steps if r.name != "Score"} == dict.fromkeys(
-        ["Gate", "Publish", "Notify", "Stop"], NOT_EXECUTED)
+        ["Gate", "Publish", "Notify", "Stop"], NOT_EXECUTED
+    )
     assert "fake step broke on purpose" in record.log_file.read_text()
 
 
 def test_training_step_stages_channels_and_publishes_model_tar_gz(cloud, tmp_path):
     s3, sagemaker = cloud
     s3.put_object(Bucket=BUCKET, Key="datasets/v1/train.csv", Body=b"a,target\n1,0\n2,1\n")
-    train = {"Name": "Train", "Type": "Training", "Arguments": {
-        "AlgorithmSpecification": {"TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/fake:1",
-                                   "TrainingInputMode": "File", "ContainerEntrypoint": ["python", "-c", FAKE_TRAINER]},
-        "RoleArn": ROLE,
-        "HyperParameters": {"depth": join([parameter("Depth")])},
-        "InputDataConfig": [{"ChannelName": "train", "DataSource": {"S3DataSource": {
-            "S3DataType": "S3Prefix", "S3Uri": f"s3://{BUCKET}/datasets/v1/train.csv"}}}],
-        "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/training"},
-        "ResourceConfig": {"InstanceType": "ml.g5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
-        "StoppingCondition": {"MaxRuntimeInSeconds": 600},
-    }}
+    train = {
+        "Name": "Train",
+        "Type": "Training",
+        "Arguments": {
+            "AlgorithmSpecification": {
+                "TrainingImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/fake:1",
+                "TrainingInputMode": "File",
+                "ContainerEntrypoint": ["python", "-c", FAKE_TRAINER],
+            },
+            "RoleArn": ROLE,
+            "HyperParameters": {"depth": join([parameter("Depth")])},
+            "InputDataConfig": [
+                {
+                    "ChannelName": "train",
+                    "DataSource": {
+                        "S3DataSource": {
+                            "S3DataType": "S3Prefix",
+                            "S3Uri": f"s3://{BUCKET}/datasets/v1/train.csv",
+                        }
+                    },
+                }
+            ],
+            "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/training"},
+            "ResourceConfig": {"InstanceType": "ml.g5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 10},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        },
+    }
     check = processing("Check", ["--score", "1"])
     check["Arguments"]["Environment"] = {"MODEL": get("Steps.Train.ModelArtifacts.S3ModelArtifacts")}
-    definition = {"Version": "2020-12-01", "Parameters": [{"Name": "Depth", "Type": "Integer", "DefaultValue": 3}],
-                  "Steps": [check, train]}
+    definition = {
+        "Version": "2020-12-01",
+        "Parameters": [{"Name": "Depth", "Type": "Integer", "DefaultValue": 3}],
+        "Steps": [check, train],
+    }
 
     result = executor(definition, cloud, tmp_path).run(pipeline_name="training", role_arn=ROLE)
 
@@ -274,7 +358,9 @@ def test_plan_orders_by_dependencies_and_rejects_what_cannot_run():
 def test_definition_features_the_executor_does_not_honour_are_refused_not_dropped():
     cached = processing("A", [])
     cached["CacheConfig"] = {"Enabled": True, "ExpireAfter": "P30D"}
-    with pytest.raises(DefinitionError, match="step 'A' uses CacheConfig, which the local executor does not honour"):
+    with pytest.raises(
+        DefinitionError, match="step 'A' uses CacheConfig, which the local executor does not honour"
+    ):
         execution_plan({"Steps": [cached]})
     retried = processing("A", [])
     retried["RetryPolicies"] = [{"ExceptionType": ["SageMaker.JOB_INTERNAL_ERROR"], "MaxAttempts": 3}]
@@ -285,8 +371,12 @@ def test_definition_features_the_executor_does_not_honour_are_refused_not_droppe
     # What the executor does anyway is accepted: no cache, and steps one at a time under any parallelism limit.
     uncached = processing("A", [])
     uncached["CacheConfig"] = {"Enabled": False}
-    assert [step.name for step in execution_plan({"Steps": [uncached],
-                                                  "ParallelismConfiguration": {"MaxParallelExecutionSteps": 2}})] == ["A"]
+    assert [
+        step.name
+        for step in execution_plan(
+            {"Steps": [uncached], "ParallelismConfiguration": {"MaxParallelExecutionSteps": 2}}
+        )
+    ] == ["A"]
 
 
 def test_named_lists_resolve_by_position_and_by_name(cloud, tmp_path):
@@ -294,7 +384,8 @@ def test_named_lists_resolve_by_position_and_by_name(cloud, tmp_path):
     publish = definition["Steps"][0]["Arguments"]["IfSteps"][0]
     # Outputs[0] and Outputs['result'] name the same output, as on SageMaker.
     publish["Arguments"]["ProcessingInputs"][0]["S3Input"]["S3Uri"] = get(
-        "Steps.Score.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri")
+        "Steps.Score.ProcessingOutputConfig.Outputs[0].S3Output.S3Uri"
+    )
     result = executor(definition, cloud, tmp_path).run(pipeline_name="gated", role_arn=ROLE)
     assert result.status == SUCCEEDED, result.failure_reason
     assert result.step("Publish").outputs["Report"]["copied"]["score"] == 0.8
@@ -312,6 +403,7 @@ def test_parameters_are_typed_and_unknown_names_rejected():
 def test_missing_lambda_handler_fails_the_step_not_the_executor(cloud, tmp_path):
     s3, sagemaker = cloud
     result = LocalExecutor(gated_definition(), s3=s3, sagemaker=sagemaker, work_dir=tmp_path / "work").run(
-        pipeline_name="gated", role_arn=ROLE)
+        pipeline_name="gated", role_arn=ROLE
+    )
     assert result.status == FAILED
     assert "no local handler for Lambda function 'notify'" in result.step("Notify").failure_reason

@@ -25,7 +25,13 @@ def test_each_shared_option_has_one_help_text_across_the_training_and_pipeline_c
             for option in SHARED:
                 if option in parameter.opts:
                     helps[option][name] = parameter.help
-    assert set(helps["--aws-endpoint-url"]) >= {"train", "pipeline start", "pipeline run", "pipeline train",
-                                                "pipeline ingest", "pipeline monitor"}
+    assert set(helps["--aws-endpoint-url"]) >= {
+        "train",
+        "pipeline start",
+        "pipeline run",
+        "pipeline train",
+        "pipeline ingest",
+        "pipeline monitor",
+    }
     for option, by_command in helps.items():
         assert len(set(by_command.values())) == 1, (option, by_command)

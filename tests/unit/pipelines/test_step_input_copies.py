@@ -50,7 +50,9 @@ def test_stack_outputs_copy_is_0600_in_0700_folders(s3, tmp_path, usual_umask):
     files = download_prefix(s3, f"s3://{BUCKET}/pipelines/p", destination)
 
     assert sorted(path.relative_to(destination).as_posix() for path in files) == [
-        "nested/deeper/extra.json", STACK_OUTPUTS_FILE]
+        "nested/deeper/extra.json",
+        STACK_OUTPUTS_FILE,
+    ]
     assert json.loads((destination / STACK_OUTPUTS_FILE).read_text()) == outputs
     assert {path.name: mode(path) for path in files} == {STACK_OUTPUTS_FILE: 0o600, "extra.json": 0o600}
     for folder in (destination, destination / "nested", destination / "nested" / "deeper"):

@@ -24,7 +24,9 @@ def no_endpoint_and_no_aws(monkeypatch, tmp_path):
     monkeypatch.setattr(AwsClients, "client", refuse)
 
 
-def test_stack_without_local_cloud_or_endpoint_is_refused_before_any_request(no_endpoint_and_no_aws, tmp_path):
+def test_stack_without_local_cloud_or_endpoint_is_refused_before_any_request(
+    no_endpoint_and_no_aws, tmp_path
+):
     result = CliRunner().invoke(step_app, ["ingest", "--stack", "dev", "--result-dir", str(tmp_path / "out")])
 
     assert result.exit_code == 2, result.output
@@ -37,7 +39,11 @@ def test_stack_without_local_cloud_or_endpoint_is_refused_before_any_request(no_
 def test_pipeline_run_help_says_it_refuses_without_a_local_cloud_or_endpoint():
     from modelyard.cli.pipeline import pipeline_app
 
-    shown = CliRunner().invoke(pipeline_app, ["run", "--help"], env={"COLUMNS": "400", "TERMINAL_WIDTH": "400"})
+    shown = CliRunner().invoke(
+        pipeline_app, ["run", "--help"], env={"COLUMNS": "400", "TERMINAL_WIDTH": "400"}
+    )
     assert shown.exit_code == 0
     assert "else AWS" not in shown.output
-    assert "without either, run refuses: it never runs the steps against AWS" in " ".join(shown.output.split())
+    assert "without either, run refuses: it never runs the steps against AWS" in " ".join(
+        shown.output.split()
+    )

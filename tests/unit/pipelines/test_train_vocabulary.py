@@ -29,14 +29,28 @@ def test_both_training_commands_name_platform_and_framework_alike():
         assert not {"--mode", "--algorithm"} & options
 
 
-@pytest.mark.parametrize(("arguments", "named"), [(["--framework", "xgboost"], "--framework 'xgboost'"),
-                                                  (["--on", "eks"], "--on 'eks'")])
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [(["--framework", "xgboost"], "--framework 'xgboost'"), (["--on", "eks"], "--on 'eks'")],
+)
 def test_the_step_names_the_option_it_rejects(monkeypatch, tmp_path, arguments, named):
     for name in ENDPOINT_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    result = CliRunner().invoke(step_app, [
-        "train", "--outputs-file", str(FIXTURE), "--result-dir", str(tmp_path), "--train-uri", "s3://b/train.csv",
-        "--validation-uri", "s3://b/validation.csv", *arguments])
+    result = CliRunner().invoke(
+        step_app,
+        [
+            "train",
+            "--outputs-file",
+            str(FIXTURE),
+            "--result-dir",
+            str(tmp_path),
+            "--train-uri",
+            "s3://b/train.csv",
+            "--validation-uri",
+            "s3://b/validation.csv",
+            *arguments,
+        ],
+    )
 
     assert result.exit_code == 2, result.output
     recorded = json.loads((tmp_path / "result.json").read_text())

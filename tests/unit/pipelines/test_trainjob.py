@@ -27,28 +27,57 @@ def cli() -> typer.Typer:
 
 
 def dry_run(*arguments: str):
-    return CliRunner().invoke(cli(), ["--on", "eks", "--stack", "dev", "--outputs-file", str(FIXTURE),
-                                      "--data-version", "3f2a9c1d0b7e4f55", "--dry-run", *arguments])
+    return CliRunner().invoke(
+        cli(),
+        [
+            "--on",
+            "eks",
+            "--stack",
+            "dev",
+            "--outputs-file",
+            str(FIXTURE),
+            "--data-version",
+            "3f2a9c1d0b7e4f55",
+            "--dry-run",
+            *arguments,
+        ],
+    )
 
 
 def test_dry_run_prints_a_trainjob_that_round_trips_through_the_api_models():
     outputs = outputs_from_file(FIXTURE)
-    result = dry_run("--nodes", "3", "--gpus-per-node", "4", "--job-name", "ddp-breast-cancer",
-                     "--hyperparameter", "epochs=20", "--image-tag", "1.4.0")
+    result = dry_run(
+        "--nodes",
+        "3",
+        "--gpus-per-node",
+        "4",
+        "--job-name",
+        "ddp-breast-cancer",
+        "--hyperparameter",
+        "epochs=20",
+        "--image-tag",
+        "1.4.0",
+    )
     assert result.exit_code == 0, result.output
     document = yaml.safe_load(result.output)
 
     trainjob = TrainerV1alpha1TrainJob.from_dict(document)
     assert trainjob.to_dict() == document
     assert (trainjob.api_version, trainjob.kind) == ("trainer.kubeflow.org/v1alpha1", "TrainJob")
-    assert (trainjob.metadata.name, trainjob.metadata.namespace) == ("ddp-breast-cancer", outputs.training_namespace)
+    assert (trainjob.metadata.name, trainjob.metadata.namespace) == (
+        "ddp-breast-cancer",
+        outputs.training_namespace,
+    )
     assert trainjob.spec.runtime_ref.name == "torch-distributed"
     trainer = trainjob.spec.trainer
     assert trainer.num_nodes == 3
     assert trainer.resources_per_node.limits["nvidia.com/gpu"].actual_instance == "4"
     assert trainer.image == f"{outputs.training_repository_url}:1.4.0"
-    assert trainer.command[trainer.command.index("--") + 1:] == [
-        "torchrun", "--module", "modelyard.model_code.training.train_torch"]
+    assert trainer.command[trainer.command.index("--") + 1 :] == [
+        "torchrun",
+        "--module",
+        "modelyard.model_code.training.train_torch",
+    ]
     assert f"train=s3://{outputs.data_bucket}/datasets/3f2a9c1d0b7e4f55/train.csv" in trainer.command
     assert json.loads(trainer.command[trainer.command.index("--hyperparameters") + 1]) == {"epochs": "20"}
     [patch] = trainjob.spec.runtime_patches
@@ -58,7 +87,11 @@ def test_dry_run_prints_a_trainjob_that_round_trips_through_the_api_models():
     assert pod.service_account_name == outputs.training_service_account
     [toleration] = pod.tolerations
     assert (toleration.key, toleration.operator, toleration.value, toleration.effect) == (
-        "nvidia.com/gpu", "Equal", "true", "NoSchedule")
+        "nvidia.com/gpu",
+        "Equal",
+        "true",
+        "NoSchedule",
+    )
 
 
 def test_defaults_are_one_node_with_one_gpu():
@@ -88,7 +121,9 @@ def test_submit_creates_the_trainjob_through_the_kubernetes_api(tmp_path):
             received["path"] = self.path
             received["body"] = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             received["authorization"] = self.headers.get("Authorization")
-            answer = json.dumps({**received["body"], "metadata": {**received["body"]["metadata"], "uid": "1"}})
+            answer = json.dumps(
+                {**received["body"], "metadata": {**received["body"]["metadata"], "uid": "1"}}
+            )
             self.send_response(201)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -100,18 +135,27 @@ def test_submit_creates_the_trainjob_through_the_kubernetes_api(tmp_path):
     server = HTTPServer(("127.0.0.1", 0), FakeApiServer)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        kubeconfig = json.dumps({
-            "apiVersion": "v1", "kind": "Config", "current-context": "test",
-            "clusters": [{"name": "test", "cluster": {"server": f"http://127.0.0.1:{server.server_port}"}}],
-            "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
-            "users": [{"name": "test", "user": {"token": "secret-token"}}],
-        })
+        kubeconfig = json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "current-context": "test",
+                "clusters": [
+                    {"name": "test", "cluster": {"server": f"http://127.0.0.1:{server.server_port}"}}
+                ],
+                "contexts": [{"name": "test", "context": {"cluster": "test", "user": "test"}}],
+                "users": [{"name": "test", "user": {"token": "secret-token"}}],
+            }
+        )
         outputs = outputs_from_file(FIXTURE)
         trainjob = build_trainjob(outputs, job_name="ddp-1", data_version="v1", nodes=2, image_tag="1.0.0")
         created = submit_trainjob(trainjob, kubeconfig)
     finally:
         server.shutdown()
-    assert received["path"] == f"/apis/trainer.kubeflow.org/v1alpha1/namespaces/{outputs.training_namespace}/trainjobs"
+    assert (
+        received["path"]
+        == f"/apis/trainer.kubeflow.org/v1alpha1/namespaces/{outputs.training_namespace}/trainjobs"
+    )
     assert received["body"] == trainjob.to_dict()
     assert received["authorization"] == "Bearer secret-token"
     assert created["metadata"]["uid"] == "1"
@@ -119,6 +163,8 @@ def test_submit_creates_the_trainjob_through_the_kubernetes_api(tmp_path):
 
 def test_submit_rejects_a_kubeconfig_without_clusters():
     pytest.importorskip("kubernetes")
-    trainjob = build_trainjob(outputs_from_file(FIXTURE), job_name="x", data_version="v", nodes=1, image_tag="1")
+    trainjob = build_trainjob(
+        outputs_from_file(FIXTURE), job_name="x", data_version="v", nodes=1, image_tag="1"
+    )
     with pytest.raises(TrainJobError, match="no clusters"):
         submit_trainjob(trainjob, "{}")

@@ -14,7 +14,9 @@ def test_rows_are_ordered_and_extended_support_adds_a_year():
     versions = [tuple(map(int, row.version.split("."))) for row in CALENDAR]
     assert versions == sorted(versions)
     for row in CALENDAR:
-        assert row.extended_support_ends == row.standard_support_ends.replace(year=row.standard_support_ends.year + 1)
+        assert row.extended_support_ends == row.standard_support_ends.replace(
+            year=row.standard_support_ends.year + 1
+        )
 
 
 def test_standard_support_on_given_days():

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.timeout(300)
 
 @functools.cache
 def planned(stack: str) -> StackResources:
-    return StackResources.from_records([resource.to_json() for resource in plan_program(DEFAULT_PROGRAM_DIR, stack).resources])
+    return StackResources.from_records(
+        [resource.to_json() for resource in plan_program(DEFAULT_PROGRAM_DIR, stack).resources]
+    )
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -26,5 +28,13 @@ def test_job_roles_and_network_reach(stack):
     assert EXECUTION_ROLE_SERVICE_NEEDS.run(resources).outcome == "pass"
     assert VPC_STEPS_REACH_THEIR_SERVICES.run(resources).outcome == "pass"
     endpoints = {endpoint_service(e.inputs["serviceName"]) for e in resources.of_types({VPC_ENDPOINT})}
-    assert endpoints >= {"sts", "logs", "ecr.api", "ecr.dkr", "sagemaker.api", "monitoring", "sagemaker.experiments",
-                         "s3"}
+    assert endpoints >= {
+        "sts",
+        "logs",
+        "ecr.api",
+        "ecr.dkr",
+        "sagemaker.api",
+        "monitoring",
+        "sagemaker.experiments",
+        "s3",
+    }

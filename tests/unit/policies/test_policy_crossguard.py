@@ -38,7 +38,10 @@ def test_policy_kind_follows_the_rule_kind():
 @pytest.mark.parametrize("environment", [*ENVIRONMENTS, "someone-elses-stack"])
 def test_enforcement_levels_per_environment(environment):
     levels = {policy.name: policy.enforcement_level.value for policy in build_policies(environment)}
-    assert levels == {**{rule.id: rule.levels.for_stack(environment) for rule in RULES}, API_RULE_ID: "mandatory"}
+    assert levels == {
+        **{rule.id: rule.levels.for_stack(environment) for rule in RULES},
+        API_RULE_ID: "mandatory",
+    }
 
 
 def test_environment_comes_from_the_variable_and_defaults_to_prod():
@@ -86,12 +89,19 @@ def test_entry_point_builds_the_pack_from_the_registry(monkeypatch):
     assert built["name"] == "modelyard"
     assert [policy.name for policy in built["policies"]] == [rule.id for rule in RULES] + [API_RULE_ID]
     disabled_in_dev = {rule.id for rule in RULES if rule.levels.dev == "disabled"}
-    assert {p.name for p in built["policies"] if p.enforcement_level == EnforcementLevel.DISABLED} == disabled_in_dev
+    assert {
+        p.name for p in built["policies"] if p.enforcement_level == EnforcementLevel.DISABLED
+    } == disabled_in_dev
 
 
 def test_plain_turns_preview_unknowns_into_the_offline_marker():
-    props = unknown_checking_proxy({"bucket": UNKNOWN_STRING_VALUE, "rules": [{"id": "a"}, UNKNOWN_STRING_VALUE],
-                                    "tags": {"owner": "ml"}})
+    props = unknown_checking_proxy(
+        {
+            "bucket": UNKNOWN_STRING_VALUE,
+            "rules": [{"id": "a"}, UNKNOWN_STRING_VALUE],
+            "tags": {"owner": "ml"},
+        }
+    )
     assert plain(props) == {"bucket": UNKNOWN, "rules": [{"id": "a"}, UNKNOWN], "tags": {"owner": "ml"}}
 
 
@@ -100,8 +110,14 @@ def test_crossguard_cost_estimator_reads_region_and_ceiling_from_the_environment
 
     assert cost_estimator_from({}) is None
     estimate = cost_estimator_from({"MODELYARD_COST_CEILING_USD": "100", "AWS_REGION": "eu-west-1"})
-    nat = {"urn": "urn:pulumi:prod::p::aws:ec2/natGateway:NatGateway::nat", "type": "aws:ec2/natGateway:NatGateway",
-           "name": "nat", "parent": None, "inputs": {}, "dependencies": []}
+    nat = {
+        "urn": "urn:pulumi:prod::p::aws:ec2/natGateway:NatGateway::nat",
+        "type": "aws:ec2/natGateway:NatGateway",
+        "name": "nat",
+        "parent": None,
+        "inputs": {},
+        "dependencies": [],
+    }
     cost = estimate([nat])
     assert cost["region"] == "eu-west-1" and cost["ceiling_usd"] == 100.0 and cost["total_monthly_usd"] > 0
     # A region without prices keeps the ceiling on record, so MY-COST-001 fails closed under CrossGuard too.
@@ -113,16 +129,24 @@ def _api_findings(resource_type: str, props: dict) -> list[str]:
     [policy] = [policy for policy in build_policies("dev") if policy.name == API_RULE_ID]
     reported: list[str] = []
     args = pulumi_policy.ResourceValidationArgs(
-        resource_type, unknown_checking_proxy(props), f"urn:pulumi:dev::p::{resource_type}::tracking", "tracking",
-        None, None)
+        resource_type,
+        unknown_checking_proxy(props),
+        f"urn:pulumi:dev::p::{resource_type}::tracking",
+        "tracking",
+        None,
+        None,
+    )
     policy.validate(args, lambda message, urn=None: reported.append(message))
     return reported
 
 
 def test_crossguard_runs_the_api_validation_on_each_aws_resource():
     mlflow = "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer"
-    props = {"trackingServerName": "tracking", "artifactStoreUri": "s3://artifacts/mlflow/",
-             "roleArn": "arn:aws:iam::123456789012:role/mlflow"}
+    props = {
+        "trackingServerName": "tracking",
+        "artifactStoreUri": "s3://artifacts/mlflow/",
+        "roleArn": "arn:aws:iam::123456789012:role/mlflow",
+    }
     assert _api_findings(mlflow, {**props, "weeklyMaintenanceWindowStart": "Sun:03:00"}) == []
     [finding] = _api_findings(mlflow, {**props, "weeklyMaintenanceWindowStart": "SUN:03:00"})
     assert "weeklyMaintenanceWindowStart = 'SUN:03:00'" in finding

@@ -17,17 +17,20 @@ def test_every_exception_says_why():
     assert len({exception.action.lower() for exception in EXCEPTIONS}) == len(EXCEPTIONS)
 
 
-@pytest.mark.parametrize(("action", "covered"), [
-    ("ecr:GetAuthorizationToken", True),
-    ("ECR:getauthorizationtoken", True),
-    ("ec2:DescribeSubnets", True),
-    ("ec2:Describe*", True),
-    ("ec2:*", False),
-    ("ec2:RunInstances", False),
-    ("sagemaker:ListModelPackages", True),
-    ("sagemaker:CreateEndpoint", False),
-    ("*", False),
-])
+@pytest.mark.parametrize(
+    ("action", "covered"),
+    [
+        ("ecr:GetAuthorizationToken", True),
+        ("ECR:getauthorizationtoken", True),
+        ("ec2:DescribeSubnets", True),
+        ("ec2:Describe*", True),
+        ("ec2:*", False),
+        ("ec2:RunInstances", False),
+        ("sagemaker:ListModelPackages", True),
+        ("sagemaker:CreateEndpoint", False),
+        ("*", False),
+    ],
+)
 def test_exception_coverage(action, covered):
     assert (exception_for(action) is not None) is covered
 

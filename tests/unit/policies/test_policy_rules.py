@@ -90,13 +90,17 @@ def _options(parent: str | None = None) -> PolicyResourceOptions:
 
 def _providers(case: Case) -> dict[str, PolicyProviderResource]:
     return {
-        resource["urn"]: PolicyProviderResource(resource["type"], resource["inputs"], resource["urn"], resource["name"])
+        resource["urn"]: PolicyProviderResource(
+            resource["type"], resource["inputs"], resource["urn"], resource["name"]
+        )
         for resource in case.resources
         if resource["type"].startswith("pulumi:providers:")
     }
 
 
-def _provider_of(resource: dict, providers: dict[str, PolicyProviderResource]) -> PolicyProviderResource | None:
+def _provider_of(
+    resource: dict, providers: dict[str, PolicyProviderResource]
+) -> PolicyProviderResource | None:
     reference = resource.get("provider") or ""
     return next((provider for urn, provider in providers.items() if reference.startswith(urn)), None)
 
@@ -110,30 +114,53 @@ def _crossguard(case: Case) -> tuple[str, list[tuple[str, str]]]:
     if isinstance(RULES_BY_ID[case.rule_id], ResourceRule):
         for resource in case.resources:
             args = ResourceValidationArgs(
-                resource["type"], unknown_checking_proxy(_crossguard_props(resource["inputs"])), resource["urn"],
-                resource["name"], _options(resource["parent"]), _provider_of(resource, providers))
+                resource["type"],
+                unknown_checking_proxy(_crossguard_props(resource["inputs"])),
+                resource["urn"],
+                resource["name"],
+                _options(resource["parent"]),
+                _provider_of(resource, providers),
+            )
             before = len(reported)
             try:
-                policy.validate(args, lambda message, urn=None, at=resource["urn"]: reported.append((at, message)))
+                policy.validate(
+                    args, lambda message, urn=None, at=resource["urn"]: reported.append((at, message))
+                )
             except _NotApplicableError:
                 continue
-            applicable |= resource["type"] in RULES_BY_ID[case.rule_id].resource_types or len(reported) > before
+            applicable |= (
+                resource["type"] in RULES_BY_ID[case.rule_id].resource_types or len(reported) > before
+            )
     else:
         if case.cost is not None:
-            policy = {p.name: p for p in build_policies("prod", estimate_cost=lambda records: case.cost)}[case.rule_id]
+            policy = {p.name: p for p in build_policies("prod", estimate_cost=lambda records: case.cost)}[
+                case.rule_id
+            ]
         by_urn = {
             resource["urn"]: PolicyResource(
-                resource["type"], unknown_checking_proxy(_crossguard_props(resource["inputs"])), resource["urn"],
-                resource["name"], _options(resource["parent"]), _provider_of(resource, providers), None, [], {})
+                resource["type"],
+                unknown_checking_proxy(_crossguard_props(resource["inputs"])),
+                resource["urn"],
+                resource["name"],
+                _options(resource["parent"]),
+                _provider_of(resource, providers),
+                None,
+                [],
+                {},
+            )
             for resource in case.resources
         }
         for resource in case.resources:
             by_urn[resource["urn"]].dependencies = [by_urn[urn] for urn in resource["dependencies"]]
             by_urn[resource["urn"]].property_dependencies = {
-                prop: [by_urn[urn] for urn in urns] for prop, urns in resource.get("property_dependencies", {}).items()
+                prop: [by_urn[urn] for urn in urns]
+                for prop, urns in resource.get("property_dependencies", {}).items()
             }
         try:
-            policy.validate(StackValidationArgs(list(by_urn.values())), lambda message, urn=None: reported.append((urn, message)))
+            policy.validate(
+                StackValidationArgs(list(by_urn.values())),
+                lambda message, urn=None: reported.append((urn, message)),
+            )
             applicable = True
         except _NotApplicableError:
             applicable = False
@@ -172,6 +199,8 @@ PASSING = [case for case in CASES if case.expected == "pass"]
 @pytest.mark.parametrize("blank", [_unknown_leaves, _unknown_tops], ids=["leaves", "top-level"])
 @pytest.mark.parametrize("case", PASSING, ids=lambda case: case.id)
 def test_unknown_values_never_crash_or_fail_a_passing_configuration(case: Case, blank, marker):
-    resources = [copy.deepcopy(resource) | {"inputs": blank(resource["inputs"], marker)} for resource in case.resources]
+    resources = [
+        copy.deepcopy(resource) | {"inputs": blank(resource["inputs"], marker)} for resource in case.resources
+    ]
     result = RULES_BY_ID[case.rule_id].run(StackResources.from_records(resources, case.cost))
     assert result.outcome in ("pass", "not_applicable"), result.findings

@@ -16,8 +16,13 @@ from modelyard.policies.aws_api import validate_api_inputs
 # (type, input path, bad value, the constraint it breaks, the request member that carries it)
 FAILING_INPUTS = [
     ("aws:appautoscaling/policy:Policy", ("policyType",), "TargetTracking", "enum", "PolicyType"),
-    ("aws:appautoscaling/scheduledAction:ScheduledAction", ("name",), "scale-down/weekdays", "pattern",
-     "ScheduledActionName"),
+    (
+        "aws:appautoscaling/scheduledAction:ScheduledAction",
+        ("name",),
+        "scale-down/weekdays",
+        "pattern",
+        "ScheduledActionName",
+    ),
     ("aws:appautoscaling/target:Target", ("serviceNamespace",), "SageMaker", "enum", "ServiceNamespace"),
     ("aws:budgets/budget:Budget", ("timeUnit",), "MONTH", "enum", "Budget.TimeUnit"),
     ("aws:cloudwatch/eventRule:EventRule", ("description",), "x" * 513, "max", "Description"),
@@ -26,8 +31,13 @@ FAILING_INPUTS = [
     ("aws:cloudwatch/metricAlarm:MetricAlarm", ("evaluationPeriods",), 0, "min", "EvaluationPeriods"),
     ("aws:ec2/eip:Eip", ("domain",), "VPC", "enum", "Domain"),
     ("aws:ec2/flowLog:FlowLog", ("trafficType",), "EVERYTHING", "enum", "TrafficType"),
-    ("aws:ec2/launchTemplate:LaunchTemplate", ("metadataOptions", "httpTokens"), "require", "enum",
-     "LaunchTemplateData.MetadataOptions.HttpTokens"),
+    (
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        ("metadataOptions", "httpTokens"),
+        "require",
+        "enum",
+        "LaunchTemplateData.MetadataOptions.HttpTokens",
+    ),
     ("aws:ec2/natGateway:NatGateway", ("connectivityType",), "Public", "enum", "ConnectivityType"),
     ("aws:ec2/vpcEndpoint:VpcEndpoint", ("vpcEndpointType",), "gateway", "enum", "VpcEndpointType"),
     ("aws:ecr/lifecyclePolicy:LifecyclePolicy", ("policy",), '{"rules": []}', "min", "lifecyclePolicyText"),
@@ -36,40 +46,107 @@ FAILING_INPUTS = [
     ("aws:eks/addon:Addon", ("resolveConflictsOnUpdate",), "KEEP", "enum", "resolveConflicts"),
     ("aws:eks/cluster:Cluster", ("name",), "-gpu", "pattern", "name"),
     ("aws:eks/nodeGroup:NodeGroup", ("capacityType",), "ONDEMAND", "enum", "capacityType"),
-    ("aws:eks/podIdentityAssociation:PodIdentityAssociation", ("tags", "owner"), "x" * 257, "max",
-     "tags.<value>"),
-    ("aws:iam/serviceLinkedRole:ServiceLinkedRole", ("awsServiceName",), "autoscaling amazonaws com", "pattern",
-     "AWSServiceName"),
+    (
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+        ("tags", "owner"),
+        "x" * 257,
+        "max",
+        "tags.<value>",
+    ),
+    (
+        "aws:iam/serviceLinkedRole:ServiceLinkedRole",
+        ("awsServiceName",),
+        "autoscaling amazonaws com",
+        "pattern",
+        "AWSServiceName",
+    ),
     ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", ("url",), "https://" + "a" * 260, "max", "Url"),
     ("aws:iam/role:Role", ("maxSessionDuration",), 60, "min", "MaxSessionDuration"),
     ("aws:iam/rolePolicy:RolePolicy", ("role",), "training role", "pattern", "RoleName"),
-    ("aws:iam/rolePolicyAttachment:RolePolicyAttachment", ("policyArn",), "arn:aws:iam::policy", "min",
-     "PolicyArn"),
+    (
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        ("policyArn",),
+        "arn:aws:iam::policy",
+        "min",
+        "PolicyArn",
+    ),
     ("aws:kms/alias:Alias", ("name",), "alias/modelyard data", "pattern", "AliasName"),
     ("aws:kms/key:Key", ("rotationPeriodInDays",), 30, "min", "RotationPeriodInDays"),
     ("aws:lambda/function:Function", ("memorySize",), 64, "min", "MemorySize"),
     ("aws:s3/bucket:Bucket", ("tags", ""), "orphan", "min", "CreateBucketConfiguration.Tags[].Key"),
-    ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", ("rules", 0, "status"), "enabled",
-     "enum", "LifecycleConfiguration.Rules[].Status"),
-    ("aws:s3/bucketObjectv2:BucketObjectv2", ("serverSideEncryption",), "kms", "enum", "ServerSideEncryption"),
-    ("aws:s3/bucketOwnershipControls:BucketOwnershipControls", ("rule", "objectOwnership"), "BucketOwner",
-     "enum", "OwnershipControls.Rules[].ObjectOwnership"),
-    ("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-     ("rules", 0, "applyServerSideEncryptionByDefault", "sseAlgorithm"), "AES-256", "enum",
-     "ServerSideEncryptionConfiguration.Rules[].ApplyServerSideEncryptionByDefault.SSEAlgorithm"),
-    ("aws:s3/bucketVersioning:BucketVersioning", ("versioningConfiguration", "status"), "On", "enum",
-     "VersioningConfiguration.Status"),
+    (
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        ("rules", 0, "status"),
+        "enabled",
+        "enum",
+        "LifecycleConfiguration.Rules[].Status",
+    ),
+    (
+        "aws:s3/bucketObjectv2:BucketObjectv2",
+        ("serverSideEncryption",),
+        "kms",
+        "enum",
+        "ServerSideEncryption",
+    ),
+    (
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        ("rule", "objectOwnership"),
+        "BucketOwner",
+        "enum",
+        "OwnershipControls.Rules[].ObjectOwnership",
+    ),
+    (
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        ("rules", 0, "applyServerSideEncryptionByDefault", "sseAlgorithm"),
+        "AES-256",
+        "enum",
+        "ServerSideEncryptionConfiguration.Rules[].ApplyServerSideEncryptionByDefault.SSEAlgorithm",
+    ),
+    (
+        "aws:s3/bucketVersioning:BucketVersioning",
+        ("versioningConfiguration", "status"),
+        "On",
+        "enum",
+        "VersioningConfiguration.Status",
+    ),
     ("aws:sagemaker/endpoint:Endpoint", ("name",), "modelyard_prod_endpoint", "pattern", "EndpointName"),
-    ("aws:sagemaker/endpointConfiguration:EndpointConfiguration", ("productionVariants", 0, "instanceType"),
-     "g5.xlarge", "enum", "ProductionVariants[].InstanceType"),
+    (
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        ("productionVariants", 0, "instanceType"),
+        "g5.xlarge",
+        "enum",
+        "ProductionVariants[].InstanceType",
+    ),
     # The shipped stacks had this one (issue 14): the API wants a title-case day.
-    ("aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer", ("weeklyMaintenanceWindowStart",), "SUN:03:00",
-     "pattern", "WeeklyMaintenanceWindowStart"),
+    (
+        "aws:sagemaker/mlflowTrackingServer:MlflowTrackingServer",
+        ("weeklyMaintenanceWindowStart",),
+        "SUN:03:00",
+        "pattern",
+        "WeeklyMaintenanceWindowStart",
+    ),
     ("aws:sagemaker/model:Model", ("name",), "serving.v1", "pattern", "ModelName"),
-    ("aws:sagemaker/modelPackageGroup:ModelPackageGroup", ("modelPackageGroupName",), "models_v1", "pattern",
-     "ModelPackageGroupName"),
-    ("aws:sagemaker/pipeline:Pipeline", ("pipelineName",), "modelyard prod training", "pattern", "PipelineName"),
-    ("aws:scheduler/schedule:Schedule", ("flexibleTimeWindow", "mode"), "ON", "enum", "FlexibleTimeWindow.Mode"),
+    (
+        "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+        ("modelPackageGroupName",),
+        "models_v1",
+        "pattern",
+        "ModelPackageGroupName",
+    ),
+    (
+        "aws:sagemaker/pipeline:Pipeline",
+        ("pipelineName",),
+        "modelyard prod training",
+        "pattern",
+        "PipelineName",
+    ),
+    (
+        "aws:scheduler/schedule:Schedule",
+        ("flexibleTimeWindow", "mode"),
+        "ON",
+        "enum",
+        "FlexibleTimeWindow.Mode",
+    ),
     ("aws:sns/topic:Topic", ("tags", "owner"), "x" * 257, "max", "Tags[].Value"),
 ]
 
@@ -104,11 +181,16 @@ SHIPPED_RECORDS = {
 }
 # Types a stack creates only in some accounts (the Auto Scaling service-linked role, where it is missing), as
 # the component records them.
-SHIPPED_RECORDS.setdefault("aws:iam/serviceLinkedRole:ServiceLinkedRole", {
-    "urn": "urn:pulumi:dev::modelyard::aws:iam/serviceLinkedRole:ServiceLinkedRole::modelyard-dev-autoscaling-role",
-    "type": "aws:iam/serviceLinkedRole:ServiceLinkedRole", "name": "modelyard-dev-autoscaling-role", "custom": True,
-    "inputs": {"awsServiceName": "autoscaling.amazonaws.com"},
-})
+SHIPPED_RECORDS.setdefault(
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole",
+    {
+        "urn": "urn:pulumi:dev::modelyard::aws:iam/serviceLinkedRole:ServiceLinkedRole::modelyard-dev-autoscaling-role",
+        "type": "aws:iam/serviceLinkedRole:ServiceLinkedRole",
+        "name": "modelyard-dev-autoscaling-role",
+        "custom": True,
+        "inputs": {"awsServiceName": "autoscaling.amazonaws.com"},
+    },
+)
 
 
 def _with_value(record: dict, path: tuple, value) -> dict:
@@ -120,8 +202,11 @@ def _with_value(record: dict, path: tuple, value) -> dict:
     return changed
 
 
-@pytest.mark.parametrize(("token", "path", "bad", "constraint", "member"), FAILING_INPUTS,
-                         ids=[f"{row[0].rsplit(':', 1)[1]}-{row[1][-1] or 'key'}" for row in FAILING_INPUTS])
+@pytest.mark.parametrize(
+    ("token", "path", "bad", "constraint", "member"),
+    FAILING_INPUTS,
+    ids=[f"{row[0].rsplit(':', 1)[1]}-{row[1][-1] or 'key'}" for row in FAILING_INPUTS],
+)
 def test_each_type_passes_as_shipped_and_fails_with_a_bad_value(token, path, bad, constraint, member):
     baseline = SHIPPED_RECORDS[token]
     assert validate_api_inputs([baseline])["violations"] == []
@@ -158,8 +243,9 @@ def test_shipped_stacks_have_no_api_violation_and_every_type_has_its_fixtures(st
 def test_plan_cli_fails_a_program_with_a_value_the_api_rejects(tmp_path: Path):
     (tmp_path / "Pulumi.yaml").write_text("name: mlflow-window\nruntime: python\n")
     (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: us-east-1\n")
-    (tmp_path / "__main__.py").write_text(textwrap.dedent(
-        """
+    (tmp_path / "__main__.py").write_text(
+        textwrap.dedent(
+            """
         import pulumi_aws as aws
 
         aws.sagemaker.MlflowTrackingServer(
@@ -170,7 +256,8 @@ def test_plan_cli_fails_a_program_with_a_value_the_api_rejects(tmp_path: Path):
             weekly_maintenance_window_start="SUN:03:00",
         )
         """
-    ))
+        )
+    )
     command = [sys.executable, "-m", "modelyard.cli", "plan", "--program", str(tmp_path), "--stack", "dev"]
     as_json = subprocess.run([*command, "--json"], capture_output=True, text=True, timeout=300)
     assert as_json.returncode == 1, as_json.stderr
@@ -178,7 +265,10 @@ def test_plan_cli_fails_a_program_with_a_value_the_api_rejects(tmp_path: Path):
     [violation] = document["api_validation"]["violations"]
     assert violation["field"] == "weeklyMaintenanceWindowStart"
     assert (violation["service"], violation["operation"], violation["member"]) == (
-        "sagemaker", "CreateMlflowTrackingServer", "WeeklyMaintenanceWindowStart")
+        "sagemaker",
+        "CreateMlflowTrackingServer",
+        "WeeklyMaintenanceWindowStart",
+    )
     assert "(Mon|Tue|Wed|Thu|Fri|Sat|Sun)" in violation["message"]
     [policy_row] = [v for v in document["policy"]["violations"] if v["rule_id"] == "aws-api-constraints"]
     assert policy_row["enforcement"] == "mandatory" and policy_row["urn"] == violation["urn"]

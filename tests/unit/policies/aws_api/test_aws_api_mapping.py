@@ -7,25 +7,35 @@ from modelyard.policies.aws_api.resource_operations import OVERRIDES, resource_a
 from modelyard.policies.aws_api.service_models import operation_input
 
 
-@pytest.mark.parametrize(("token", "service", "operation"), [
-    ("aws:iam/role:Role", "iam", "CreateRole"),
-    ("aws:s3/bucketPolicy:BucketPolicy", "s3", "PutBucketPolicy"),
-    ("aws:eks/nodeGroup:NodeGroup", "eks", "CreateNodegroup"),  # case differs from the class
-    ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "iam", "CreateOpenIDConnectProvider"),
-    ("aws:ec2/flowLog:FlowLog", "ec2", "CreateFlowLogs"),
-    ("aws:appautoscaling/target:Target", "application-autoscaling", "RegisterScalableTarget"),
-    ("aws:cloudwatch/logGroup:LogGroup", "logs", "CreateLogGroup"),
-    ("aws:sqs/queue:Queue", "sqs", "CreateQueue"),  # not in the stacks: found by name all the same
-])
+@pytest.mark.parametrize(
+    ("token", "service", "operation"),
+    [
+        ("aws:iam/role:Role", "iam", "CreateRole"),
+        ("aws:s3/bucketPolicy:BucketPolicy", "s3", "PutBucketPolicy"),
+        ("aws:eks/nodeGroup:NodeGroup", "eks", "CreateNodegroup"),  # case differs from the class
+        ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "iam", "CreateOpenIDConnectProvider"),
+        ("aws:ec2/flowLog:FlowLog", "ec2", "CreateFlowLogs"),
+        ("aws:appautoscaling/target:Target", "application-autoscaling", "RegisterScalableTarget"),
+        ("aws:cloudwatch/logGroup:LogGroup", "logs", "CreateLogGroup"),
+        ("aws:sqs/queue:Queue", "sqs", "CreateQueue"),  # not in the stacks: found by name all the same
+    ],
+)
 def test_tokens_map_to_their_create_request(token, service, operation):
     api = resource_api(token)
     assert api.service == service
     assert api.operations[0].name == operation
 
 
-@pytest.mark.parametrize("token", ["kubernetes:apps/v1:DaemonSet", "pulumi:providers:aws",
-                                   "modelyard:registry:ModelRegistry", "aws:nosuchservice/thing:Thing",
-                                   "aws:s3/nothingLikeThis:NothingLikeThis"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "kubernetes:apps/v1:DaemonSet",
+        "pulumi:providers:aws",
+        "modelyard:registry:ModelRegistry",
+        "aws:nosuchservice/thing:Thing",
+        "aws:s3/nothingLikeThis:NothingLikeThis",
+    ],
+)
 def test_tokens_without_an_api_map_to_nothing(token):
     assert resource_api(token) is None
 
@@ -71,7 +81,9 @@ def test_references_match_their_name_or_arn_member():
 def test_wrappers_terraform_flattens_are_looked_through():
     assert _member("timeUnit", "budgets", "CreateBudget") == "Budget.TimeUnit"
     assert _member("arn", "events", "PutTargets") == "Targets[].Arn"
-    assert _member("targetBucket", "s3", "PutBucketLogging") == "BucketLoggingStatus.LoggingEnabled.TargetBucket"
+    assert (
+        _member("targetBucket", "s3", "PutBucketLogging") == "BucketLoggingStatus.LoggingEnabled.TargetBucket"
+    )
     assert _member("imageUri", "lambda", "CreateFunction") == "Code.ImageUri"
 
 
