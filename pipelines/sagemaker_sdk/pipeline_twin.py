@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from modelyard.catalog.outputs import StackOutputs
-from modelyard.pipelines.definition import compiler as names
 from modelyard.pipelines.sagemaker_sdk.boto_session import platform_boto_session
 from modelyard.pipelines.sagemaker_sdk.sdk_config import sdk_config
 from modelyard.pipelines.sagemaker_sdk.trainer import trainer_for_request
+from modelyard.workflow import compiler as names
 from modelyard.workflow.settings import PipelineSettings
 
 

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from modelyard.pipelines import s3_objects
 from modelyard.pipelines.aws_clients import ENDPOINT_VARIABLES
+from modelyard.pipelines.definition import target
 from modelyard.pipelines.local_cloud import lifecycle
 from modelyard.pipelines.steps.commands import step_app
 
@@ -31,13 +32,13 @@ def test_step_with_only_the_stack_name_runs_on_the_running_local_cloud(
         log_file=str(tmp_path / "server.log"),
         started_at="2026-12-06T00:00:00+00:00",
     )
-    monkeypatch.setattr(
-        lifecycle,
-        "status",
-        lambda stack, root=lifecycle.DEFAULT_ROOT: lifecycle.LocalCloudStatus(
-            stack == "dev", state, "running"
-        ),
-    )
+
+    def running(stack, root=lifecycle.DEFAULT_ROOT):
+        return lifecycle.LocalCloudStatus(stack == "dev", state, "running")
+
+    # Both places that ask: the step's guard (lifecycle.status) and the target resolver, which imported it by name.
+    monkeypatch.setattr(lifecycle, "status", running)
+    monkeypatch.setattr(target, "status", running)
 
     result = CliRunner().invoke(
         step_app, ["ingest", "--stack", "dev", "--result-dir", str(tmp_path / "ingest")]
