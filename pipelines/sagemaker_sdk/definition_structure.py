@@ -26,7 +26,11 @@ def definition_structure(definition: Mapping[str, Any]) -> dict[str, Any]:
                 item["PropertyFileName"] for item in step.definition.get("PropertyFiles", [])
             ),
         }
-        for step in execution_plan(definition)
+        # Only the step graph: top-level settings the SDK adds (PipelineExperimentConfig, MlflowConfig) are not
+        # structure, and the local executor refuses what it does not honour.
+        for step in execution_plan(
+            {key: definition[key] for key in ("Version", "Parameters", "Steps") if key in definition}
+        )
     }
     return {"parameters": parameters, "steps": steps}
 
