@@ -52,6 +52,11 @@ _VPC_ID = re.compile(VPC_ID_PATTERN)
 _SUBNET_ID = re.compile(SUBNET_ID_PATTERN)
 
 
+def endpoint_service_name(template: str, region: pulumi.Input[str]) -> pulumi.Output[str]:
+    """An INTERFACE_ENDPOINT_SERVICE_NAMES template with the region filled in (the zone lookup and the endpoint share it)."""
+    return pulumi.Output.from_input(region).apply(lambda value: template.format(region=value))
+
+
 @dataclass(frozen=True)
 class SubnetLayout:
     """CIDR blocks per AZ: large private subnets for compute, small public ones for NAT gateways."""
@@ -227,9 +232,7 @@ class Network(pulumi.ComponentResource):
         # By full service name: SageMaker MLflow's is not com.amazonaws.<region>.<service>.
         offered = [
             aws.ec2.get_vpc_endpoint_service_output(
-                service_name=pulumi.Output.from_input(self._account.region).apply(
-                    lambda value, template=template: template.format(region=value)
-                ),
+                service_name=endpoint_service_name(template, self._account.region),
                 service_type="Interface",
                 opts=invoke,
             ).availability_zones
@@ -480,9 +483,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-endpoint-{service.replace('.', '-')}",
                 aws.ec2.VpcEndpointArgs(
                     vpc_id=self.vpc_id,
-                    service_name=pulumi.Output.from_input(region).apply(
-                        lambda value, template=service_name: template.format(region=value)
-                    ),
+                    service_name=endpoint_service_name(service_name, region),
                     vpc_endpoint_type="Interface",
                     private_dns_enabled=True,
                     subnet_ids=self.private_subnet_ids,
