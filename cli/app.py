@@ -18,6 +18,7 @@ from modelyard.cli.local_cloud import local_cloud_app
 from modelyard.cli.pipeline import pipeline_app
 from modelyard.cli.policies import app as policies_app
 from modelyard.cli.preflight import preflight
+from modelyard.cli.process_exit import exit_without_teardown, skip_interpreter_teardown, teardown_skipped
 from modelyard.cli.train import train
 from modelyard.model_code.serving.cli import serve
 from modelyard.pipelines.steps.commands import step_app
@@ -176,6 +177,7 @@ def plan(
         if changes is not None:
             render_diff(changes, console)
     mandatory = [v for v in result.policy["violations"] if v["enforcement"] == "mandatory"]
+    skip_interpreter_teardown()
     raise typer.Exit(ExitCode.FAILED if mandatory else ExitCode.OK)
 
 
@@ -210,9 +212,14 @@ def demo(
 
 
 def main() -> None:
-    """The console script: an error of ours that no command turned into a message ends as one line and its exit code."""
+    """The console script: an error of ours that no command turned into a message ends as one line and its exit code;
+    a command that asked to skip the interpreter's teardown (cli/process_exit.py) ends without it."""
     try:
         app()
     except ModelyardError as error:
         errors.print(f"[red]{type(error).__name__}:[/red] {error}", highlight=False, soft_wrap=True)
         sys.exit(error.exit_code)
+    except SystemExit as ending:
+        if teardown_skipped():
+            exit_without_teardown(ending.code)
+        raise

@@ -1,5 +1,6 @@
 """The offline plan: runs real programs under Pulumi's mocks, records resources and outputs, exits by contract."""
 
+import gc
 import json
 import subprocess
 import sys
@@ -8,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, plan_program
+from modelyard.planning.engine import (
+    DEFAULT_PROGRAM_DIR,
+    PLAN_GC_THRESHOLD,
+    ProgramError,
+    plan_program,
+    run_under_mocks,
+)
 
 MODELYARD = [sys.executable, "-m", "modelyard.cli"]
 
@@ -153,3 +160,14 @@ def test_secret_stack_config_stays_secret_in_the_plan(tmp_path):
     assert subscription.inputs["endpoint"] == "[secret]" and subscription.inputs["protocol"] == "https"
     document = json.dumps(plan.to_json())
     assert "offline-plan-secret" not in document and "c2VjcmV0" not in document
+
+
+def test_the_program_runs_with_fewer_collections_and_the_callers_thresholds_come_back():
+    seen: list[tuple[int, int, int]] = []
+    before = gc.get_threshold()
+    monitor, failure = run_under_mocks(
+        lambda: seen.append(gc.get_threshold()), stack="dev", project="gc", region="us-east-1"
+    )
+    assert failure is None
+    assert seen[0][0] == PLAN_GC_THRESHOLD > before[0]
+    assert gc.get_threshold() == before
