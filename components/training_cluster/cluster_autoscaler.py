@@ -15,7 +15,7 @@ import pulumi_kubernetes as k8s
 
 from modelyard.components.training_cluster.args import TrainingClusterArgs
 from modelyard.components.training_cluster.autoscaler_images import cluster_autoscaler_image
-from modelyard.components.training_cluster.node_groups import NODE_ROLE_LABEL, NodeGroups
+from modelyard.components.training_cluster.node_groups import NODE_ROLE_LABEL, node_group_name
 
 CLUSTER_AUTOSCALER_NAME = "cluster-autoscaler"
 CLUSTER_AUTOSCALER_NAMESPACE = "kube-system"
@@ -32,14 +32,13 @@ def create_cluster_autoscaler(
     name: str,
     args: TrainingClusterArgs,
     cluster: aws.eks.Cluster,
-    nodes: NodeGroups,
     provider: k8s.Provider,
     after: list[pulumi.Resource],
     parent: pulumi.Resource,
 ) -> pulumi.Output[str]:
     """Role, Pod Identity association (after `after`: the agent add-on), RBAC, NetworkPolicy and Deployment;
     returns the ARN of the role."""
-    role_arn = _autoscaler_role(name, args, cluster, nodes, parent)
+    role_arn = _autoscaler_role(name, args, cluster, parent)
     aws.eks.PodIdentityAssociation(
         f"{name}-cluster-autoscaler-pod-identity",
         aws.eks.PodIdentityAssociationArgs(
@@ -80,7 +79,6 @@ def _autoscaler_role(
     name: str,
     args: TrainingClusterArgs,
     cluster: aws.eks.Cluster,
-    nodes: NodeGroups,
     parent: pulumi.Resource,
 ) -> pulumi.Output[str]:
     """A role trusting EKS Pod Identity. Reads: the Describe calls the AWS provider makes (the Auto Scaling and EC2
@@ -106,12 +104,24 @@ def _autoscaler_role(
         aws.iam.RoleArgs(assume_role_policy=trust.json, tags=args.tags),
         pulumi.ResourceOptions(parent=parent),
     )
-    # arn:<partition>:eks:<region>:<account>:cluster/<name> -> the same partition, region and account.
-    scaling_groups = cluster.arn.apply(
-        lambda arn: "arn:{0}:autoscaling:{2}:{3}:autoScalingGroup:*:autoScalingGroupName/*".format(
-            *arn.split(":")[1:]
+    # arn:<partition>:eks:<region>:<account>:cluster/<name>: the same partition, region and account.
+    arn_parts = cluster.arn.apply(lambda arn: arn.split(":"))
+    scaling_groups = arn_parts.apply(
+        lambda parts: (
+            f"arn:{parts[1]}:autoscaling:{parts[3]}:{parts[4]}:autoScalingGroup:*:autoScalingGroupName/*"
         )
     )
+    # A node group's ARN is arn:<partition>:eks:<region>:<account>:nodegroup/<cluster>/<group>/<uuid>
+    # (Service Authorization Reference for Amazon EKS, resource type "nodegroup").
+    node_group_arns = [
+        arn_parts.apply(
+            lambda parts, group=group: (
+                f"arn:{parts[1]}:eks:{parts[3]}:{parts[4]}:nodegroup/"
+                f"{args.cluster_name}/{node_group_name(args, group)}/*"
+            )
+        )
+        for group in [args.system_node_group, *args.gpu_node_groups]
+    ]
     permissions = aws.iam.get_policy_document_output(
         statements=[
             aws.iam.GetPolicyDocumentStatementArgs(
@@ -136,7 +146,7 @@ def _autoscaler_role(
             aws.iam.GetPolicyDocumentStatementArgs(
                 sid="DescribeNodeGroups",
                 actions=["eks:DescribeNodegroup"],
-                resources=[group.arn for group in [nodes.system, *nodes.gpu]],
+                resources=node_group_arns,
             ),
             aws.iam.GetPolicyDocumentStatementArgs(
                 sid="ScaleThisClustersGroups",

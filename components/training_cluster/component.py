@@ -85,7 +85,7 @@ class TrainingCluster(pulumi.ComponentResource):
         )
         create_gpu_daemons(name, access.provider, self)
         self.cluster_autoscaler_role_arn = create_cluster_autoscaler(
-            name, args, self.cluster, nodes, access.provider, after=early_addons, parent=self
+            name, args, self.cluster, access.provider, after=early_addons, parent=self
         )
         self.training_job_role_arn = create_training_identity(
             name, args, self.cluster, access.provider, after=early_addons, parent=self
