@@ -81,7 +81,8 @@ def _autoscaler_role(
     cluster: aws.eks.Cluster,
     parent: pulumi.Resource,
 ) -> pulumi.Output[str]:
-    """A role trusting EKS Pod Identity. Reads: the Describe calls the AWS provider makes (the Auto Scaling and EC2
+    """A role trusting EKS Pod Identity (CA's AWS SDK takes Pod Identity credentials since aws-sdk-go 1.48.7,
+    kubernetes/autoscaler pull request #6379 and its backports). Reads: the Describe calls the AWS provider makes (the Auto Scaling and EC2
     ones authorize only on "*": Service Authorization Reference) and eks:DescribeNodegroup on this cluster's node
     groups, which is how CA learns a managed group's labels and taints while it has no node (scale from zero).
     Writes: desired capacity and instance termination, only on Auto Scaling groups tagged as this cluster's,
