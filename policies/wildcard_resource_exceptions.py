@@ -60,6 +60,11 @@ EXCEPTIONS: tuple[WildcardResourceException, ...] = (
         "subnets, security groups and DHCP options",
     ),
     WildcardResourceException(
+        "autoscaling:Describe*",
+        "Auto Scaling Describe calls support no resource-level permissions (Service Authorization Reference for "
+        "Amazon EC2 Auto Scaling); the Cluster Autoscaler describes its node groups' Auto Scaling groups",
+    ),
+    WildcardResourceException(
         "ec2:CreateNetworkInterface",
         "SageMaker VPC mode creates ENIs in whichever configured subnet it places an instance; AWS's "
         "documented SageMaker VPC policy grants it on *",

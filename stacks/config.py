@@ -30,6 +30,7 @@ from modelyard.components.training_cluster.args import (
     NodeGroupSpec,
     default_system_node_group,
 )
+from modelyard.components.training_cluster.autoscaler_images import autoscaler_image_problem
 from modelyard.stacks.provider_config import provider_config_keys
 from modelyard.stacks.schedule_expression import schedule_expression_problem
 from modelyard.stacks.stack_files import read_stack_file
@@ -235,6 +236,13 @@ class TrainingConfig(_Section):
             if value in ("0.0.0.0/0", "::/0"):
                 raise ValueError(f"{value!r} opens the API endpoint to the world")
         return values
+
+    @field_validator("eks_version")
+    @classmethod
+    def _cluster_autoscaler_pinned(cls, value: str) -> str:
+        if problem := autoscaler_image_problem(value):
+            raise ValueError(problem)
+        return value
 
     @field_validator("gpu_node_groups")
     @classmethod

@@ -1,10 +1,11 @@
 """The GPU training cluster component, built from one module per part:
 
-args (TrainingClusterArgs, NodeGroupSpec and their validation) -> control_plane (cluster, its role, logs, secrets
-encryption, add-ons, admin access) -> node_groups (node role, launch templates, managed node groups) ->
-kubernetes_access (kubeconfig, provider) -> gpu_daemons (device plugin, DCGM exporter, their NetworkPolicies) ->
-training_identity (namespace, service account, Pod Identity role) -> kubeflow_trainer (Helm release); component
-(TrainingCluster) calls them in that order.
+args (TrainingClusterArgs, NodeGroupSpec and their validation; autoscaler_images pins the Cluster Autoscaler
+release per Kubernetes minor) -> control_plane (cluster, its role, logs, secrets encryption, add-ons, admin access)
+-> node_groups (node role, launch templates, managed node groups) -> kubernetes_access (kubeconfig, provider) ->
+gpu_daemons (device plugin, DCGM exporter, their NetworkPolicies) -> cluster_autoscaler (Pod Identity role, RBAC,
+Deployment, NetworkPolicy) -> training_identity (namespace, service account, Pod Identity role) ->
+kubeflow_trainer (Helm release); component (TrainingCluster) calls them in that order.
 """
 
 from modelyard.components.training_cluster.args import NodeGroupSpec, TrainingClusterArgs

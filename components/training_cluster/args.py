@@ -12,6 +12,7 @@ import pulumi
 from modelyard.catalog.instance_types import TRAINING_GPU_FAMILIES
 from modelyard.components.monitoring import LOG_RETENTION_DAYS
 from modelyard.components.tagging import tag_problems
+from modelyard.components.training_cluster.autoscaler_images import autoscaler_image_problem
 
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 # The node group's limits, which the stack config schema (stacks/config.py) applies as well.
@@ -127,6 +128,8 @@ class TrainingClusterArgs:
             )
         if not _EKS_VERSION.match(self.version):
             found.append(f"version: {self.version!r} is not a Kubernetes minor version like '1.33'")
+        elif problem := autoscaler_image_problem(self.version):
+            found.append(f"version: {problem}")
         if isinstance(self.subnet_ids, list) and len(self.subnet_ids) < 2:
             found.append("subnet_ids: EKS needs subnets in at least two availability zones")
         if self.public_endpoint and not self.public_access_cidrs:

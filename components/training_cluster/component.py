@@ -8,6 +8,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from modelyard.components.training_cluster.args import TrainingClusterArgs
+from modelyard.components.training_cluster.cluster_autoscaler import create_cluster_autoscaler
 from modelyard.components.training_cluster.control_plane import (
     EARLY_ADDONS,
     LATE_ADDONS,
@@ -28,10 +29,10 @@ TYPE_TOKEN = "modelyard:training:TrainingCluster"
 class TrainingCluster(pulumi.ComponentResource):
     """A private EKS cluster for GPU training, plus the settings SageMaker training jobs run with.
 
-    The Kubernetes resources (device plugin, DCGM exporter, training namespace, Kubeflow Trainer) are
-    applied through the cluster's API endpoint. With the default private endpoint, `pulumi up` must run
-    from a network that reaches the VPC (VPN, a runner inside the VPC), or enable `public_endpoint` with
-    that network's CIDR in `public_access_cidrs`.
+    The Kubernetes resources (device plugin, DCGM exporter, Cluster Autoscaler, training namespace, Kubeflow
+    Trainer) are applied through the cluster's API endpoint. With the default private endpoint, `pulumi up` must
+    run from a network that reaches the VPC (VPN, a runner inside the VPC), or enable `public_endpoint` with that
+    network's CIDR in `public_access_cidrs`.
     """
 
     cluster: aws.eks.Cluster
@@ -55,6 +56,8 @@ class TrainingCluster(pulumi.ComponentResource):
     """Service account training pods run as."""
     training_job_role_arn: pulumi.Output[str]
     """Role training pods receive through EKS Pod Identity."""
+    cluster_autoscaler_role_arn: pulumi.Output[str]
+    """Role the Cluster Autoscaler receives through EKS Pod Identity (scales the node groups)."""
     sagemaker_role_arn: pulumi.Output[str]
     """Execution role of SageMaker training jobs."""
     sagemaker_subnet_ids: pulumi.Output[list[str]]
@@ -81,6 +84,9 @@ class TrainingCluster(pulumi.ComponentResource):
             name, self.cluster, after=[nodes.system, *early_addons, *late_addons, *admin_access], parent=self
         )
         create_gpu_daemons(name, access.provider, self)
+        self.cluster_autoscaler_role_arn = create_cluster_autoscaler(
+            name, args, self.cluster, access.provider, after=early_addons, parent=self
+        )
         self.training_job_role_arn = create_training_identity(
             name, args, self.cluster, access.provider, after=early_addons, parent=self
         )
@@ -113,6 +119,7 @@ class TrainingCluster(pulumi.ComponentResource):
                 "training_namespace": self.training_namespace,
                 "training_service_account": self.training_service_account,
                 "training_job_role_arn": self.training_job_role_arn,
+                "cluster_autoscaler_role_arn": self.cluster_autoscaler_role_arn,
                 "sagemaker_role_arn": self.sagemaker_role_arn,
                 "sagemaker_subnet_ids": self.sagemaker_subnet_ids,
                 "sagemaker_security_group_ids": self.sagemaker_security_group_ids,

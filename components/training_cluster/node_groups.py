@@ -51,6 +51,11 @@ def create_node_groups(
     return NodeGroups(role, system, gpu)
 
 
+def node_group_name(args: TrainingClusterArgs, spec: NodeGroupSpec) -> str:
+    """The EKS name of a node group: `<cluster>-<group>`."""
+    return f"{args.cluster_name}-{spec.name}"
+
+
 def _node_group(
     name: str,
     args: TrainingClusterArgs,
@@ -62,7 +67,7 @@ def _node_group(
     parent: pulumi.Resource,
 ) -> aws.eks.NodeGroup:
     """A launch template (IMDSv2 only, encrypted gp3 root volume, no public IP) and the managed group using it."""
-    group_name = f"{args.cluster_name}-{spec.name}"
+    group_name = node_group_name(args, spec)
     security_groups = pulumi.Output.all(
         # A launch template that names interfaces must name the cluster security group itself.
         cluster.vpc_config.apply(lambda config: config.cluster_security_group_id),

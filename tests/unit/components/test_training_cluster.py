@@ -7,9 +7,16 @@ import re
 
 import pulumi
 import pytest
+from pydantic import ValidationError
 
 from modelyard.components.training_cluster import NodeGroupSpec, TrainingCluster, TrainingClusterArgs
+from modelyard.components.training_cluster.autoscaler_images import (
+    CLUSTER_AUTOSCALER_RELEASES,
+    CLUSTER_AUTOSCALER_REPOSITORY,
+)
 from modelyard.components.validation import ComponentArgsError
+from modelyard.policies.wildcard_resource_exceptions import exception_for
+from modelyard.stacks.config import TrainingConfig
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/0b0c0d0e-1111-2222-3333-444455556666"
 SAGEMAKER_ROLE = "arn:aws:iam::123456789012:role/sagemaker-training"
@@ -115,8 +122,12 @@ def test_roles_use_only_narrow_aws_managed_policies(default_run):
         "train-cluster-role": {"Service": "eks.amazonaws.com"},
         "train-node-role": {"Service": "ec2.amazonaws.com"},
         "train-training-job-role": {"Service": "pods.eks.amazonaws.com"},
+        "train-cluster-autoscaler-role": {"Service": "pods.eks.amazonaws.com"},
     }
+    # The autoscaler's Describe calls authorize only on "*" (test_cluster_autoscaler_role_is_scoped_to_this_cluster).
     for policy in default_run.of_type("aws:iam/rolePolicy:RolePolicy"):
+        if policy.name == "train-cluster-autoscaler-access":
+            continue
         for statement in default_run.statements(policy):
             assert all("*" not in action for action in statement["Action"]), statement
             assert all(resource != "*" for resource in statement["Resource"]), statement
@@ -192,7 +203,7 @@ def test_gpu_daemons_get_network_policies_and_dcgm_device_counters_only(default_
         policy.inputs["metadata"]["name"]: policy.inputs["spec"]
         for policy in default_run.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
     }
-    assert set(policies) == {"nvidia-device-plugin", "dcgm-exporter"}
+    assert set(policies) == {"nvidia-device-plugin", "dcgm-exporter", "cluster-autoscaler"}
     assert (
         policies["nvidia-device-plugin"]["ingress"] == [] and policies["nvidia-device-plugin"]["egress"] == []
     )
@@ -212,8 +223,8 @@ def test_gpu_daemons_get_network_policies_and_dcgm_device_counters_only(default_
 
 def test_training_identity_uses_pod_identity(default_run):
     namespace = default_run.one("kubernetes:core/v1:Namespace").inputs["metadata"]
-    account = default_run.one("kubernetes:core/v1:ServiceAccount").inputs["metadata"]
-    association = default_run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs
+    account = default_run.named("train-training-service-account").inputs["metadata"]
+    association = default_run.named("train-training-pod-identity").inputs
     role = default_run.named("train-training-job-role")
     assert namespace["name"] == "training"
     assert account == {"name": "training-job", "namespace": "training"}
@@ -277,7 +288,7 @@ def test_public_endpoint_takes_the_allow_list_and_given_job_role_is_used(program
     vpc = run.one("aws:eks/cluster:Cluster").inputs["vpcConfig"]
     assert vpc["endpointPublicAccess"] is True
     assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
-    assert run.one("aws:eks/podIdentityAssociation:PodIdentityAssociation").inputs["roleArn"] == job_role
+    assert run.named("train-training-pod-identity").inputs["roleArn"] == job_role
     assert "train-training-job-role" not in {r.name for r in run.resources}
     assert run.of_type("kubernetes:helm.sh/v3:Release") == []
 
@@ -319,3 +330,151 @@ def test_world_open_cidr_and_missing_gpu_groups_are_rejected(tags):
     ).problems()
     assert "public_access_cidrs[0]: '0.0.0.0/0' opens the API endpoint to the world" in problems
     assert "gpu_node_groups: at least one GPU node group is required" in problems
+
+
+def test_cluster_autoscaler_runs_the_release_pinned_for_the_cluster_minor(default_run, program, tags):
+    def image(run):
+        deployment = run.one("kubernetes:apps/v1:Deployment", "train-cluster-autoscaler").inputs
+        return deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+
+    assert image(default_run) == (
+        "registry.k8s.io/autoscaling/cluster-autoscaler"
+        "@sha256:aac369dc283927a623deb1af54696efcc722ae79255aa07788422e495bab887d"
+    )
+    older = program(lambda: TrainingCluster("train", cluster_args(tags, version="1.34")))
+    assert older.error is None, older.error
+    assert image(older) == f"{CLUSTER_AUTOSCALER_REPOSITORY}@{CLUSTER_AUTOSCALER_RELEASES['1.34'][1]}"
+    assert all(
+        re.fullmatch(r"sha256:[0-9a-f]{64}", digest) for _, digest in CLUSTER_AUTOSCALER_RELEASES.values()
+    )
+
+
+def test_a_minor_without_a_pinned_autoscaler_is_a_config_error_naming_the_field(tags):
+    problems = cluster_args(tags, version="1.36").problems()
+    assert any(p.startswith("version: '1.36' has no Cluster Autoscaler image pinned") for p in problems), (
+        problems
+    )
+    with pytest.raises(ValidationError) as raised:
+        TrainingConfig.model_validate({"eksVersion": "1.36"})
+    (error,) = raised.value.errors()
+    assert error["loc"] == ("eksVersion",)
+    assert "'1.36' has no Cluster Autoscaler image pinned" in error["msg"]
+    assert "1.33, 1.34, 1.35" in error["msg"]
+
+
+def test_cluster_autoscaler_discovers_this_clusters_groups_from_the_system_nodes_hardened(default_run):
+    deployment = default_run.one("kubernetes:apps/v1:Deployment", "train-cluster-autoscaler").inputs
+    assert deployment["metadata"]["namespace"] == "kube-system"
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == "cluster-autoscaler"
+    assert pod["priorityClassName"] == "system-cluster-critical"
+    assert pod["nodeSelector"] == {"modelyard.io/node-role": "system"}
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 65534,
+        "runAsGroup": 65534,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    (container,) = pod["containers"]
+    assert "--cloud-provider=aws" in container["command"]
+    assert (
+        "--node-group-auto-discovery=asg:tag=k8s.io/cluster-autoscaler/enabled,k8s.io/cluster-autoscaler/unit-gpu"
+        in container["command"]
+    )
+    assert container["env"] == [{"name": "AWS_REGION", "value": "us-east-1"}]
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    for probe in ("livenessProbe", "readinessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/health-check", "port": 8085}
+    assert (
+        set(container["resources"]["requests"]) == set(container["resources"]["limits"]) == {"cpu", "memory"}
+    )
+    # It calls the Kubernetes API, so its token is mounted, explicitly: a bound projected token, not automount.
+    assert pod["automountServiceAccountToken"] is False
+    (mount,) = container["volumeMounts"]
+    assert mount == {
+        "name": "kube-api-access",
+        "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+        "readOnly": True,
+    }
+    (volume,) = pod["volumes"]
+    sources = volume["projected"]["sources"]
+    assert sources[0]["serviceAccountToken"]["expirationSeconds"] <= 3607
+    assert sources[1]["configMap"]["name"] == "kube-root-ca.crt"
+
+
+def test_cluster_autoscaler_role_is_scoped_to_this_cluster(default_run):
+    association = default_run.named("train-cluster-autoscaler-pod-identity").inputs
+    role = default_run.named("train-cluster-autoscaler-role")
+    assert (association["namespace"], association["serviceAccount"]) == ("kube-system", "cluster-autoscaler")
+    assert association["roleArn"].endswith(role.id)
+    statements = {
+        s["Sid"]: s for s in default_run.statements(default_run.named("train-cluster-autoscaler-access"))
+    }
+    assert set(statements) == {
+        "DescribeScalingGroups",
+        "DescribeInstanceTypes",
+        "DescribeNodeGroups",
+        "ScaleThisClustersGroups",
+    }
+    for sid in ("DescribeScalingGroups", "DescribeInstanceTypes"):
+        assert statements[sid]["Resource"] == ["*"]
+        assert all(exception_for(action) for action in statements[sid]["Action"]), statements[sid]
+    assert statements["DescribeNodeGroups"]["Resource"] == [
+        "arn:aws:eks:us-east-1:123456789012:nodegroup/unit-gpu/unit-gpu-system/*",
+        "arn:aws:eks:us-east-1:123456789012:nodegroup/unit-gpu/unit-gpu-gpu-spot/*",
+    ]
+    scale = statements["ScaleThisClustersGroups"]
+    assert sorted(scale["Action"]) == [
+        "autoscaling:SetDesiredCapacity",
+        "autoscaling:TerminateInstanceInAutoScalingGroup",
+    ]
+    assert scale["Resource"] == [
+        "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*"
+    ]
+    assert scale["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/unit-gpu": "owned"}
+    }
+
+
+def test_cluster_autoscaler_rbac_is_upstreams_least_privilege(default_run):
+    cluster_rules = default_run.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole").inputs["rules"]
+    role = default_run.one("kubernetes:rbac.authorization.k8s.io/v1:Role").inputs
+    assert role["metadata"]["namespace"] == "kube-system"
+    for rule in [*cluster_rules, *role["rules"]]:
+        assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"], rule
+        assert not {"escalate", "bind", "impersonate"} & set(rule["verbs"]), rule
+        assert "secrets" not in rule["resources"], rule
+        # Every write beyond events, evictions, node taints and Job patches names the objects it may touch.
+        writes = set(rule["verbs"]) & {"update", "delete"}
+        if writes and rule["resources"] not in (["nodes"], ["pods/status"]):
+            assert rule.get("resourceNames"), rule
+    (status_rule,) = [r for r in role["rules"] if r.get("resourceNames")]
+    assert status_rule["resourceNames"] == [
+        "cluster-autoscaler-status",
+        "cluster-autoscaler-priority-expander",
+    ]
+    subject = [{"kind": "ServiceAccount", "name": "cluster-autoscaler", "namespace": "kube-system"}]
+    cluster_binding = default_run.one("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding").inputs
+    binding = default_run.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").inputs
+    assert cluster_binding["subjects"] == binding["subjects"] == subject
+    assert (cluster_binding["roleRef"]["kind"], binding["roleRef"]["kind"]) == ("ClusterRole", "Role")
+    account = default_run.named("train-cluster-autoscaler-service-account").inputs
+    assert account["automountServiceAccountToken"] is False
+
+
+def test_cluster_autoscaler_network_policy_admits_only_its_port_and_the_apis(default_run):
+    policy = default_run.one(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy", "train-cluster-autoscaler-network-policy"
+    ).inputs["spec"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    assert policy["ingress"] == [{"ports": [{"port": 8085, "protocol": "TCP"}]}]
+    egress = {
+        (port["port"], port["protocol"], tuple(peer["ipBlock"]["cidr"] for peer in rule.get("to", [])))
+        for rule in policy["egress"]
+        for port in rule["ports"]
+    }
+    assert egress == {(53, "UDP", ()), (53, "TCP", ()), (80, "TCP", ("169.254.170.23/32",)), (443, "TCP", ())}
