@@ -8,6 +8,13 @@ Role Permissions" and "CreateTrainingJob API: Execution Role Permissions"): pull
 (https://docs.aws.amazon.com/sagemaker/latest/dg/process-vpc.html, .../train-vpc.html), kms:CreateGrant for a
 VolumeKmsKeyId and kms:Encrypt for an output KmsKeyId. Each need is evaluated against the role's policies in the
 plan with the same evaluator the local run uses.
+
+The ENI needs are the authorizations EC2 makes, per its Service Authorization Reference
+(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonec2.html): CreateNetworkInterface
+on a new network-interface (any id) and on each subnet and security group of the VpcConfig, those two with the
+ec2:Vpc key; CreateNetworkInterfacePermission, DeleteNetworkInterface and DeleteNetworkInterfacePermission on a
+network-interface with ec2:Vpc; the Describe calls on "*". ec2:Vpc is the VPC of the step's subnets or security
+groups where the plan creates them; a step whose network is outside the stack is checked without it.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from modelyard.policies.iam_evaluation import (
 )
 from modelyard.policies.resources import StackResources
 from modelyard.policies.rule import MANDATORY, Finding, NotApplicable, StackRule
-from modelyard.policies.values import UNKNOWN, lookup
+from modelyard.policies.values import UNKNOWN, is_unknown, lookup
 
 PIPELINE = "aws:sagemaker/pipeline:Pipeline"
 ROLE = "aws:iam/role:Role"
@@ -34,11 +41,14 @@ _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[^:@]+)"
 )
 ECR_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability")
-VPC_ACTIONS = (
-    "ec2:CreateNetworkInterface",
+SUBNET = "aws:ec2/subnet:Subnet"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+ENI_ACTIONS = (
     "ec2:CreateNetworkInterfacePermission",
     "ec2:DeleteNetworkInterface",
     "ec2:DeleteNetworkInterfacePermission",
+)
+DESCRIBE_ACTIONS = (
     "ec2:DescribeNetworkInterfaces",
     "ec2:DescribeVpcs",
     "ec2:DescribeDhcpOptions",
@@ -58,8 +68,11 @@ def job_steps(definition: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
             yield from job_steps({"Steps": [*arguments.get("IfSteps", []), *arguments.get("ElseSteps", [])]})
 
 
-def service_side_needs(step: Mapping[str, Any], account: str, region: str) -> list[AuthorizationRequest]:
-    """The authorizations SageMaker makes with the step's role to run its job as configured."""
+def service_side_needs(
+    step: Mapping[str, Any], account: str, region: str, vpc_ids: Mapping[str, str] | None = None
+) -> list[AuthorizationRequest]:
+    """The authorizations SageMaker makes with the step's role to run its job as configured; `vpc_ids` maps the
+    subnet and security group ids the stack creates to their VPC's id."""
     arguments = step.get("Arguments", {})
     arn = f"arn:aws:%s:{region}:{account}:%s"
     group = f"/aws/sagemaker/{_JOBS[step['Type']]}"
@@ -89,7 +102,7 @@ def service_side_needs(step: Mapping[str, Any], account: str, region: str) -> li
         )
         needs += [AuthorizationRequest(action, repository_arn) for action in ECR_PULL_ACTIONS]
     if isinstance(vpc, Mapping):
-        needs += [AuthorizationRequest(action, "*") for action in VPC_ACTIONS]
+        needs += _network_interface_needs(vpc, arn, vpc_ids or {})
     volume_key = lookup(resources, "VolumeKmsKeyId") if isinstance(resources, Mapping) else None
     if isinstance(volume_key, str):
         needs.append(
@@ -98,6 +111,36 @@ def service_side_needs(step: Mapping[str, Any], account: str, region: str) -> li
     if isinstance(output_key, str):
         needs.append(AuthorizationRequest("kms:Encrypt", output_key))
     return needs
+
+
+def _network_interface_needs(
+    vpc_config: Mapping[str, Any], arn: str, vpc_ids: Mapping[str, str]
+) -> list[AuthorizationRequest]:
+    subnets = [value for value in vpc_config.get("Subnets", []) if isinstance(value, str)]
+    groups = [value for value in vpc_config.get("SecurityGroupIds", []) if isinstance(value, str)]
+    vpc = next((vpc_ids[id_] for id_ in (*subnets, *groups) if id_ in vpc_ids), None)
+    in_vpc = {"ec2:Vpc": arn % ("ec2", f"vpc/{vpc}")} if vpc else {}
+    interface = arn % ("ec2", "network-interface/*")
+    return [
+        AuthorizationRequest("ec2:CreateNetworkInterface", interface),
+        *(
+            AuthorizationRequest("ec2:CreateNetworkInterface", arn % ("ec2", f"{kind}/{id_}"), in_vpc)
+            for kind, ids in (("subnet", subnets), ("security-group", groups))
+            for id_ in ids
+        ),
+        *(AuthorizationRequest(action, interface, in_vpc) for action in ENI_ACTIONS),
+        *(AuthorizationRequest(action, "*") for action in DESCRIBE_ACTIONS),
+    ]
+
+
+def _vpc_ids(stack: StackResources) -> dict[str, str]:
+    """Subnet and security group id -> VPC id, for those the stack creates with a known VPC."""
+    found = {}
+    for resource in stack.of_types({SUBNET, SECURITY_GROUP}):
+        vpc = resource.get("vpcId")
+        if resource.id and not is_unknown(resource.id) and isinstance(vpc, str) and not is_unknown(vpc):
+            found[resource.id] = vpc
+    return found
 
 
 def _first_text(value: Any) -> str | None:
@@ -128,6 +171,7 @@ def _role_policies(stack: StackResources, role_arn: str) -> list[NamedPolicy] | 
 def _execution_roles_allow_service_side_needs(stack: StackResources) -> list[Finding] | NotApplicable:
     findings: list[Finding] = []
     checked = False
+    vpc_ids = _vpc_ids(stack)
     for pipeline in stack.of_types({PIPELINE}):
         document = pipeline.get("pipelineDefinition")
         if not isinstance(document, str) or UNKNOWN in document:
@@ -144,7 +188,7 @@ def _execution_roles_allow_service_side_needs(stack: StackResources) -> list[Fin
             try:
                 denied = [
                     need
-                    for need in service_side_needs(step, account, region)
+                    for need in service_side_needs(step, account, region, vpc_ids)
                     if not evaluate(policies, need).allowed
                 ]
             except PolicyEvaluationError as error:
@@ -155,12 +199,17 @@ def _execution_roles_allow_service_side_needs(stack: StackResources) -> list[Fin
                     Finding(
                         pipeline.urn,
                         f"step {step['Name']} ({step['Type']}) runs as {role_arn}, "
-                        f"which does not allow {need.action} on {need.resource}",
+                        f"which does not allow {need.action} on {need.resource}{_in_context(need)}",
                     )
                 )
     if not checked:
         return NotApplicable("no pipeline step runs as a role this stack defines")
     return findings
+
+
+def _in_context(need: AuthorizationRequest) -> str:
+    keys = ", ".join(f"{key} {value}" for key, value in need.context.items())
+    return f" ({keys})" if keys else ""
 
 
 def pipeline_region(step: Mapping[str, Any], role_arn: str) -> str:
