@@ -3,6 +3,7 @@ policy plumbing other components' grants import (account_context.py, policy_docu
 
 from modelyard.components.iam.account_context import AccountContext
 from modelyard.components.iam.github_oidc import GITHUB_OIDC_HOST, GITHUB_OIDC_URL
+from modelyard.components.iam.network_interfaces import RoleNetwork
 from modelyard.components.iam.policy_documents import (
     Statement,
     attach_policy,
@@ -10,7 +11,6 @@ from modelyard.components.iam.policy_documents import (
     policy_document,
     service_trust_policy,
 )
-from modelyard.components.iam.network_interfaces import RoleNetwork
 from modelyard.components.iam.roles import PREVIEW_ACTIONS, PlatformRoles, PlatformRolesArgs
 
 __all__ = [

@@ -95,7 +95,9 @@ def network_interface_statements(
             "Action": list(eni_actions),
             "Resource": interfaces,
             # ec2:Vpc is a key of the network-interface resource of each of these actions (not of Create's).
-            "Condition": {"ArnEquals": {"ec2:Vpc": account.arn("ec2", pulumi.Output.concat("vpc/", network.vpc_id))}},
+            "Condition": {
+                "ArnEquals": {"ec2:Vpc": account.arn("ec2", pulumi.Output.concat("vpc/", network.vpc_id))}
+            },
         },
         {
             "Sid": "DescribeNetwork",
@@ -112,6 +114,4 @@ def _ec2_arns(
     """`arn:<partition>:ec2:<region>:<account>:<kind>/<id>` for each id."""
     return pulumi.Output.all(
         account.partition, account.region, account.account_id, pulumi.Output.from_input(ids)
-    ).apply(
-        lambda parts: [f"arn:{parts[0]}:ec2:{parts[1]}:{parts[2]}:{kind}/{id_}" for id_ in parts[3]]
-    )
+    ).apply(lambda parts: [f"arn:{parts[0]}:ec2:{parts[1]}:{parts[2]}:{kind}/{id_}" for id_ in parts[3]])
