@@ -23,6 +23,7 @@ functions access to resources in an Amazon VPC" (https://docs.aws.amazon.com/lam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -65,6 +66,27 @@ class RoleNetwork:
     """Security groups of the training and processing jobs (their VpcConfig.SecurityGroupIds). Required."""
     inference_security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     """Security groups of the endpoint's model and the deploy Lambda. Required."""
+
+    def problems(self) -> list[str]:
+        """What is wrong with the ids already known (Outputs are checked by AWS when they resolve)."""
+        found = _id_problems("network.vpc_id", [self.vpc_id], "vpc")
+        found += _id_problems("network.subnet_ids", self.subnet_ids, "subnet")
+        found += _id_problems("network.training_security_group_ids", self.training_security_group_ids, "sg")
+        found += _id_problems("network.inference_security_group_ids", self.inference_security_group_ids, "sg")
+        return found
+
+
+def _id_problems(field: str, ids: object, prefix: str) -> list[str]:
+    if not isinstance(ids, (list, tuple)):
+        return []  # an Output of a list: known only when it resolves
+    if not ids:
+        return [f"{field}: empty; the roles could create no network interface"]
+    pattern = re.compile(rf"^{prefix}-[0-9a-f]+$")
+    return [
+        f"{field}: {id_!r} is not a {prefix}-... id"
+        for id_ in ids
+        if isinstance(id_, str) and not pattern.match(id_)
+    ]
 
 
 def network_interface_statements(

@@ -30,7 +30,6 @@ from modelyard.components.validation import raise_for_problems
 
 # Every `"Resource": "*"` below uses only actions the policy pack documents as needing it
 # (modelyard.policies.wildcard_resource_exceptions), and says why next to the statement.
-
 # Reads behind the data-plane components' provider invokes; `pulumi preview` needs nothing else from AWS
 # (sts:GetCallerIdentity needs no permission).
 PREVIEW_ACTIONS = [
@@ -84,7 +83,7 @@ class PlatformRolesArgs:
     """CloudWatch namespaces the pipeline's processing steps publish to (the drift monitor's). Default []."""
 
     def problems(self) -> list[str]:
-        found = tag_problems(self.tags)
+        found = tag_problems(self.tags) + self.network.problems()
         if not _PREFIX.match(self.resource_prefix):
             found.append(
                 f"resource_prefix: {self.resource_prefix!r} must be 2-41 lowercase letters, digits or "

@@ -28,10 +28,10 @@ GITHUB = "token.actions.githubusercontent.com"
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}"
 EC2 = f"arn:aws:ec2:us-east-1:{ACCOUNT}"
 NETWORK = RoleNetwork(
-    vpc_id="vpc-unit",
-    subnet_ids=["subnet-a", "subnet-b"],
-    training_security_group_ids=["sg-training"],
-    inference_security_group_ids=["sg-inference"],
+    vpc_id="vpc-0a1",
+    subnet_ids=["subnet-0a", "subnet-0b"],
+    training_security_group_ids=["sg-0c1"],
+    inference_security_group_ids=["sg-0d1"],
 )
 # What ENI rights a role may hold on Resource "*" (AWS's SageMaker and Lambda VPC policies grant all of these on "*").
 ENI_WRITE_ACTIONS = {
@@ -197,7 +197,7 @@ def test_pipeline_role_runs_processing_jobs_in_the_vpc_and_publishes_its_steps_m
         "logs:PutLogEvents",
         "logs:DescribeLogStreams",
     }
-    _assert_eni_rights(by_sid, "sg-training", SAGEMAKER_ENI_ACTIONS, SAGEMAKER_DESCRIBE_ACTIONS)
+    _assert_eni_rights(by_sid, "sg-0c1", SAGEMAKER_ENI_ACTIONS, SAGEMAKER_DESCRIBE_ACTIONS)
     assert by_sid["PutMetrics"]["Condition"] == {
         "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/ProcessingJobs*", "Modelyard/Drift"]}
     }
@@ -222,13 +222,13 @@ def _assert_eni_rights(by_sid: dict, security_group: str, eni_actions: list, des
     assert by_sid["CreateNetworkInterfaces"]["Action"] == ["ec2:CreateNetworkInterface"]
     assert by_sid["CreateNetworkInterfaces"]["Resource"] == [
         f"{EC2}:network-interface/*",
-        f"{EC2}:subnet/subnet-a",
-        f"{EC2}:subnet/subnet-b",
+        f"{EC2}:subnet/subnet-0a",
+        f"{EC2}:subnet/subnet-0b",
         f"{EC2}:security-group/{security_group}",
     ]
     manage = by_sid["ManageNetworkInterfaces"]
     assert (manage["Action"], manage["Resource"]) == (eni_actions, [f"{EC2}:network-interface/*"])
-    assert manage["Condition"] == {"ArnEquals": {"ec2:Vpc": f"{EC2}:vpc/vpc-unit"}}
+    assert manage["Condition"] == {"ArnEquals": {"ec2:Vpc": f"{EC2}:vpc/vpc-0a1"}}
     assert (by_sid["DescribeNetwork"]["Action"], by_sid["DescribeNetwork"]["Resource"]) == (
         describe_actions,
         ["*"],
@@ -238,8 +238,8 @@ def _assert_eni_rights(by_sid: dict, security_group: str, eni_actions: list, des
 @pytest.mark.parametrize(
     ("policy", "security_group"),
     [
-        ("platform-sagemaker-training-runtime", "sg-training"),
-        ("platform-sagemaker-execution-runtime", "sg-inference"),
+        ("platform-sagemaker-training-runtime", "sg-0c1"),
+        ("platform-sagemaker-execution-runtime", "sg-0d1"),
     ],
 )
 def test_sagemaker_roles_attach_enis_only_in_the_platform_network(program, tags, policy, security_group):
@@ -359,7 +359,7 @@ def test_deploy_role_gets_lambda_vpc_access_scoped_to_the_platform_network(progr
         "ec2:UnassignPrivateIpAddresses",
     ]
     lambda_describe_actions = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
-    _assert_eni_rights(by_sid, "sg-inference", lambda_eni_actions, lambda_describe_actions)
+    _assert_eni_rights(by_sid, "sg-0d1", lambda_eni_actions, lambda_describe_actions)
     # Together, exactly the EC2 actions AWSLambdaVPCAccessExecutionRole grants.
     ec2_actions = {a for s in statements for a in s["Action"] if a.startswith("ec2:")}
     assert ec2_actions == {
@@ -438,6 +438,14 @@ def test_ci_release_starts_only_prefixed_pipelines(program, tags):
         ({"github_environment": "prod*"}, "github_environment: 'prod*'"),
         ({"github_environment": "prod:x"}, "github_environment: 'prod:x'"),
         ({"github_environment": ""}, "github_environment: ''"),
+        (
+            {"network": RoleNetwork("vpc-0a1", ["subnet-0a", "sg-0c1"], ["sg-0c1"], ["sg-0d1"])},
+            "network.subnet_ids: 'sg-0c1' is not a subnet-... id",
+        ),
+        (
+            {"network": RoleNetwork("vpc-0a1", [], ["sg-0c1"], ["sg-0d1"])},
+            "network.subnet_ids: empty; the roles could create no network interface",
+        ),
     ],
 )
 def test_invalid_args_are_rejected_before_any_resource(program, tags, overrides, path):
