@@ -2,7 +2,7 @@
 
 # ruff: noqa: F401 - this module only re-exports: `from modelyard.components import ArtifactStore`.
 from modelyard.components.account import AccountSingletons, AccountSingletonsArgs
-from modelyard.components.iam import PlatformRoles, PlatformRolesArgs
+from modelyard.components.iam import PlatformRoles, PlatformRolesArgs, RoleNetwork
 from modelyard.components.images import ContainerImages, ContainerImagesArgs
 from modelyard.components.inference import InferenceEndpoint, InferenceEndpointArgs, ScaleSchedule
 from modelyard.components.keys import EncryptionKey, EncryptionKeyArgs

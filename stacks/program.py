@@ -30,6 +30,7 @@ from modelyard.components import (
     NetworkArgs,
     PlatformRoles,
     PlatformRolesArgs,
+    RoleNetwork,
     ScaleSchedule,
     TrainingCluster,
     TrainingClusterArgs,
@@ -139,6 +140,13 @@ def build(config: StackConfig) -> dict[str, pulumi.Input]:
             github_environment=config.environment,
             tags=tags,
             github_oidc_provider_arn=account.github_oidc_provider_arn,
+            # The ENI rights reach only the subnets and groups the jobs, endpoint and deploy Lambda below use.
+            network=RoleNetwork(
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                training_security_group_ids=[network.training_security_group_id],
+                inference_security_group_ids=[network.inference_security_group_id],
+            ),
             model_package_group_name=registry.model_package_group_name,
             deploy_function_arn=deploy_function_arn,
             step_metric_namespaces=[DRIFT_METRIC_NAMESPACE],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -10,6 +11,14 @@ import pulumi_aws as aws
 
 from modelyard.components.iam.account_context import AccountContext
 from modelyard.components.iam.github_oidc import GITHUB_OIDC_HOST
+from modelyard.components.iam.network_interfaces import (
+    LAMBDA_DESCRIBE_ACTIONS,
+    LAMBDA_ENI_ACTIONS,
+    SAGEMAKER_DESCRIBE_ACTIONS,
+    SAGEMAKER_ENI_ACTIONS,
+    RoleNetwork,
+    network_interface_statements,
+)
 from modelyard.components.iam.policy_documents import (
     Statement,
     attach_policy,
@@ -21,33 +30,6 @@ from modelyard.components.validation import raise_for_problems
 
 # Every `"Resource": "*"` below uses only actions the policy pack documents as needing it
 # (modelyard.policies.wildcard_resource_exceptions), and says why next to the statement.
-SAGEMAKER_VPC_ACTIONS = [
-    "ec2:CreateNetworkInterface",
-    "ec2:CreateNetworkInterfacePermission",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DeleteNetworkInterfacePermission",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeVpcs",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeDhcpOptions",
-]
-
-# What Lambda needs to attach a function to a VPC (AWS's AWSLambdaVPCAccessExecutionRole, split by scope).
-# These go on Resource "*": Lambda creates the function's ENIs in whichever configured subnet it picks,
-# and Describe calls have no resource type.
-LAMBDA_VPC_ACTIONS = [
-    "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribeSubnets",
-]
-# These act on an existing ENI and accept its ARN, so they stay within this account's and region's ENIs.
-LAMBDA_ENI_ACTIONS = [
-    "ec2:DeleteNetworkInterface",
-    "ec2:AssignPrivateIpAddresses",
-    "ec2:UnassignPrivateIpAddresses",
-]
-
 # Reads behind the data-plane components' provider invokes; `pulumi preview` needs nothing else from AWS
 # (sts:GetCallerIdentity needs no permission).
 PREVIEW_ACTIONS = [
@@ -81,6 +63,9 @@ class PlatformRolesArgs:
     """Tags on every role (project, environment, owner, cost-center). Required."""
     github_oidc_provider_arn: pulumi.Input[str]
     """The account's GitHub OIDC provider (an account holds one per URL: see AccountSingletons). Required."""
+    network: RoleNetwork
+    """The VPC, subnets and security groups the roles' SageMaker jobs, endpoint and deploy Lambda attach their
+    network interfaces to: the only place their ENI rights reach. Required."""
     github_deploy_branch: str = "main"
     """Branch whose workflow runs may assume the release role (and the preview role). Default main."""
     github_environment: str | None = None
@@ -98,7 +83,7 @@ class PlatformRolesArgs:
     """CloudWatch namespaces the pipeline's processing steps publish to (the drift monitor's). Default []."""
 
     def problems(self) -> list[str]:
-        found = tag_problems(self.tags)
+        found = tag_problems(self.tags) + self.network.problems()
         if not _PREFIX.match(self.resource_prefix):
             found.append(
                 f"resource_prefix: {self.resource_prefix!r} must be 2-41 lowercase letters, digits or "
@@ -191,7 +176,9 @@ class PlatformRoles(pulumi.ComponentResource):
             attach_policy(
                 f"{name}-sagemaker-training-runtime",
                 self.training_role,
-                _sagemaker_runtime_statements(account, "TrainingJobs"),
+                _sagemaker_runtime_statements(
+                    account, "TrainingJobs", args.network, args.network.training_security_group_ids
+                ),
                 self,
             )
         ]
@@ -208,7 +195,9 @@ class PlatformRoles(pulumi.ComponentResource):
             attach_policy(
                 f"{name}-sagemaker-execution-runtime",
                 self.execution_role,
-                _sagemaker_runtime_statements(account, "Endpoints"),
+                _sagemaker_runtime_statements(
+                    account, "Endpoints", args.network, args.network.inference_security_group_ids
+                ),
                 self,
             )
         ]
@@ -247,7 +236,13 @@ class PlatformRoles(pulumi.ComponentResource):
             attach_policy(
                 f"{name}-pipeline-processing-runtime",
                 self.pipeline_role,
-                _sagemaker_runtime_statements(account, "ProcessingJobs", args.step_metric_namespaces),
+                _sagemaker_runtime_statements(
+                    account,
+                    "ProcessingJobs",
+                    args.network,
+                    args.network.training_security_group_ids,
+                    args.step_metric_namespaces,
+                ),
                 self,
             )
         )
@@ -403,16 +398,21 @@ def _model_packages_arn(account: AccountContext, group: pulumi.Input[str]) -> pu
 
 
 def _sagemaker_runtime_statements(
-    account: AccountContext, kind: str, own_metric_namespaces: list[str] | None = None
+    account: AccountContext,
+    kind: str,
+    network: RoleNetwork,
+    security_group_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+    own_metric_namespaces: list[str] | None = None,
 ) -> list[Statement]:
     """What a SageMaker job or endpoint role needs from the service itself: logs, metrics, VPC ENIs.
 
     AWS's "SageMaker AI execution roles" page (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html,
     sections "CreateProcessingJob API: Execution Role Permissions", "CreateTrainingJob API: ...", "CreateModel
     API: ...") lists cloudwatch:PutMetricData, logs:CreateLogGroup/CreateLogStream/PutLogEvents/DescribeLogStreams,
-    the ECR pull actions (ModelRegistry.grant_pull) and, with a VpcConfig, the EC2 ENI actions below; the KMS
-    actions for the keys in use come from EncryptionKey.grant_encrypt_decrypt. `own_metric_namespaces` are the
-    namespaces the job's own code publishes to.
+    the ECR pull actions (ModelRegistry.grant_pull) and, with a VpcConfig, the EC2 ENI actions (scoped to
+    `network`'s subnets and VPC and `security_group_ids`: network_interfaces.py); the KMS actions for the keys in use
+    come from EncryptionKey.grant_encrypt_decrypt. `own_metric_namespaces` are the namespaces the job's own code
+    publishes to.
     """
     namespaces = [f"/aws/sagemaker/{kind}*", *(own_metric_namespaces or [])]
     return [
@@ -437,14 +437,11 @@ def _sagemaker_runtime_statements(
                 "StringLike": {"cloudwatch:namespace": namespaces[0] if len(namespaces) == 1 else namespaces}
             },
         },
-        {
-            "Sid": "VpcMode",
-            "Effect": "Allow",
-            # SageMaker creates ENIs in our subnets on the role's behalf; their ids do not exist
-            # before the job does, and Describe* has no resource type.
-            "Action": SAGEMAKER_VPC_ACTIONS,
-            "Resource": "*",
-        },
+        # SageMaker creates, shares (CreateNetworkInterfacePermission) and deletes the job's or endpoint's ENIs
+        # in our subnets on the role's behalf.
+        *network_interface_statements(
+            account, network, security_group_ids, SAGEMAKER_ENI_ACTIONS, SAGEMAKER_DESCRIBE_ACTIONS
+        ),
     ]
 
 
@@ -514,8 +511,10 @@ def _pipeline_statements(
             {
                 "Sid": "FindModelPackages",
                 "Effect": "Allow",
-                # Register looks for an existing package of the same artifact before creating one; SageMaker's
-                # List calls support no resource-level permissions (Service Authorization Reference).
+                # Register looks for an existing package of the same artifact before creating one. The Service
+                # Authorization Reference names model-package as an optional resource type of ListModelPackages but
+                # AWS documents no ARN a List call is checked against; AmazonSageMakerModelRegistryFullAccess
+                # grants it on "*" (policies/checkov-skips.txt, CKV_AWS_355).
                 "Action": "sagemaker:ListModelPackages",
                 "Resource": "*",
             }
@@ -583,14 +582,15 @@ def _deploy_statements(
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
             "Resource": _log_group_arns(account, f"/aws/lambda/{args.resource_prefix}*"),
         },
-        {
-            "Sid": "VpcNetworkInterfaces",
-            "Effect": "Allow",
-            # Lambda creates the function's ENIs in a configured subnet of its choosing (ids unknown in
-            # advance), and DescribeNetworkInterfaces/DescribeSubnets have no resource type.
-            "Action": LAMBDA_VPC_ACTIONS,
-            "Resource": "*",
-        },
+        # Lambda creates the function's ENIs in its configured subnets with its security groups (the inference
+        # ones: TrainingPipeline's deploy function), and deletes and re-addresses them.
+        *network_interface_statements(
+            account,
+            args.network,
+            args.network.inference_security_group_ids,
+            LAMBDA_ENI_ACTIONS,
+            LAMBDA_DESCRIBE_ACTIONS,
+        ),
         {
             "Sid": "ReadGpuQuotas",
             "Effect": "Allow",
@@ -598,12 +598,6 @@ def _deploy_statements(
             # Authorization Reference lists no resource type for either List call.
             "Action": ["servicequotas:ListServiceQuotas", "servicequotas:ListAWSDefaultServiceQuotas"],
             "Resource": "*",
-        },
-        {
-            "Sid": "ManageNetworkInterfaces",
-            "Effect": "Allow",
-            "Action": LAMBDA_ENI_ACTIONS,
-            "Resource": account.arn("ec2", "network-interface/*"),
         },
         {
             "Sid": "WriteTraces",

@@ -17,6 +17,7 @@ from modelyard.components import (
     NetworkArgs,
     PlatformRoles,
     PlatformRolesArgs,
+    RoleNetwork,
 )
 from modelyard.policies.wildcard_resource_exceptions import EXCEPTIONS
 
@@ -25,6 +26,22 @@ SAGEMAKER = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"
 DEPLOY_FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:modelyard-unit-deploy"
 GITHUB = "token.actions.githubusercontent.com"
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB}"
+EC2 = f"arn:aws:ec2:us-east-1:{ACCOUNT}"
+NETWORK = RoleNetwork(
+    vpc_id="vpc-0a1",
+    subnet_ids=["subnet-0a", "subnet-0b"],
+    training_security_group_ids=["sg-0c1"],
+    inference_security_group_ids=["sg-0d1"],
+)
+# What ENI rights a role may hold on Resource "*" (AWS's SageMaker and Lambda VPC policies grant all of these on "*").
+ENI_WRITE_ACTIONS = {
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+}
 
 
 def _roles(tags, **overrides) -> PlatformRoles:
@@ -32,7 +49,7 @@ def _roles(tags, **overrides) -> PlatformRoles:
         resource_prefix="modelyard-unit",
         github_repository="acme/modelyard",
         tags=tags,
-        **{"github_oidc_provider_arn": PROVIDER_ARN, **overrides},
+        **{"github_oidc_provider_arn": PROVIDER_ARN, "network": NETWORK, **overrides},
     )
     return PlatformRoles("platform", args)
 
@@ -40,13 +57,21 @@ def _roles(tags, **overrides) -> PlatformRoles:
 def _whole_data_plane(tags) -> None:
     """Every data-plane component, wired the way a stack wires them, grants included."""
     key = EncryptionKey("data", EncryptionKeyArgs(alias="modelyard-unit-data", tags=tags, services=["logs"]))
-    Network("net", NetworkArgs(tags=tags, flow_log_key_arn=key.key_arn))
+    network = Network("net", NetworkArgs(tags=tags, flow_log_key_arn=key.key_arn))
     store = ArtifactStore("store", ArtifactStoreArgs(key_arn=key.key_arn, tags=tags))
     registry = ModelRegistry(
         "modelyard-unit", ModelRegistryArgs(key_arn=key.key_arn, tags=tags, artifact_store=store)
     )
     roles = _roles(
-        tags, model_package_group_name=registry.model_package_group_name, deploy_function_arn=DEPLOY_FUNCTION
+        tags,
+        model_package_group_name=registry.model_package_group_name,
+        deploy_function_arn=DEPLOY_FUNCTION,
+        network=RoleNetwork(
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            training_security_group_ids=[network.training_security_group_id],
+            inference_security_group_ids=[network.inference_security_group_id],
+        ),
     )
     store.grant_read(roles.training_role, "datasets")
     store.grant_read_write(roles.training_role, "artifacts", "training/")
@@ -75,6 +100,7 @@ def test_every_identity_policy_parses_and_has_no_wildcard_action_or_unconstraine
                 assert "*" not in action, f"{policy.name}: wildcard action {action}"
             if "*" in statement["Resource"]:
                 assert statement["Resource"] == ["*"], policy.name
+                assert not ENI_WRITE_ACTIONS & set(statement["Action"]), f"{policy.name}: ENI writes on *"
                 for action in statement["Action"]:
                     _assert_documented_exception(policy.name, action, statement)
 
@@ -171,15 +197,56 @@ def test_pipeline_role_runs_processing_jobs_in_the_vpc_and_publishes_its_steps_m
         "logs:PutLogEvents",
         "logs:DescribeLogStreams",
     }
-    assert set(by_sid["VpcMode"]["Action"]) >= {
-        "ec2:CreateNetworkInterface",
-        "ec2:CreateNetworkInterfacePermission",
-        "ec2:DescribeVpcs",
-        "ec2:DescribeDhcpOptions",
-    }
+    _assert_eni_rights(by_sid, "sg-0c1", SAGEMAKER_ENI_ACTIONS, SAGEMAKER_DESCRIBE_ACTIONS)
     assert by_sid["PutMetrics"]["Condition"] == {
         "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/ProcessingJobs*", "Modelyard/Drift"]}
     }
+
+
+SAGEMAKER_ENI_ACTIONS = [
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+]
+SAGEMAKER_DESCRIBE_ACTIONS = [
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeDhcpOptions",
+]
+
+
+def _assert_eni_rights(by_sid: dict, security_group: str, eni_actions: list, describe_actions: list) -> None:
+    """Create ENIs only in our subnets with `security_group`, act only on ENIs in our VPC, describe on "*"."""
+    assert by_sid["CreateNetworkInterfaces"]["Action"] == ["ec2:CreateNetworkInterface"]
+    assert by_sid["CreateNetworkInterfaces"]["Resource"] == [
+        f"{EC2}:network-interface/*",
+        f"{EC2}:subnet/subnet-0a",
+        f"{EC2}:subnet/subnet-0b",
+        f"{EC2}:security-group/{security_group}",
+    ]
+    manage = by_sid["ManageNetworkInterfaces"]
+    assert (manage["Action"], manage["Resource"]) == (eni_actions, [f"{EC2}:network-interface/*"])
+    assert manage["Condition"] == {"ArnEquals": {"ec2:Vpc": f"{EC2}:vpc/vpc-0a1"}}
+    assert (by_sid["DescribeNetwork"]["Action"], by_sid["DescribeNetwork"]["Resource"]) == (
+        describe_actions,
+        ["*"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "security_group"),
+    [
+        ("platform-sagemaker-training-runtime", "sg-0c1"),
+        ("platform-sagemaker-execution-runtime", "sg-0d1"),
+    ],
+)
+def test_sagemaker_roles_attach_enis_only_in_the_platform_network(program, tags, policy, security_group):
+    run = program(lambda: _roles(tags))
+
+    by_sid = {s["Sid"]: s for s in run.statements(run.named(policy))}
+    _assert_eni_rights(by_sid, security_group, SAGEMAKER_ENI_ACTIONS, SAGEMAKER_DESCRIBE_ACTIONS)
 
 
 def test_step_metric_namespaces_are_checked(program, tags):
@@ -221,8 +288,9 @@ def test_deploy_role_serves_only_prefixed_sagemaker_resources(program, tags):
         "SmokeTest",
         "PassExecutionRole",
         "WriteLogs",
-        "VpcNetworkInterfaces",
+        "CreateNetworkInterfaces",
         "ManageNetworkInterfaces",
+        "DescribeNetwork",
         "WriteTraces",
         "ReadModelPackages",
         "ReadGpuQuotas",
@@ -268,15 +336,15 @@ def test_deploy_role_serves_only_prefixed_sagemaker_resources(program, tags):
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
 
 
-def test_deploy_role_gets_lambda_vpc_access_with_star_only_where_documented(program, tags):
+def test_deploy_role_gets_lambda_vpc_access_scoped_to_the_platform_network(program, tags):
     run = program(lambda: _roles(tags))
 
     statements = run.statements(run.named("platform-deploy-endpoint"))
     by_sid = {s["Sid"]: s for s in statements}
     assert "ReadModelPackages" not in by_sid
     unconstrained = [s for s in statements if "*" in s["Resource"]]
-    # The ENIs Lambda creates, the GPU quota pre-flight's Service Quotas reads, and X-Ray traces.
-    assert [s["Sid"] for s in unconstrained] == ["VpcNetworkInterfaces", "ReadGpuQuotas", "WriteTraces"]
+    # Describe calls for the ENIs, the GPU quota pre-flight's Service Quotas reads, and X-Ray traces.
+    assert [s["Sid"] for s in unconstrained] == ["DescribeNetwork", "ReadGpuQuotas", "WriteTraces"]
     for statement in unconstrained:
         for action in statement["Action"]:
             _assert_documented_exception("platform-deploy-endpoint", action, statement)
@@ -284,10 +352,17 @@ def test_deploy_role_gets_lambda_vpc_access_with_star_only_where_documented(prog
         "servicequotas:ListServiceQuotas",
         "servicequotas:ListAWSDefaultServiceQuotas",
     ]
-    enis = by_sid["ManageNetworkInterfaces"]
-    assert enis["Resource"] == [f"arn:aws:ec2:us-east-1:{ACCOUNT}:network-interface/*"]
-    # Together, exactly what AWSLambdaVPCAccessExecutionRole grants for ENIs.
-    assert set(unconstrained[0]["Action"]) | set(enis["Action"]) == {
+    # The function's ENIs: its subnets and the inference security group (TrainingPipeline's deploy function).
+    lambda_eni_actions = [
+        "ec2:DeleteNetworkInterface",
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:UnassignPrivateIpAddresses",
+    ]
+    lambda_describe_actions = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+    _assert_eni_rights(by_sid, "sg-0d1", lambda_eni_actions, lambda_describe_actions)
+    # Together, exactly the EC2 actions AWSLambdaVPCAccessExecutionRole grants.
+    ec2_actions = {a for s in statements for a in s["Action"] if a.startswith("ec2:")}
+    assert ec2_actions == {
         "ec2:CreateNetworkInterface",
         "ec2:DescribeNetworkInterfaces",
         "ec2:DescribeSubnets",
@@ -363,6 +438,14 @@ def test_ci_release_starts_only_prefixed_pipelines(program, tags):
         ({"github_environment": "prod*"}, "github_environment: 'prod*'"),
         ({"github_environment": "prod:x"}, "github_environment: 'prod:x'"),
         ({"github_environment": ""}, "github_environment: ''"),
+        (
+            {"network": RoleNetwork("vpc-0a1", ["subnet-0a", "sg-0c1"], ["sg-0c1"], ["sg-0d1"])},
+            "network.subnet_ids: 'sg-0c1' is not a subnet-... id",
+        ),
+        (
+            {"network": RoleNetwork("vpc-0a1", [], ["sg-0c1"], ["sg-0d1"])},
+            "network.subnet_ids: empty; the roles could create no network interface",
+        ),
     ],
 )
 def test_invalid_args_are_rejected_before_any_resource(program, tags, overrides, path):
@@ -372,6 +455,7 @@ def test_invalid_args_are_rejected_before_any_resource(program, tags, overrides,
             "github_repository": "acme/modelyard",
             "tags": tags,
             "github_oidc_provider_arn": PROVIDER_ARN,
+            "network": NETWORK,
             **overrides,
         }
     )
@@ -384,7 +468,11 @@ def test_invalid_args_are_rejected_before_any_resource(program, tags, overrides,
 
 def test_all_problems_are_reported_together(program):
     args = PlatformRolesArgs(
-        resource_prefix="-", github_repository="x", tags={}, github_oidc_provider_arn=PROVIDER_ARN
+        resource_prefix="-",
+        github_repository="x",
+        tags={},
+        github_oidc_provider_arn=PROVIDER_ARN,
+        network=NETWORK,
     )
     run = program(lambda: PlatformRoles("P", args))
 

@@ -471,11 +471,7 @@ CASES: tuple[Case, ...] = (
             r.role_policy(
                 "pull",
                 {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
-                {
-                    "Effect": "Allow",
-                    "Action": ["ec2:DescribeSubnets", "ec2:CreateNetworkInterface"],
-                    "Resource": "*",
-                },
+                {"Effect": "Allow", "Action": ["ec2:DescribeSubnets", "ec2:DescribeVpcs"], "Resource": "*"},
                 {
                     "Effect": "Allow",
                     "Action": "cloudwatch:PutMetricData",
@@ -506,6 +502,30 @@ CASES: tuple[Case, ...] = (
                     "policy Statement[0] allows s3:GetObject, cloudwatch:PutMetricData (needs a "
                     'cloudwatch:namespace condition) on Resource "*"'
                 ),
+            ),
+        ),
+    ),
+    case(
+        "MY-IAM-003",
+        "VPC-mode ENI writes on Resource * (they take network-interface, subnet and security-group ARNs)",
+        [
+            r.role_policy(
+                "vpc-mode",
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "ec2:CreateNetworkInterface",
+                        "ec2:DeleteNetworkInterface",
+                        "ec2:DescribeSubnets",
+                    ],
+                    "Resource": "*",
+                },
+            )
+        ],
+        (
+            (
+                "vpc-mode",
+                'policy Statement[0] allows ec2:CreateNetworkInterface, ec2:DeleteNetworkInterface on Resource "*"',
             ),
         ),
     ),
@@ -1512,7 +1532,7 @@ CASES: tuple[Case, ...] = (
 # -- MY-SM-ROLE-001: what SageMaker does with a job's execution role ---------------------------------------------
 
 
-def _job_role_policy(*, encrypt: bool = True) -> dict[str, Any]:
+def job_role_policy(*extra: dict[str, Any], encrypt: bool = True) -> dict[str, Any]:
     region_account = f"us-east-1:{r.ACCOUNT}"
     statements = [
         {
@@ -1539,6 +1559,7 @@ def _job_role_policy(*, encrypt: bool = True) -> dict[str, Any]:
         statements.append(
             {"Effect": "Allow", "Action": ["kms:Encrypt", "kms:Decrypt"], "Resource": r.KEY_ARN}
         )
+    statements.extend(extra)
     return r.record(
         "aws:iam/rolePolicy:RolePolicy",
         "training-runtime",
@@ -1546,17 +1567,65 @@ def _job_role_policy(*, encrypt: bool = True) -> dict[str, Any]:
     )
 
 
+_EC2 = f"arn:aws:ec2:us-east-1:{r.ACCOUNT}"
+VPC_JOB = r.pipeline(
+    steps=[r.training_step(VpcConfig={"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]})]
+)
+
+
+def eni_statements(
+    subnet: str = "subnet-1", vpc: str = "vpc-1", everywhere: bool = False, create_in_vpc: bool = False
+) -> list[dict[str, Any]]:
+    """The ENI rights of a VPC job's role: PlatformRoles' scoped statements, or AWS's documented policy on "*"."""
+    describe = {
+        "Effect": "Allow",
+        "Action": [
+            "ec2:DescribeNetworkInterfaces",
+            "ec2:DescribeVpcs",
+            "ec2:DescribeDhcpOptions",
+            "ec2:DescribeSubnets",
+            "ec2:DescribeSecurityGroups",
+        ],
+        "Resource": "*",
+    }
+    manage_actions = [
+        "ec2:CreateNetworkInterfacePermission",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DeleteNetworkInterfacePermission",
+    ]
+    if everywhere:
+        return [
+            describe,
+            {"Effect": "Allow", "Action": ["ec2:CreateNetworkInterface", *manage_actions], "Resource": "*"},
+        ]
+    in_vpc = {"ArnEquals": {"ec2:Vpc": f"{_EC2}:vpc/{vpc}"}}
+    create = {
+        "Effect": "Allow",
+        "Action": "ec2:CreateNetworkInterface",
+        "Resource": [f"{_EC2}:network-interface/*", f"{_EC2}:subnet/{subnet}", f"{_EC2}:security-group/sg-1"],
+    }
+    if create_in_vpc:
+        create["Condition"] = in_vpc
+    manage = {
+        "Effect": "Allow",
+        "Action": manage_actions,
+        "Resource": f"{_EC2}:network-interface/*",
+        "Condition": in_vpc,
+    }
+    return [create, manage, describe]
+
+
 CASES += (
     case(
         "MY-SM-ROLE-001",
         "role allows logs, image pull and the output key",
-        [r.pipeline(), r.role("training"), _job_role_policy()],
+        [r.pipeline(), r.role("training"), job_role_policy()],
         "pass",
     ),
     case(
         "MY-SM-ROLE-001",
         "output key not usable",
-        [r.pipeline(), r.role("training"), _job_role_policy(encrypt=False)],
+        [r.pipeline(), r.role("training"), job_role_policy(encrypt=False)],
         (
             (
                 "training",
@@ -1568,30 +1637,70 @@ CASES += (
     case(
         "MY-SM-ROLE-001",
         "VPC job without ENI actions",
-        [
-            r.pipeline(
-                steps=[r.training_step(VpcConfig={"SecurityGroupIds": ["sg-1"], "Subnets": ["subnet-1"]})]
-            ),
-            r.role("training"),
-            _job_role_policy(),
-        ],
+        [VPC_JOB, r.role("training"), job_role_policy()],
         tuple(
             (
                 "training",
                 f"step train (Training) runs as arn:aws:iam::{r.ACCOUNT}:role/training, which does not "
-                f"allow {action} on *",
+                f"allow {action} on {resource}",
             )
-            for action in (
-                "ec2:CreateNetworkInterface",
-                "ec2:CreateNetworkInterfacePermission",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DeleteNetworkInterfacePermission",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeVpcs",
-                "ec2:DescribeDhcpOptions",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeSecurityGroups",
+            for action, resource in (
+                ("ec2:CreateNetworkInterface", f"{_EC2}:network-interface/*"),
+                ("ec2:CreateNetworkInterface", f"{_EC2}:subnet/subnet-1"),
+                ("ec2:CreateNetworkInterface", f"{_EC2}:security-group/sg-1"),
+                ("ec2:CreateNetworkInterfacePermission", f"{_EC2}:network-interface/*"),
+                ("ec2:DeleteNetworkInterface", f"{_EC2}:network-interface/*"),
+                ("ec2:DeleteNetworkInterfacePermission", f"{_EC2}:network-interface/*"),
+                ("ec2:DescribeNetworkInterfaces", "*"),
+                ("ec2:DescribeVpcs", "*"),
+                ("ec2:DescribeDhcpOptions", "*"),
+                ("ec2:DescribeSubnets", "*"),
+                ("ec2:DescribeSecurityGroups", "*"),
             )
+        ),
+    ),
+    case(
+        "MY-SM-ROLE-001",
+        "VPC job, ENI rights scoped to its subnets, groups and VPC",
+        [VPC_JOB, r.role("training"), job_role_policy(*eni_statements())],
+        "pass",
+    ),
+    case(
+        "MY-SM-ROLE-001",
+        'VPC job, ENI rights on AWS\'s documented Resource "*"',
+        [VPC_JOB, r.role("training"), job_role_policy(*eni_statements(everywhere=True))],
+        "pass",
+    ),
+    case(
+        "MY-SM-ROLE-001",
+        "VPC job, ENIs allowed only in another subnet",
+        [
+            VPC_JOB,
+            r.role("training"),
+            job_role_policy(*eni_statements(subnet="subnet-2")),
+        ],
+        (
+            (
+                "training",
+                f"step train (Training) runs as arn:aws:iam::{r.ACCOUNT}:role/training, which does not "
+                f"allow ec2:CreateNetworkInterface on {_EC2}:subnet/subnet-1 (ec2:Vpc {_EC2}:vpc/vpc-1)",
+            ),
+        ),
+    ),
+    case(
+        "MY-SM-ROLE-001",
+        "VPC job, the new ENI conditioned on ec2:Vpc (a key CreateNetworkInterface does not set on it)",
+        [
+            VPC_JOB,
+            r.role("training"),
+            job_role_policy(*eni_statements(create_in_vpc=True)),
+        ],
+        (
+            (
+                "training",
+                f"step train (Training) runs as arn:aws:iam::{r.ACCOUNT}:role/training, which does not "
+                f"allow ec2:CreateNetworkInterface on {_EC2}:network-interface/*",
+            ),
         ),
     ),
     case("MY-SM-ROLE-001", "role from another stack", [r.pipeline()], "not_applicable"),
