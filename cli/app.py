@@ -114,7 +114,7 @@ def plan(
         load_plan_json,
         render_diff,
     )
-    from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, plan_program
+    from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, fewer_collections, plan_program
     from modelyard.planning.invokes import InvokeError, load_invoke_fixtures
     from modelyard.planning.progress import PlanProgress
     from modelyard.planning.render import render_plan
@@ -135,17 +135,18 @@ def plan(
                 check_output_path(path, option)
         old_plan = load_plan_json(diff) if diff else None
         fixtures = load_invoke_fixtures(invoke_fixtures) if invoke_fixtures else None
-        with progress:
-            planned = plan_program(
-                program or DEFAULT_PROGRAM_DIR,
-                stack,
-                config_file=config,
-                invoke_fixtures=fixtures,
-                on_register=progress.registered,
-                on_message=progress.say,
-            )
-        progress.say("evaluating the policy pack and the cost model")
-        result = assess(planned)
+        with fewer_collections():
+            with progress:
+                planned = plan_program(
+                    program or DEFAULT_PROGRAM_DIR,
+                    stack,
+                    config_file=config,
+                    invoke_fixtures=fixtures,
+                    on_register=progress.registered,
+                    on_message=progress.say,
+                )
+            progress.say("evaluating the policy pack and the cost model")
+            result = assess(planned)
     except (ProgramError, StackFileError, PlanFileError, InvokeError, OutputPathError) as error:
         errors.print(
             f"[red]plan failed for stack {stack!r}:[/red] {escape(str(error))}",

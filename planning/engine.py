@@ -38,7 +38,7 @@ DEFAULT_PROGRAM_DIR = Path(modelyard.stacks.__file__).resolve().parent
 # (https://www.pulumi.com/registry/packages/aws/installation-configuration/); the last resort is the plan's own.
 REGION_ENVIRONMENT = ("AWS_REGION", "AWS_DEFAULT_REGION")
 FALLBACK_REGION = "us-east-1"
-# Young-generation allocations between garbage collections while a program runs (see _fewer_collections).
+# Young-generation allocations between garbage collections while a program runs (see fewer_collections).
 PLAN_GC_THRESHOLD = 10_000
 _NO_ROOT_YET = object()
 
@@ -128,7 +128,7 @@ def run_under_mocks(
             _close_loop(loop)
 
     thread = threading.Thread(target=lambda: contextvars.Context().run(run), name=f"modelyard-plan-{stack}")
-    with _without_work_the_plan_discards(), _fewer_collections():
+    with _without_work_the_plan_discards(), fewer_collections():
         thread.start()
         thread.join()
     if failures and isinstance(failures[0], KeyboardInterrupt):
@@ -155,12 +155,13 @@ def _without_work_the_plan_discards() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often while the program runs. A plan allocates mostly objects that live
-    until it ends (the provider modules' classes and type hints, resources, outputs): with CPython's default
-    young-generation threshold of 700 allocations (`gc.get_threshold()`), the collector re-walks them thousands of
-    times. 10,000 cuts the plan's CPU time by about a fifth (benchmarks/plan_time.py) and still collects; the
-    caller's thresholds come back when the program ends."""
+def fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often: while a program runs (and, from the CLI, while its plan is
+    judged). A plan allocates mostly objects that live until it ends (the provider modules' classes and type hints,
+    resources, outputs): with CPython's default young-generation threshold of 700 allocations
+    (`gc.get_threshold()`), the collector re-walks that growing heap thousands of times. 10,000 cuts the plan's
+    CPU time by about a fifth (benchmarks/plan_time.py) and still collects; the caller's thresholds come back at
+    the end."""
     saved = gc.get_threshold()
     gc.set_threshold(PLAN_GC_THRESHOLD, *saved[1:])
     try:
