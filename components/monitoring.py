@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from modelyard.components.iam.policy_documents import policy_document
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import raise_for_problems
 
@@ -160,27 +161,20 @@ class Monitoring(pulumi.ComponentResource):
             child,
         )
         account_id = aws.get_caller_identity_output().account_id
-        publishers = aws.iam.get_policy_document_output(
-            statements=[
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="AlarmsAndBudgetsPublish",
-                    actions=["sns:Publish"],
-                    resources=[topic.arn],
-                    principals=[
-                        aws.iam.GetPolicyDocumentStatementPrincipalArgs(
-                            type="Service", identifiers=["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]
-                        )
-                    ],
-                    conditions=[
-                        aws.iam.GetPolicyDocumentStatementConditionArgs(
-                            test="StringEquals", variable="aws:SourceAccount", values=[account_id]
-                        )
-                    ],
-                )
+        publishers = policy_document(
+            [
+                {
+                    "Sid": "AlarmsAndBudgetsPublish",
+                    "Effect": "Allow",
+                    "Action": ["sns:Publish"],
+                    "Resource": [topic.arn],
+                    "Principal": {"Service": ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]},
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                }
             ]
         )
         topic_policy = aws.sns.TopicPolicy(
-            f"{name}-alarms-policy", aws.sns.TopicPolicyArgs(arn=topic.arn, policy=publishers.json), child
+            f"{name}-alarms-policy", aws.sns.TopicPolicyArgs(arn=topic.arn, policy=publishers), child
         )
         if args.alarm_email is not None:
             aws.sns.TopicSubscription(

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from modelyard.catalog.drift_metrics import DRIFT_METRIC_NAMESPACE, MAX_FEATURE_PSI_METRIC
+from modelyard.components.iam.policy_documents import policy_document
 from modelyard.components.monitoring import LOG_RETENTION_DAYS
 from modelyard.components.tagging import tag_problems
 from modelyard.components.validation import raise_for_problems
@@ -249,45 +250,42 @@ class TrainingPipeline(pulumi.ComponentResource):
     ) -> tuple[aws.iam.Role, aws.iam.RolePolicy]:
         """A role `service` assumes (for this account only) that may start this one pipeline and nothing else,
         and its policy (what uses the role waits for it)."""
-        trust = aws.iam.get_policy_document_output(
-            statements=[
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    actions=["sts:AssumeRole"],
-                    principals=[
-                        aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="Service", identifiers=[service])
-                    ],
-                    conditions=[
-                        aws.iam.GetPolicyDocumentStatementConditionArgs(
-                            test="StringEquals", variable="aws:SourceAccount", values=[self._account_id]
-                        )
-                    ],
-                )
+        trust = policy_document(
+            [
+                {
+                    "Effect": "Allow",
+                    "Action": ["sts:AssumeRole"],
+                    "Principal": {"Service": service},
+                    "Condition": {"StringEquals": {"aws:SourceAccount": self._account_id}},
+                }
             ]
         )
         iam_role = aws.iam.Role(
             f"{self._name}-{role}",
-            aws.iam.RoleArgs(assume_role_policy=trust.json, tags=self._args.tags),
+            aws.iam.RoleArgs(assume_role_policy=trust, tags=self._args.tags),
             pulumi.ResourceOptions(parent=self),
         )
         statements = [
-            aws.iam.GetPolicyDocumentStatementArgs(
-                sid="StartThisPipeline",
-                actions=["sagemaker:StartPipelineExecution"],
-                resources=[pipeline.arn],
-            )
+            {
+                "Sid": "StartThisPipeline",
+                "Effect": "Allow",
+                "Action": ["sagemaker:StartPipelineExecution"],
+                "Resource": [pipeline.arn],
+            }
         ]
         if with_key:
             # EventBridge Scheduler decrypts the schedule's target with the execution role.
             statements.append(
-                aws.iam.GetPolicyDocumentStatementArgs(
-                    sid="DecryptSchedule", actions=["kms:Decrypt"], resources=[self._args.kms_key_arn]
-                )
+                {
+                    "Sid": "DecryptSchedule",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt"],
+                    "Resource": [self._args.kms_key_arn],
+                }
             )
         policy = aws.iam.RolePolicy(
             f"{self._name}-{role}-policy",
-            aws.iam.RolePolicyArgs(
-                role=iam_role.name, policy=aws.iam.get_policy_document_output(statements=statements).json
-            ),
+            aws.iam.RolePolicyArgs(role=iam_role.name, policy=policy_document(statements)),
             pulumi.ResourceOptions(parent=self),
         )
         return iam_role, policy

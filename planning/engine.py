@@ -143,15 +143,28 @@ def _without_work_the_plan_discards() -> Iterator[None]:
     (pulumi `runtime/resource.py` `_get_stack_trace`; an empty trace is what the SDK itself sends when it finds no
     user frame), and the type hints of resource, args and output classes, re-derived at every registration though
     a class's never change (`_types.resource_types`, `_types._types_from_annotations`, both functions of the class
-    alone; the SDK already caches their sibling `_raw_return_hints` the same way)."""
-    saved = (sdk_resource._get_stack_trace, sdk_types.resource_types, sdk_types._types_from_annotations)
+    alone; the SDK already caches their sibling `_raw_return_hints` the same way), and the unwrapping of
+    `Output[T]`/`Input[T]`/`Optional[T]` hints that serialization repeats for every property of every value
+    (`_types.unwrap_type`, a function of the hint alone)."""
+    saved = (
+        sdk_resource._get_stack_trace,
+        sdk_types.resource_types,
+        sdk_types._types_from_annotations,
+        sdk_types.unwrap_type,
+    )
     sdk_resource._get_stack_trace = source_pb2.StackTrace
     sdk_types.resource_types = functools.cache(saved[1])
     sdk_types._types_from_annotations = functools.cache(saved[2])
+    sdk_types.unwrap_type = functools.cache(saved[3])
     try:
         yield
     finally:
-        sdk_resource._get_stack_trace, sdk_types.resource_types, sdk_types._types_from_annotations = saved
+        (
+            sdk_resource._get_stack_trace,
+            sdk_types.resource_types,
+            sdk_types._types_from_annotations,
+            sdk_types.unwrap_type,
+        ) = saved
 
 
 @contextlib.contextmanager

@@ -13,9 +13,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from modelyard.components.iam.policy_documents import policy_document
 from modelyard.components.training_cluster.args import TrainingClusterArgs
 from modelyard.components.training_cluster.autoscaler_images import cluster_autoscaler_image
 from modelyard.components.training_cluster.node_groups import NODE_ROLE_LABEL, node_group_name
+from modelyard.components.training_cluster.training_identity import POD_IDENTITY_TRUST_POLICY
 
 CLUSTER_AUTOSCALER_NAME = "cluster-autoscaler"
 CLUSTER_AUTOSCALER_NAMESPACE = "kube-system"
@@ -88,21 +90,9 @@ def _autoscaler_role(
     Writes: desired capacity and instance termination, only on Auto Scaling groups tagged as this cluster's,
     the tag-condition form of the README's minimal policy. EKS puts that tag on every managed node group's Auto
     Scaling group (docs.aws.amazon.com/eks/latest/userguide/managed-node-groups.html)."""
-    trust = aws.iam.get_policy_document_output(
-        statements=[
-            aws.iam.GetPolicyDocumentStatementArgs(
-                actions=["sts:AssumeRole", "sts:TagSession"],
-                principals=[
-                    aws.iam.GetPolicyDocumentStatementPrincipalArgs(
-                        type="Service", identifiers=["pods.eks.amazonaws.com"]
-                    )
-                ],
-            )
-        ]
-    )
     role = aws.iam.Role(
         f"{name}-cluster-autoscaler-role",
-        aws.iam.RoleArgs(assume_role_policy=trust.json, tags=args.tags),
+        aws.iam.RoleArgs(assume_role_policy=POD_IDENTITY_TRUST_POLICY, tags=args.tags),
         pulumi.ResourceOptions(parent=parent),
     )
     # arn:<partition>:eks:<region>:<account>:cluster/<name>: the same partition, region and account.
@@ -123,49 +113,54 @@ def _autoscaler_role(
         )
         for group in [args.system_node_group, *args.gpu_node_groups]
     ]
-    permissions = aws.iam.get_policy_document_output(
-        statements=[
-            aws.iam.GetPolicyDocumentStatementArgs(
-                sid="DescribeScalingGroups",
-                actions=[
+    permissions = policy_document(
+        [
+            {
+                "Sid": "DescribeScalingGroups",
+                "Effect": "Allow",
+                "Action": [
                     "autoscaling:DescribeAutoScalingGroups",
                     "autoscaling:DescribeAutoScalingInstances",
                     "autoscaling:DescribeLaunchConfigurations",
                     "autoscaling:DescribeScalingActivities",
                 ],
-                resources=["*"],
-            ),
-            aws.iam.GetPolicyDocumentStatementArgs(
-                sid="DescribeInstanceTypes",
-                actions=[
+                "Resource": ["*"],
+            },
+            {
+                "Sid": "DescribeInstanceTypes",
+                "Effect": "Allow",
+                "Action": [
                     "ec2:DescribeImages",
                     "ec2:DescribeInstanceTypes",
                     "ec2:DescribeLaunchTemplateVersions",
                 ],
-                resources=["*"],
-            ),
-            aws.iam.GetPolicyDocumentStatementArgs(
-                sid="DescribeNodeGroups",
-                actions=["eks:DescribeNodegroup"],
-                resources=node_group_arns,
-            ),
-            aws.iam.GetPolicyDocumentStatementArgs(
-                sid="ScaleThisClustersGroups",
-                actions=["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
-                resources=[scaling_groups],
-                conditions=[
-                    aws.iam.GetPolicyDocumentStatementConditionArgs(
-                        test="StringEquals",
-                        variable=f"aws:ResourceTag/k8s.io/cluster-autoscaler/{args.cluster_name}",
-                        values=["owned"],
-                    )
+                "Resource": ["*"],
+            },
+            {
+                "Sid": "DescribeNodeGroups",
+                "Effect": "Allow",
+                "Action": ["eks:DescribeNodegroup"],
+                "Resource": node_group_arns,
+            },
+            {
+                "Sid": "ScaleThisClustersGroups",
+                "Effect": "Allow",
+                "Action": [
+                    "autoscaling:SetDesiredCapacity",
+                    "autoscaling:TerminateInstanceInAutoScalingGroup",
                 ],
-            ),
+                "Resource": [scaling_groups],
+                "Condition": {
+                    "StringEquals": {
+                        f"aws:ResourceTag/k8s.io/cluster-autoscaler/{args.cluster_name}": "owned"
+                    }
+                },
+            },
         ]
     )
     aws.iam.RolePolicy(
         f"{name}-cluster-autoscaler-access",
-        aws.iam.RolePolicyArgs(role=role.name, policy=permissions.json),
+        aws.iam.RolePolicyArgs(role=role.name, policy=permissions),
         pulumi.ResourceOptions(parent=parent),
     )
     return role.arn

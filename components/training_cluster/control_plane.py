@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from modelyard.components.iam.policy_documents import policy_document
 from modelyard.components.training_cluster.args import TrainingClusterArgs
 from modelyard.components.training_cluster.service_role import create_service_role
 
@@ -41,15 +42,16 @@ def create_control_plane(name: str, args: TrainingClusterArgs, parent: pulumi.Re
         f"{name}-cluster-role-secrets-key",
         aws.iam.RolePolicyArgs(
             role=cluster_role.role.name,
-            policy=aws.iam.get_policy_document_output(
-                statements=[
-                    aws.iam.GetPolicyDocumentStatementArgs(
-                        sid="EncryptSecrets",
-                        actions=["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
-                        resources=[args.kms_key_arn],
-                    )
+            policy=policy_document(
+                [
+                    {
+                        "Sid": "EncryptSecrets",
+                        "Effect": "Allow",
+                        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                        "Resource": [args.kms_key_arn],
+                    }
                 ]
-            ).json,
+            ),
         ),
         child,
     )

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from modelyard.components.iam.policy_documents import policy_document
+
 
 @dataclass
 class ServiceRole:
@@ -26,19 +28,12 @@ def create_service_role(
     parent: pulumi.Resource,
 ) -> ServiceRole:
     """`<name>-<role>`, trusting `service`, with each policy attached as `<name>-<role>-<policy name>`."""
-    trust = aws.iam.get_policy_document_output(
-        statements=[
-            aws.iam.GetPolicyDocumentStatementArgs(
-                actions=["sts:AssumeRole"],
-                principals=[
-                    aws.iam.GetPolicyDocumentStatementPrincipalArgs(type="Service", identifiers=[service])
-                ],
-            )
-        ]
+    trust = policy_document(
+        [{"Effect": "Allow", "Action": ["sts:AssumeRole"], "Principal": {"Service": service}}]
     )
     iam_role = aws.iam.Role(
         f"{name}-{role}",
-        aws.iam.RoleArgs(assume_role_policy=trust.json, tags=tags),
+        aws.iam.RoleArgs(assume_role_policy=trust, tags=tags),
         pulumi.ResourceOptions(parent=parent),
     )
     attachments = [

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from modelyard.components.iam.policy_documents import policy_document
 from modelyard.components.training_cluster.args import TrainingClusterArgs
+
+# Who may assume a role that EKS Pod Identity hands to pods: its agent's service principal, which also tags the
+# session with the pod's cluster, namespace and service account (docs.aws.amazon.com/eks/latest/userguide/
+# pod-id-role.html).
+POD_IDENTITY_TRUST_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+                "Principal": {"Service": "pods.eks.amazonaws.com"},
+            }
+        ],
+    }
+)
 
 
 def create_training_identity(
@@ -62,48 +81,44 @@ def create_training_identity(
 def _training_job_role(name: str, args: TrainingClusterArgs, parent: pulumi.Resource) -> pulumi.Output[str]:
     """A role for training pods (trusting EKS Pod Identity): list both buckets, read data, read and write
     artifacts, and use the key for those objects."""
-    trust = aws.iam.get_policy_document_output(
-        statements=[
-            aws.iam.GetPolicyDocumentStatementArgs(
-                actions=["sts:AssumeRole", "sts:TagSession"],
-                principals=[
-                    aws.iam.GetPolicyDocumentStatementPrincipalArgs(
-                        type="Service", identifiers=["pods.eks.amazonaws.com"]
-                    )
-                ],
-            )
-        ]
-    )
     role = aws.iam.Role(
         f"{name}-training-job-role",
-        aws.iam.RoleArgs(assume_role_policy=trust.json, tags=args.tags),
+        aws.iam.RoleArgs(assume_role_policy=POD_IDENTITY_TRUST_POLICY, tags=args.tags),
         pulumi.ResourceOptions(parent=parent),
     )
     data_arn = pulumi.Output.concat("arn:aws:s3:::", args.data_bucket_name)
     artifact_arn = pulumi.Output.concat("arn:aws:s3:::", args.artifact_bucket_name)
-    permissions = aws.iam.get_policy_document_output(
-        statements=[
-            aws.iam.GetPolicyDocumentStatementArgs(
-                sid="ListBuckets", actions=["s3:ListBucket"], resources=[data_arn, artifact_arn]
-            ),
-            aws.iam.GetPolicyDocumentStatementArgs(
-                sid="ReadData", actions=["s3:GetObject"], resources=[pulumi.Output.concat(data_arn, "/*")]
-            ),
-            aws.iam.GetPolicyDocumentStatementArgs(
-                sid="ReadWriteArtifacts",
-                actions=["s3:GetObject", "s3:PutObject"],
-                resources=[pulumi.Output.concat(artifact_arn, "/*")],
-            ),
-            aws.iam.GetPolicyDocumentStatementArgs(
-                sid="UseDataKey",
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=[args.kms_key_arn],
-            ),
+    permissions = policy_document(
+        [
+            {
+                "Sid": "ListBuckets",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [data_arn, artifact_arn],
+            },
+            {
+                "Sid": "ReadData",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [pulumi.Output.concat(data_arn, "/*")],
+            },
+            {
+                "Sid": "ReadWriteArtifacts",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": [pulumi.Output.concat(artifact_arn, "/*")],
+            },
+            {
+                "Sid": "UseDataKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": [args.kms_key_arn],
+            },
         ]
     )
     aws.iam.RolePolicy(
         f"{name}-training-job-access",
-        aws.iam.RolePolicyArgs(role=role.name, policy=permissions.json),
+        aws.iam.RolePolicyArgs(role=role.name, policy=permissions),
         pulumi.ResourceOptions(parent=parent),
     )
     return role.arn
