@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from modelyard.pipelines.local_cloud.lifecycle import DEFAULT_ROOT
+from modelyard.pipelines.options import LOCAL_CLOUD_ROOT
 
 local_cloud_app = typer.Typer(
     help="The embedded local cloud: moto on 127.0.0.1, endpoint hosting, MLflow on sqlite.",
@@ -26,7 +26,7 @@ def local_cloud_up(
         Optional[Path],
         typer.Option("--outputs-file", help="Seed from these outputs instead of the stack's offline plan."),
     ] = None,
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = LOCAL_CLOUD_ROOT,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
 ) -> None:
     """Start the local cloud (or report the running one) and seed the stack's resources."""
@@ -51,7 +51,7 @@ def local_cloud_up(
 @local_cloud_app.command("down")
 def local_cloud_down(
     stack: Annotated[str, typer.Option("--stack", "-s")] = "dev",
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = LOCAL_CLOUD_ROOT,
 ) -> None:
     """Stop the local cloud; MLflow's database and artifacts stay under <root>/<stack>/mlflow."""
     from modelyard.pipelines.local_cloud import down
@@ -67,7 +67,7 @@ def local_cloud_down(
 @local_cloud_app.command("status")
 def local_cloud_status(
     stack: Annotated[str, typer.Option("--stack", "-s")] = "dev",
-    root: RootOption = DEFAULT_ROOT,
+    root: RootOption = LOCAL_CLOUD_ROOT,
     as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON.")] = False,
 ) -> None:
     """Exit 0 when the local cloud runs and answers, 1 otherwise."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -14,11 +14,12 @@ from rich.table import Table
 from modelyard.catalog.errors import ExitCode
 from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.assignments import parse_assignments
-from modelyard.pipelines.definition.local_executor import EXECUTING, SUCCEEDED, ExecutionResult, StepRecord
-from modelyard.pipelines.definition.target import resolve_target
 from modelyard.pipelines.options import EndpointOption, OutputsFileOption, StackOption
 from modelyard.stacks.pipeline_settings import pipeline_settings
 from modelyard.workflow.settings import PipelineSettings
+
+if TYPE_CHECKING:
+    from modelyard.pipelines.definition.local_executor import ExecutionResult, StepRecord
 
 pipeline_app = typer.Typer(
     help="The pipeline as a SageMaker Pipeline: compile it, start it on SageMaker, or run "
@@ -134,6 +135,7 @@ def start_command(
     from modelyard.pipelines.aws_clients import AwsClients
     from modelyard.pipelines.definition.sagemaker_pipeline import start_pipeline
     from modelyard.pipelines.definition.start_parameters import start_parameters
+    from modelyard.pipelines.definition.target import resolve_target
     from modelyard.workflow.compiler import compile_definition
 
     overrides = _parameters(parameter)
@@ -187,7 +189,9 @@ def run_command(
     from botocore.exceptions import BotoCoreError, ClientError
 
     from modelyard.pipelines.aws_clients import AwsClients
+    from modelyard.pipelines.definition.local_executor import SUCCEEDED
     from modelyard.pipelines.definition.local_run import DEFAULT_RUNS_DIR, run_pipeline_locally
+    from modelyard.pipelines.definition.target import resolve_target
     from modelyard.pipelines.iam_check.role_policies import RolePoliciesError, role_policies_for_stack
 
     overrides = _parameters(parameter)
@@ -249,6 +253,8 @@ def print_iam_report(report: dict | None) -> None:
 
 
 def show_progress(record: StepRecord) -> None:
+    from modelyard.pipelines.definition.local_executor import EXECUTING, SUCCEEDED
+
     if record.status == EXECUTING:
         errors.print(f"[cyan]>[/cyan] {record.name} ({record.step_type}) ...", highlight=False)
     else:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
+if TYPE_CHECKING:
+    import boto3
 
 # Checked in this order when no endpoint is passed explicitly.
 ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "LOCALSTACK_ENDPOINT")
@@ -44,7 +44,13 @@ class AwsClients:
     def __init__(self, region: str, endpoint_url: str | None = None, session: boto3.Session | None = None):
         self.region = region
         self.endpoint_url = endpoint_url
-        self._session = session or boto3.Session(region_name=region)
+        if session is None:
+            # boto3, s3transfer and botocore's client machinery (0.1 s) load with the first clients, not with this
+            # module: every CLI command imports it, `modelyard plan` included, which never calls AWS.
+            import boto3
+
+            session = boto3.Session(region_name=region)
+        self._session = session
         self._clients: dict[str, Any] = {}
         self._credentials: dict[str, str] = {}
         if endpoint_url and self._session.get_credentials() is None:
@@ -69,6 +75,9 @@ class AwsClients:
             options: dict[str, Any] = {"region_name": self.region, **self._credentials}
             if self.endpoint_url:
                 options["endpoint_url"] = self.endpoint_url
+                # Loaded with the first clients, as boto3 is (see __init__).
+                from botocore.config import Config
+
                 # Emulators on an IP address cannot serve virtual-hosted bucket names.
                 options["config"] = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3})
             self._clients[service] = self._session.client(service, **options)

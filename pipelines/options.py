@@ -21,6 +21,10 @@ _ENDPOINT = typer.Option(
     "$AWS_ENDPOINT_URL, else $LOCALSTACK_ENDPOINT).",
 )
 
+# Where the embedded local cloud keeps each stack's state (`local-cloud up|down|status --root`), relative to the
+# working directory: the CLI's default and the lifecycle's.
+LOCAL_CLOUD_ROOT = Path(".modelyard") / "local-cloud"
+
 StackOption = Annotated[str, _STACK]
 OptionalStackOption = Annotated[Optional[str], _STACK]
 OutputsFileOption = Annotated[Optional[Path], _OUTPUTS_FILE]

@@ -21,10 +21,10 @@ from modelyard.catalog.outputs import StackOutputs
 from modelyard.pipelines.aws_clients import EMULATOR_CREDENTIALS, AwsClients
 from modelyard.pipelines.local_cloud.seeding import seed_stack_resources
 from modelyard.pipelines.model_registry import MlflowRegistryClient
+from modelyard.pipelines.options import LOCAL_CLOUD_ROOT
 from modelyard.pipelines.stack_outputs import outputs_from_plan
 from modelyard.stacks.config import ConfigError, load_stack_config
 
-DEFAULT_ROOT = Path(".modelyard") / "local-cloud"
 SERVER_MODULE = "modelyard.pipelines.local_cloud.server"
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
@@ -68,7 +68,7 @@ class LocalCloudStatus:
     detail: str
 
 
-def stack_dir(stack: str, root: Path = DEFAULT_ROOT) -> Path:
+def stack_dir(stack: str, root: Path = LOCAL_CLOUD_ROOT) -> Path:
     return Path(root).resolve() / stack
 
 
@@ -124,7 +124,7 @@ def _answers(endpoint_url: str) -> bool:
         return False
 
 
-def status(stack: str, root: Path = DEFAULT_ROOT) -> LocalCloudStatus:
+def status(stack: str, root: Path = LOCAL_CLOUD_ROOT) -> LocalCloudStatus:
     """Whether the local cloud of `stack` runs and answers; LocalCloudError when its state file is unreadable."""
     state = _read_state(stack, root)
     if state is None:
@@ -149,7 +149,7 @@ def _default_quotas(stack: str, outputs: StackOutputs) -> tuple[int, int]:
 
 def up(
     stack: str,
-    root: Path = DEFAULT_ROOT,
+    root: Path = LOCAL_CLOUD_ROOT,
     outputs: StackOutputs | None = None,
     port: int = 0,
     progress: Callable[[str], None] = lambda message: None,
@@ -283,7 +283,7 @@ def _terminate(pid: int) -> None:
         pass
 
 
-def down(stack: str, root: Path = DEFAULT_ROOT) -> LocalCloudStatus:
+def down(stack: str, root: Path = LOCAL_CLOUD_ROOT) -> LocalCloudStatus:
     """Stop the local cloud of `stack` and remove its state; MLflow's database and artifacts stay. With an
     unreadable state file it stops the servers working in the stack's folder and removes what they left."""
     try:

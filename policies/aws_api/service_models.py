@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import botocore
-import botocore.session
 from botocore.exceptions import UnknownServiceError
 from botocore.model import OperationNotFoundError, ServiceModel, StructureShape
 
@@ -39,6 +38,9 @@ def models_cache_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def _session() -> botocore.session.Session:
+    # Only a cache miss parses JSON through a session; its import (botocore's client machinery) waits for one.
+    import botocore.session
+
     return botocore.session.get_session()
 
 

@@ -15,7 +15,8 @@ from modelyard.cli.local_cloud import local_cloud_app
 from modelyard.cli.pipeline import pipeline_app
 from modelyard.pipelines.aws_clients import AwsClients
 from modelyard.pipelines.local_cloud import down, status, up
-from modelyard.pipelines.local_cloud.lifecycle import DEFAULT_ROOT, SERVER_MODULE
+from modelyard.pipelines.local_cloud.lifecycle import SERVER_MODULE
+from modelyard.pipelines.options import LOCAL_CLOUD_ROOT
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def test_a_truncated_state_file_is_a_clear_error_and_down_still_stops_the_server
     monkeypatch.chdir(tmp_path)  # `pipeline run` looks for the local cloud under ./.modelyard/local-cloud
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("LOCALSTACK_ENDPOINT", raising=False)
-    root = (tmp_path / DEFAULT_ROOT).resolve()
+    root = (tmp_path / LOCAL_CLOUD_ROOT).resolve()
     home = root / "dev"
     home.mkdir(parents=True)
     server = subprocess.Popen(

@@ -33,7 +33,7 @@ def test_step_with_only_the_stack_name_runs_on_the_running_local_cloud(
         started_at="2026-12-06T00:00:00+00:00",
     )
 
-    def running(stack, root=lifecycle.DEFAULT_ROOT):
+    def running(stack, root=lifecycle.LOCAL_CLOUD_ROOT):
         return lifecycle.LocalCloudStatus(stack == "dev", state, "running")
 
     # Both places that ask: the step's guard (lifecycle.status) and the target resolver, which imported it by name.
