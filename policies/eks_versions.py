@@ -2,7 +2,8 @@
 these dates; the EKS rules and the stacks' default version read them).
 
 Source: "Understand the Kubernetes version lifecycle on EKS", Amazon EKS user guide
-(https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html), release calendar, checked 2026-12-06.
+(https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html), release calendar, checked 2026-12-06;
+every row below also matches https://endoflife.date/amazon-eks (end of support / extended support, 1.30-1.35).
 Extended support lasts 12 months after standard support ends and costs $0.60 instead of $0.10 per cluster hour
 (https://aws.amazon.com/eks/pricing/). Add each new version's row when EKS releases it.
 """
