@@ -16,6 +16,7 @@ import pulumi_kubernetes as k8s
 from modelyard.components.iam.policy_documents import policy_document
 from modelyard.components.training_cluster.args import TrainingClusterArgs
 from modelyard.components.training_cluster.autoscaler_images import cluster_autoscaler_image
+from modelyard.components.training_cluster.network_policies import workload_network_policy
 from modelyard.components.training_cluster.node_groups import NODE_ROLE_LABEL, node_group_name
 from modelyard.components.training_cluster.training_identity import POD_IDENTITY_TRUST_POLICY
 
@@ -283,44 +284,31 @@ def _network_policy(
     (the Kubernetes API and the Auto Scaling, EC2 and EKS APIs, whose addresses are not fixed). EKS enforces it
     once the VPC CNI's network policy agent is enabled (docs.aws.amazon.com/eks/latest/userguide/
     cni-network-policy.html), as for the GPU daemons."""
-    k8s.networking.v1.NetworkPolicy(
+    workload_network_policy(
         f"{name}-cluster-autoscaler-network-policy",
-        k8s.networking.v1.NetworkPolicyInitArgs(
-            metadata=_metadata(labels),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                policy_types=["Ingress", "Egress"],
-                ingress=[
-                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                        ports=[
-                            k8s.networking.v1.NetworkPolicyPortArgs(
-                                port=CLUSTER_AUTOSCALER_PORT, protocol="TCP"
-                            )
-                        ]
+        _metadata(labels),
+        labels,
+        [CLUSTER_AUTOSCALER_PORT],
+        egress=[
+            k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                ports=[
+                    k8s.networking.v1.NetworkPolicyPortArgs(port=53, protocol=protocol)
+                    for protocol in ("UDP", "TCP")
+                ]
+            ),
+            k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                to=[
+                    k8s.networking.v1.NetworkPolicyPeerArgs(
+                        ip_block=k8s.networking.v1.IPBlockArgs(cidr=POD_IDENTITY_AGENT_CIDR)
                     )
                 ],
-                egress=[
-                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                        ports=[
-                            k8s.networking.v1.NetworkPolicyPortArgs(port=53, protocol=protocol)
-                            for protocol in ("UDP", "TCP")
-                        ]
-                    ),
-                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                        to=[
-                            k8s.networking.v1.NetworkPolicyPeerArgs(
-                                ip_block=k8s.networking.v1.IPBlockArgs(cidr=POD_IDENTITY_AGENT_CIDR)
-                            )
-                        ],
-                        ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=80, protocol="TCP")],
-                    ),
-                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                        ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=443, protocol="TCP")]
-                    ),
-                ],
+                ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=80, protocol="TCP")],
             ),
-        ),
-        pulumi.ResourceOptions(parent=parent, provider=provider),
+            k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=443, protocol="TCP")]
+            ),
+        ],
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
     )
 
 

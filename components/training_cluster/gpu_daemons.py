@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
+from modelyard.components.training_cluster.network_policies import workload_network_policy
 from modelyard.components.training_cluster.node_groups import GPU_NODE_LABEL, GPU_TAINT_KEY
 
 # Pinned by digest, so a re-pushed tag cannot change what runs on the nodes: the images NVIDIA's GPU Operator
@@ -51,7 +52,15 @@ def _gpu_daemon_set(
 ) -> k8s.apps.v1.DaemonSet:
     """A DaemonSet in kube-system on the GPU nodes only, behind a NetworkPolicy admitting `ingress_ports`."""
     labels = {"app.kubernetes.io/name": app, "app.kubernetes.io/managed-by": "modelyard"}
-    _network_policy(name, role, app, labels, ingress_ports, provider, parent)
+    # Both daemons talk to the kubelet through host sockets, not the network: no egress.
+    workload_network_policy(
+        f"{name}-{role}-network-policy",
+        k8s.meta.v1.ObjectMetaArgs(name=app, namespace="kube-system", labels=labels),
+        labels,
+        ingress_ports,
+        egress=[],
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+    )
     return k8s.apps.v1.DaemonSet(
         f"{name}-{role}",
         k8s.apps.v1.DaemonSetInitArgs(
@@ -79,42 +88,6 @@ def _gpu_daemon_set(
                         volumes=volumes,
                     ),
                 ),
-            ),
-        ),
-        pulumi.ResourceOptions(parent=parent, provider=provider),
-    )
-
-
-def _network_policy(
-    name: str,
-    role: str,
-    app: str,
-    labels: dict[str, str],
-    ingress_ports: Sequence[int],
-    provider: k8s.Provider,
-    parent: pulumi.Resource,
-) -> None:
-    """Both daemons talk to the kubelet through host sockets, not the network: no egress, and ingress only on
-    the ports they serve. EKS enforces NetworkPolicy once the VPC CNI's network policy agent is enabled
-    (docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html); until then this is inert, not harmful."""
-    k8s.networking.v1.NetworkPolicy(
-        f"{name}-{role}-network-policy",
-        k8s.networking.v1.NetworkPolicyInitArgs(
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=app, namespace="kube-system", labels=labels),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
-                policy_types=["Ingress", "Egress"],
-                ingress=[
-                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                        ports=[
-                            k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol="TCP")
-                            for port in ingress_ports
-                        ]
-                    )
-                ]
-                if ingress_ports
-                else [],
-                egress=[],
             ),
         ),
         pulumi.ResourceOptions(parent=parent, provider=provider),
