@@ -161,13 +161,16 @@ class PlatformRoles(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         account = AccountContext.lookup(self)
         self.policies = {}
-        sagemaker_source = account.arn("sagemaker", "*")
+        # One trust for the three roles SageMaker assumes: its service, for this account's SageMaker resources only.
+        sagemaker_trust = service_trust_policy(
+            "sagemaker.amazonaws.com", account, account.arn("sagemaker", "*")
+        )
 
         self.training_role = aws.iam.Role(
             f"{name}-sagemaker-training",
             aws.iam.RoleArgs(
                 description="SageMaker training jobs (the pipeline's training step)",
-                assume_role_policy=service_trust_policy("sagemaker.amazonaws.com", account, sagemaker_source),
+                assume_role_policy=sagemaker_trust,
                 tags=args.tags,
             ),
             opts=child,
@@ -186,7 +189,7 @@ class PlatformRoles(pulumi.ComponentResource):
             f"{name}-sagemaker-execution",
             aws.iam.RoleArgs(
                 description="SageMaker models and endpoints (inference execution role)",
-                assume_role_policy=service_trust_policy("sagemaker.amazonaws.com", account, sagemaker_source),
+                assume_role_policy=sagemaker_trust,
                 tags=args.tags,
             ),
             opts=child,
@@ -206,7 +209,7 @@ class PlatformRoles(pulumi.ComponentResource):
             f"{name}-pipeline",
             aws.iam.RoleArgs(
                 description="SageMaker Pipelines execution role: runs the training pipeline's steps",
-                assume_role_policy=service_trust_policy("sagemaker.amazonaws.com", account, sagemaker_source),
+                assume_role_policy=sagemaker_trust,
                 tags=args.tags,
             ),
             opts=child,
