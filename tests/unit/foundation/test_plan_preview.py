@@ -291,3 +291,50 @@ def test_main_may_name_a_python_file(tmp_path):
     project = write_program(tmp_path, "raise SystemExit('not this file')\n", project_file="main: app.py\n")
     (project / "app.py").write_text(textwrap.dedent(BUCKET_PROGRAM))
     assert [resource.name for resource in plan_program(project, "dev").resources] == ["data"]
+
+
+def test_an_output_that_fails_after_the_program_returns_fails_the_plan(tmp_path):
+    project = write_program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_aws as aws
+
+        aws.s3.Bucket("data")
+        pulumi.export("ratio", pulumi.Output.from_input(1).apply(lambda one: one / 0))
+        """,
+    )
+    with pytest.raises(ProgramError, match="ZeroDivisionError"):
+        plan_program(project, "dev")
+
+
+def test_a_failed_plan_leaves_nothing_behind_for_the_next_plan_in_the_process(tmp_path):
+    failing = write_program(
+        tmp_path / "failing",
+        "import pulumi\npulumi.export('ratio', pulumi.Output.from_input(1).apply(lambda one: one / 0))\n",
+    )
+    with pytest.raises(ProgramError, match="ZeroDivisionError"):
+        plan_program(failing, "dev")
+    plan = plan_program(write_program(tmp_path / "bucket", BUCKET_PROGRAM), "dev")
+    assert [resource.name for resource in plan.resources] == ["data"]
+
+
+def test_an_async_entrypoint_runs_after_the_program_and_its_outputs_are_exported(tmp_path):
+    project = write_program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_aws as aws
+
+        first = aws.s3.Bucket("first")
+
+        async def main():
+            later = aws.s3.Bucket("later")
+            return {"names": pulumi.Output.all(first.bucket, later.bucket)}
+
+        pulumi.run(main)
+        """,
+    )
+    plan = plan_program(project, "dev")
+    assert sorted(resource.name for resource in plan.resources) == ["first", "later"]
+    assert set(plan.outputs) == {"names"}
