@@ -17,9 +17,10 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop
 
 from modelyard.planning.assets import describe_asset
+from modelyard.planning.inline_calls import run_to_end
 
 SECRET_PLACEHOLDER = "[secret]"
 UNKNOWN_PLACEHOLDER = "<unknown>"
@@ -149,7 +150,7 @@ class RecordingMonitor(MockMonitor):
         self.recorded.append(recorded)
         if self.on_register is not None:
             self.on_register(recorded)
-        state_proto = _sync_await(rpc.serialize_properties(state, {}))
+        state_proto = run_to_end(rpc.serialize_properties(state, {}))
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
 
     def GetDeploymentInfo(self, request):
