@@ -114,7 +114,7 @@ def plan(
         load_plan_json,
         render_diff,
     )
-    from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, fewer_collections, plan_program
+    from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, collector_paused, plan_program
     from modelyard.planning.invokes import InvokeError, load_invoke_fixtures
     from modelyard.planning.progress import PlanProgress
     from modelyard.planning.render import render_plan
@@ -135,7 +135,7 @@ def plan(
                 check_output_path(path, option)
         old_plan = load_plan_json(diff) if diff else None
         fixtures = load_invoke_fixtures(invoke_fixtures) if invoke_fixtures else None
-        with fewer_collections():
+        with collector_paused():
             with progress:
                 planned = plan_program(
                     program or DEFAULT_PROGRAM_DIR,

@@ -11,8 +11,8 @@ import pytest
 
 from modelyard.planning.engine import (
     DEFAULT_PROGRAM_DIR,
-    PLAN_GC_THRESHOLD,
     ProgramError,
+    collector_paused,
     plan_program,
     run_under_mocks,
 )
@@ -162,12 +162,20 @@ def test_secret_stack_config_stays_secret_in_the_plan(tmp_path):
     assert "offline-plan-secret" not in document and "c2VjcmV0" not in document
 
 
-def test_the_program_runs_with_fewer_collections_and_the_callers_thresholds_come_back():
-    seen: list[tuple[int, int, int]] = []
-    before = gc.get_threshold()
+def test_the_program_runs_with_the_collector_paused_and_the_callers_setting_comes_back():
+    seen: list[bool] = []
+    assert gc.isenabled()
     monitor, failure = run_under_mocks(
-        lambda: seen.append(gc.get_threshold()), stack="dev", project="gc", region="us-east-1"
+        lambda: seen.append(gc.isenabled()), stack="dev", project="gc", region="us-east-1"
     )
     assert failure is None
-    assert seen[0][0] == PLAN_GC_THRESHOLD > before[0]
-    assert gc.get_threshold() == before
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_a_pause_inside_a_pause_leaves_the_collector_paused_until_the_outer_one_ends():
+    with collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
