@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from modelyard.policies.aws_api.service_models import operation_named, service_model
+from modelyard.policies.aws_api.service_models import operation_named, operation_names
 
 # pulumi-aws modules whose botocore service is named differently (module names: the `aws:<module>/...` tokens
 # of pulumi-aws; service names: the folders of botocore/data).
@@ -244,7 +244,7 @@ def resource_api(token: str) -> ResourceApi | None:
     if parsed is None:
         return None
     service = SERVICE_BY_MODULE.get(parsed.module, parsed.module)
-    if service_model(service) is None:
+    if operation_names(service) is None:
         return None
     for verb in CREATE_VERBS:
         operation = operation_named(service, verb.format(parsed.class_name))

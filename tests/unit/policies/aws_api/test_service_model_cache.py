@@ -68,3 +68,58 @@ def test_an_unknown_service_is_none(cache_dir):
 def test_the_cache_is_keyed_by_botocore_and_python(cache_dir):
     assert botocore.__version__ in cache_dir.name
     assert f"py{sys.version_info[0]}{sys.version_info[1]}" in cache_dir.name
+
+
+def _constraints(shape, seen=None):
+    """Everything validation reads from a request shape, recursively: member names, types and constraint traits."""
+    seen = set() if seen is None else seen
+    if shape.name in seen:
+        return shape.name
+    seen.add(shape.name)
+    found = {
+        "type": shape.type_name,
+        "traits": {key: shape.metadata.get(key) for key in ("enum", "pattern", "min", "max")},
+    }
+    if shape.type_name == "structure":
+        found["members"] = {name: _constraints(member, seen) for name, member in shape.members.items()}
+    elif shape.type_name == "list":
+        found["member"] = _constraints(shape.member, seen)
+    elif shape.type_name == "map":
+        found["key"], found["value"] = _constraints(shape.key, seen), _constraints(shape.value, seen)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("service", "operation"),
+    [("sagemaker", "CreateEndpointConfig"), ("ec2", "CreateLaunchTemplate"), ("eks", "CreateNodegroup")],
+)
+def test_an_operations_slice_gives_the_request_shape_the_whole_model_gives(cache_dir, service, operation):
+    service_models.operation_input.cache_clear()
+    sliced = service_models.operation_input(service, operation)
+    whole = botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+    assert _constraints(sliced) == _constraints(whole)
+    assert (cache_dir / f"{service}.{operation}.marshal").is_file()
+
+
+def test_a_cached_slice_is_read_without_the_whole_model(cache_dir, monkeypatch):
+    service_models.operation_input.cache_clear()
+    service_models.operation_names.cache_clear()
+    first = service_models.operation_input("kms", "CreateKey")
+    service_models.operation_input.cache_clear()
+    service_models.operation_names.cache_clear()
+
+    def no_whole_model(service):
+        raise AssertionError(f"the slice of {service} should be read from the cache")
+
+    monkeypatch.setattr(service_models, "service_description", no_whole_model)
+    again = service_models.operation_input("kms", "CreateKey")
+    assert set(again.members) == set(first.members)
+    assert service_models.operation_named("kms", "createkey") == "CreateKey"
+
+
+def test_an_unknown_operation_or_service_is_a_key_error_naming_it(cache_dir):
+    with pytest.raises(KeyError, match="NoSuchOperation"):
+        service_models.operation_input("kms", "NoSuchOperation")
+    with pytest.raises(KeyError, match="no-such-service"):
+        service_models.operation_input("no-such-service", "CreateThing")
+    assert service_models.operation_names("no-such-service") is None
