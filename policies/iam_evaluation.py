@@ -165,8 +165,15 @@ def _wildcard(pattern: str, case_sensitive: bool, segment_bound: bool) -> re.Pat
     return re.compile(f"^{body}$", 0 if case_sensitive else re.IGNORECASE | re.DOTALL)
 
 
+def _matches(pattern: str, value: str, case_sensitive: bool, segment_bound: bool = False) -> bool:
+    """IAM's `*` and `?` wildcards; a pattern without either (most actions and ARNs) is compared as it is."""
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == value if case_sensitive else pattern.lower() == value.lower()
+    return bool(_wildcard(pattern, case_sensitive, segment_bound).match(value))
+
+
 def _action_matches(pattern: str, action: str) -> bool:
-    return bool(_wildcard(pattern, False, False).match(action))
+    return _matches(pattern, action, case_sensitive=False)
 
 
 def _arn_matches(pattern: str, arn: str) -> bool:
@@ -176,10 +183,11 @@ def _arn_matches(pattern: str, arn: str) -> bool:
         return True
     pattern_parts, arn_parts = pattern.split(":", 5), arn.split(":", 5)
     if len(pattern_parts) != 6 or len(arn_parts) != 6:
-        return bool(_wildcard(pattern, True, False).match(arn))
-    return all(_wildcard(p, True, True).match(a) for p, a in zip(pattern_parts[:5], arn_parts[:5])) and bool(
-        _wildcard(pattern_parts[5], True, False).match(arn_parts[5])
-    )
+        return _matches(pattern, arn, case_sensitive=True)
+    return all(
+        _matches(p, a, case_sensitive=True, segment_bound=True)
+        for p, a in zip(pattern_parts[:5], arn_parts[:5])
+    ) and _matches(pattern_parts[5], arn_parts[5], case_sensitive=True)
 
 
 def _string_like(pattern: str, value: str) -> bool:
