@@ -107,6 +107,7 @@ def plan(
     """
     from modelyard.cli.output_paths import OutputPathError, check_output_path
     from modelyard.planning.assessment import assess
+    from modelyard.planning.collector import collector_paused
     from modelyard.planning.diff import (
         PlanFileError,
         diff_plans,
@@ -114,7 +115,7 @@ def plan(
         load_plan_json,
         render_diff,
     )
-    from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, collector_paused, plan_program
+    from modelyard.planning.engine import DEFAULT_PROGRAM_DIR, ProgramError, plan_program
     from modelyard.planning.invokes import InvokeError, load_invoke_fixtures
     from modelyard.planning.progress import PlanProgress
     from modelyard.planning.render import render_plan

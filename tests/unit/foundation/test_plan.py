@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from modelyard.planning.collector import collector_paused
 from modelyard.planning.engine import (
     DEFAULT_PROGRAM_DIR,
     ProgramError,
-    collector_paused,
     plan_program,
     run_under_mocks,
 )
@@ -179,3 +179,11 @@ def test_a_pause_inside_a_pause_leaves_the_collector_paused_until_the_outer_one_
             assert not gc.isenabled()
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_what_a_pause_kept_goes_to_the_oldest_generation_and_nothing_stays_frozen():
+    with collector_paused():
+        kept = [[index] for index in range(10_000)]
+    assert gc.get_count()[0] < 700
+    assert gc.get_freeze_count() == 0
+    assert any(item is kept for item in gc.get_objects(generation=2))
