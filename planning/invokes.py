@@ -434,6 +434,9 @@ _ANSWERS: dict[str, Callable[[dict[str, Any], InvokeContext], dict[str, Any]]] =
     "aws:ec2/getSecurityGroup:getSecurityGroup": _security_group,
     "aws:ec2/getPrefixList:getPrefixList": _prefix_list,
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_authorization_token,
+    # The same ECR GetAuthorizationToken call for one registry, with the same result fields
+    # (pulumi_aws/ecr/get_credentials.py GetCredentialsResult).
+    "aws:ecr/getCredentials:getCredentials": _ecr_authorization_token,
     "aws:eks/getClusterAuth:getClusterAuth": _eks_cluster_auth,
     "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document_answer,
     "aws:ec2/getVpcEndpointService:getVpcEndpointService": _vpc_endpoint_service,

@@ -116,16 +116,23 @@ class RecordingMonitor(MockMonitor):
             return resource_pb2.RegisterResourceResponse(urn=urn)
         _ensure_event_loop()  # deserializing resource references needs a loop on this thread
         inputs = unknowns_as_wire_sentinel(rpc.deserialize_properties(request.object, keep_unknowns=True))
-        resource_id, state = self.mocks.new_resource(
-            MockResourceArgs(
-                typ=request.type,
-                name=request.name,
-                inputs=inputs,
-                provider=request.provider,
-                resource_id=request.importId,
-                custom=request.custom or False,
+        if request.remote:
+            # A component another provider constructs (awsx, eks, ...): its outputs are what that provider's
+            # Construct returns, which the plan cannot run, so all of them are unknown; echoing the inputs would
+            # hand the program values of another type (awsx's `natGateways` input is a strategy, its output a list
+            # of NatGateway resources).
+            resource_id, state = None, {}
+        else:
+            resource_id, state = self.mocks.new_resource(
+                MockResourceArgs(
+                    typ=request.type,
+                    name=request.name,
+                    inputs=inputs,
+                    provider=request.provider,
+                    resource_id=request.importId,
+                    custom=request.custom or False,
+                )
             )
-        )
         self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
         recorded = RecordedResource(
             urn=urn,

@@ -338,3 +338,44 @@ def test_an_async_entrypoint_runs_after_the_program_and_its_outputs_are_exported
     plan = plan_program(project, "dev")
     assert sorted(resource.name for resource in plan.resources) == ["first", "later"]
     assert set(plan.outputs) == {"names"}
+
+
+def test_a_remote_components_outputs_are_unknown_not_its_inputs_echoed(tmp_path):
+    # As awsx.ec2.Vpc registers itself: another provider constructs it, and its `natGateways` input (a strategy)
+    # is not its `nat_gateways` output (a list of NatGateway resources).
+    project = write_program(
+        tmp_path,
+        """
+        import pulumi
+
+        class Vpc(pulumi.ComponentResource):
+            nat_gateways: pulumi.Output[list]
+
+            def __init__(self, name):
+                props = {"natGateways": {"strategy": "None"}, "nat_gateways": None}
+                super().__init__("awsx:ec2:Vpc", name, props, None, remote=True)
+
+        vpc = Vpc("network")
+        pulumi.export("first_nat", vpc.nat_gateways.apply(lambda gateways: gateways[0]))
+        """,
+    )
+    plan = plan_program(project, "dev")
+    [component] = plan.resources
+    assert component.urn.endswith("awsx:ec2:Vpc::network") and component.outputs == {}
+    assert plan.outputs == {"first_nat": UNKNOWN_PLACEHOLDER}
+
+
+def test_ecr_credentials_for_a_registry_are_answered_like_its_authorization_token(tmp_path):
+    project = write_program(
+        tmp_path,
+        """
+        import pulumi
+        import pulumi_aws as aws
+
+        credentials = aws.ecr.get_credentials(registry_id="123456789012")
+        pulumi.export("endpoint", credentials.proxy_endpoint)
+        pulumi.export("user", credentials.user_name)
+        """,
+    )
+    plan = plan_program(project, "dev", region="eu-west-1")
+    assert plan.outputs == {"endpoint": "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com", "user": "AWS"}
