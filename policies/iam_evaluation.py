@@ -191,7 +191,7 @@ def _arn_matches(pattern: str, arn: str) -> bool:
 
 
 def _string_like(pattern: str, value: str) -> bool:
-    return bool(_wildcard(pattern, True, False).match(value))
+    return _matches(pattern, value, case_sensitive=True)
 
 
 _OPERATORS = {
