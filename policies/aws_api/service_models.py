@@ -56,12 +56,14 @@ def _without_prose(value: Any) -> Any:
     return value
 
 
-def _store(path: Path, description: dict[str, Any]) -> None:
-    """Write atomically (a concurrent plan reads the old file or the new one, never half of one); best effort."""
+def _store(name: str, value: Any) -> None:
+    """Keep `value` in the cache under `name`, atomically (a concurrent plan reads the old file or the new one, never
+    half of one); best effort."""
+    path = models_cache_dir() / name
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
-            handle.write(marshal.dumps(description))
+            handle.write(marshal.dumps(value))
         os.replace(handle.name, path)
     except OSError:
         return
@@ -85,7 +87,7 @@ def service_description(service: str) -> dict[str, Any] | None:
         description = _without_prose(_session().get_service_data(service))
     except UnknownServiceError:
         return None
-    _store(models_cache_dir() / f"{service}.marshal", description)
+    _store(f"{service}.marshal", description)
     return description
 
 
@@ -99,7 +101,7 @@ def operation_names(service: str) -> tuple[str, ...] | None:
     if description is None:
         return None
     names = sorted(description["operations"])
-    _store(models_cache_dir() / f"{service}.operations.marshal", names)
+    _store(f"{service}.operations.marshal", names)
     return tuple(names)
 
 
@@ -140,7 +142,7 @@ def operation_slice(service: str, operation: str) -> dict[str, Any] | None:
         "operations": {operation: definition},
         "shapes": _reachable_shapes(description["shapes"], request) if request else {},
     }
-    _store(models_cache_dir() / cache_name, model_slice)
+    _store(cache_name, model_slice)
     return model_slice
 
 
